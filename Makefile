@@ -1,0 +1,35 @@
+# Two commands set up a fresh machine and do the work: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench build weights data clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m salesapp
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.run_all
+
+build: $(STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --clean build.spec
+
+# The default data set and the default model bundle; both are committed, these rebuild them.
+data: $(STAMP)
+	$(PY) -m salesapp generate-data data --scale 0.02 --seed 0
+
+weights: $(STAMP)
+	$(PY) -m salesapp train --data data --out weights --seed 0
+
+clean:
+	rm -rf build dist $(VENV)

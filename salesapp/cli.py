@@ -1,0 +1,108 @@
+"""The one entry point, `salesapp`: the window and every headless command (DESIGN.md's contract).
+
+This module only parses arguments and dispatches; the bodies live in `salesapp.commands.*` and are
+imported lazily so that `salesapp generate-data` never pays for Qt and the window never pays for
+argparse sub-command set-up of the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from salesapp.errors import SalesAppError
+
+# sub-command -> "module:function"; each function takes the parsed namespace, returns an exit code.
+COMMANDS = {
+    "train": "salesapp.commands.model_commands:train",
+    "predict": "salesapp.commands.model_commands:predict",
+    "submit": "salesapp.commands.queue_commands:submit",
+    "work": "salesapp.commands.queue_commands:work",
+    "results": "salesapp.commands.queue_commands:results",
+    "generate-data": "salesapp.commands.data_commands:generate_data",
+}
+GUI = "salesapp.commands.gui_commands:gui"
+SELF_TEST = "salesapp.commands.gui_commands:self_test"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", metavar="DIR", help="job queue and result store "
+                        "(default: the per-user data directory)")
+    parser.add_argument("--model", metavar="DIR", help="model bundle (default: the bundled one)")
+
+
+def _ids_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--items", metavar="IDS", help="item ids: 5037,5320 or ranges 5030-5040")
+    group.add_argument("--file", metavar="CSV", help="a CSV file with an item_id column")
+    return group
+
+
+def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The window's parser and the sub-commands' parser."""
+    gui = argparse.ArgumentParser(prog="salesapp", description="Sales Forecast Desk. Sub-commands: "
+                                  + ", ".join(COMMANDS) + " (salesapp COMMAND --help).")
+    gui.add_argument("files", nargs="*", metavar="FILES", help="CSV files of item ids to import")
+    gui.add_argument("--self-test", action="store_true",
+                     help="offscreen smoke test of the real window, queue and workers")
+    _common(gui)
+
+    cmd = argparse.ArgumentParser(prog="salesapp")
+    sub = cmd.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model bundle on every month of a data directory")
+    p.add_argument("--data", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="LightGBM threads (0: all cores)")
+    _common(p)
+
+    p = sub.add_parser("predict", help="forecast items (long format) or test pairs (submission)")
+    g = _ids_source(p)
+    g.add_argument("--pairs", metavar="CSV", help="test.csv (ID,shop_id,item_id) -> ID,item_cnt_month")
+    p.add_argument("--out", required=True, metavar="CSV")
+    _common(p)
+
+    p = sub.add_parser("submit", help="enqueue jobs in a store (headless)")
+    _ids_source(p)
+    _common(p)
+
+    p = sub.add_parser("work", help="run the queued jobs with the worker pool until none is left")
+    p.add_argument("--workers", type=int, default=0, help="pool size (0: automatic)")
+    _common(p)
+
+    p = sub.add_parser("results", help="dump the results of a store to CSV")
+    p.add_argument("--out", required=True, metavar="CSV")
+    _common(p)
+
+    p = sub.add_parser("generate-data", help="synthetic data of the 1C sales schema")
+    p.add_argument("out", metavar="OUT")
+    p.add_argument("--scale", type=float, default=0.02)
+    p.add_argument("--seed", type=int, default=0)
+    _common(p)
+    return gui, cmd
+
+
+def _call(target: str, args: argparse.Namespace) -> int:
+    module, func = target.split(":")
+    return int(getattr(importlib.import_module(module), func)(args) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status (0 on success)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    gui_parser, cmd_parser = build_parsers()
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = cmd_parser.parse_args(argv)
+            return _call(COMMANDS[args.command], args)
+        args = gui_parser.parse_args(argv)
+        return _call(SELF_TEST if args.self_test else GUI, args)
+    except SalesAppError as exc:
+        print(f"salesapp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("salesapp: interrupted; queued jobs stay in the store.", file=sys.stderr)
+        return 130
