@@ -1,0 +1,146 @@
+"""Item ids typed by the user or imported from a CSV file, with one-sentence problems.
+
+Used by the window (text box and CSV drop) and by `--items` / `--file` of the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from salesapp.errors import InputError
+from salesapp.model.csv_sniff import locate_decode_error, sniff
+
+MAX_RANGE_WIDTH = 100_000
+MAX_LISTED_LINES = 10
+ID_COLUMN = "item_id"
+_SPLIT = re.compile(r"[\s,;]+")
+_RANGE = re.compile(r"^(\d+)-(\d+)$")
+
+
+@dataclass
+class IdParse:
+    """Valid ids (unique, first-seen order) and one sentence per problem found."""
+
+    ids: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    column: str | None = None   # the CSV column used (read_id_csv only)
+    rows: int = 0               # data rows read from the CSV (read_id_csv only)
+
+    def summary(self) -> str:
+        """One sentence for the user: how many ids, and the problems if any."""
+        n = len(self.ids)
+        text = f"{n} item id{'' if n == 1 else 's'}"
+        if self.column is not None:
+            text += f" read from column {self.column!r} ({self.rows} rows)"
+        if self.problems:
+            text += "; " + "; ".join(p.rstrip(".") for p in self.problems)
+        return text + "."
+
+
+class AmbiguousColumnError(InputError):
+    """The CSV has several columns and none is named item_id: the user must pick one."""
+
+    def __init__(self, path: str | Path, columns: list[str]):
+        self.columns = list(columns)
+        super().__init__(f"no column is named item_id; choose one of: {', '.join(columns)}",
+                         path, 1)
+
+
+
+def _token_ids(token: str, position: int) -> tuple[list[int], str | None]:
+    if token.isdigit():
+        return [int(token)], None
+    match = _RANGE.match(token)
+    if not match:
+        return [], f"{token!r} (item {position}) is not an item id or a range like 5030-5040"
+    low, high = int(match.group(1)), int(match.group(2))
+    if low > high:
+        return [], f"range {token!r} (item {position}) is reversed; write {high}-{low}"
+    if high - low + 1 > MAX_RANGE_WIDTH:
+        return [], (f"range {token!r} (item {position}) spans {high - low + 1:,} ids, "
+                    f"more than {MAX_RANGE_WIDTH:,}")
+    return list(range(low, high + 1)), None
+
+
+def parse_id_text(text: str) -> IdParse:
+    """Parse ids separated by spaces, commas, semicolons or new lines, with inclusive ranges."""
+    result, seen = IdParse(), {}
+    tokens = [t for t in _SPLIT.split(text or "") if t]
+    for position, token in enumerate(tokens, start=1):
+        ids, problem = _token_ids(token, position)
+        if problem:
+            result.problems.append(problem)
+        seen.update(dict.fromkeys(ids))
+    result.ids = list(seen)
+    return result
+
+
+def _read_columns(path: Path, header: bool):
+    sniffed = sniff(path)
+    try:
+        frame = pd.read_csv(path, sep=sniffed.sep, encoding=sniffed.encoding,
+                            compression=sniffed.compression, dtype=str, keep_default_na=False,
+                            header=0 if header else None, skip_blank_lines=False)
+    except UnicodeDecodeError:
+        raise locate_decode_error(path, sniffed.compression, sniffed.encoding) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"is not a well-formed CSV file ({str(exc).strip()})", path) from None
+    return frame
+
+
+def _choose_column(path: Path, frame: pd.DataFrame, column: str | None) -> str:
+    names = [str(c).strip() for c in frame.columns]
+    if column is not None:
+        if column not in names:
+            raise InputError(f"has no column {column!r}", path, 1, column)
+        return column
+    for name in names:
+        if name.lower() == ID_COLUMN:
+            return name
+    if len(names) == 1:
+        return names[0]
+    raise AmbiguousColumnError(path, names)
+
+
+def _header_is_data(name: str) -> bool:
+    return name.strip().isdigit()
+
+
+def _summarise_bad(lines: np.ndarray) -> str:
+    shown = ", ".join(str(n) for n in lines[:MAX_LISTED_LINES])
+    if len(lines) == 1:
+        return f"1 row is not an item id: line {shown}"
+    more = f", … (first {MAX_LISTED_LINES})" if len(lines) > MAX_LISTED_LINES else ""
+    return f"{len(lines)} rows are not item ids: lines {shown}{more}"
+
+
+def read_id_csv(path: str | Path, column: str | None = None) -> IdParse:
+    """Read item ids from a CSV file (UTF-8 with/without BOM or CP1251; `,` `;` or tab).
+
+    The id column is `item_id` (any case), the only column, or ``column``; otherwise
+    AmbiguousColumnError carries ``.columns``. Invalid rows become one summarised problem.
+    """
+    path = Path(path)
+    frame = _read_columns(path, header=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    first_line = 2
+    if frame.shape[1] == 1 and column is None and _header_is_data(frame.columns[0]):
+        frame, first_line = _read_columns(path, header=False), 1  # single column, no header
+        frame.columns = ["item_id"]
+        name = None
+    else:
+        name = _choose_column(path, frame, column)
+    text = frame[name or "item_id"].str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+    ok = np.isfinite(values) & (values >= 0) & (values == np.floor(values)) & (values < 2**31)
+    result = IdParse(ids=pd.unique(values[ok]).astype(np.int64).tolist(), column=name,
+                     rows=len(frame))
+    bad_lines = np.flatnonzero(~ok) + first_line
+    if bad_lines.size:
+        result.problems.append(_summarise_bad(bad_lines))
+    return result
