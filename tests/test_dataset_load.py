@@ -1,4 +1,4 @@
-"""load_dataset on real small files: good variants load, each kind of bad file names file/line/col."""
+"""load_dataset on real small files: good variants load, bad ones name file, line, column."""
 
 import gzip
 

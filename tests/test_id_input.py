@@ -85,8 +85,9 @@ def test_csv_bad_rows_summarised_with_lines(tmp_path):
     values = ["1", "x", "-4", "", "2.5", "3"] + ["bad"] * 20
     result = read_id_csv(write(tmp_path / "a.csv", "item_id\n" + "\n".join(values) + "\n"))
     assert result.ids == [1, 3]
-    assert result.problems == ["24 rows are not item ids: lines 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, "
-                               "… (first 10)"]
+    expected = ("24 rows are not item ids: lines 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, "
+                "… (first 10)")
+    assert result.problems == [expected]
 
 
 def test_csv_empty_and_binary(tmp_path):

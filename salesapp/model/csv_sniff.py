@@ -23,7 +23,7 @@ SEPARATORS = (",", ";", "\t")
 class Sniffed:
     """How to read one CSV file: what pandas needs plus the decoded first lines."""
 
-    encoding: str          # "utf-8-sig" (BOM or plain UTF-8: the codec strips a BOM if present) or "cp1251"
+    encoding: str          # "utf-8-sig" (UTF-8, BOM stripped if present) or "cp1251"
     sep: str
     compression: str | None  # "gzip" or None
     header: str            # first line, decoded, without the line end
@@ -70,7 +70,7 @@ def detect_encoding(raw: bytes, path: Path, complete: bool) -> str:
     ``complete`` says the sample is the whole file; otherwise a multi-byte character cut at the end
     of the sample is not an error.
     """
-    body = raw[len(UTF8_BOM):] if raw.startswith(UTF8_BOM) else raw
+    body = raw.removeprefix(UTF8_BOM)
     try:
         body.decode("utf-8")
         return "utf-8-sig"
@@ -113,7 +113,7 @@ def detect_separator(header: str) -> str:
 def sniff(path: str | Path) -> Sniffed:
     """Detect compression, encoding (UTF-8 with/without BOM, CP1251) and separator of a CSV file.
 
-    Raises InputError for an empty file, a binary file or bytes that are not text in either encoding.
+    Raises InputError for an empty file, a binary file or bytes that are text in neither encoding.
     """
     path = Path(path)
     raw, compression = read_sample(path)

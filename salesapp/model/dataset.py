@@ -16,8 +16,16 @@ import pandas as pd
 from salesapp.errors import InputError
 from salesapp.model import cleaning
 from salesapp.model.csv_sniff import Sniffed, locate_decode_error, sniff
-from salesapp.model.schema import (ALL_FILES, DATE_FORMAT, EXTENSIONS, FIRST_YEAR, INT_LIMITS,
-                                   SALES, Column, FileSpec)
+from salesapp.model.schema import (
+    ALL_FILES,
+    DATE_FORMAT,
+    EXTENSIONS,
+    FIRST_YEAR,
+    INT_LIMITS,
+    SALES,
+    Column,
+    FileSpec,
+)
 
 HEADER_LINES = 1
 

@@ -1,4 +1,4 @@
-"""The file schema of the 1C sales data: which files, which columns, which kind and dtype of each."""
+"""The file schema of the 1C sales data: files, columns, and the kind and dtype of each."""
 
 from __future__ import annotations
 
