@@ -1,0 +1,97 @@
+"""`salesapp train` and `salesapp predict` (DESIGN.md's command line contract)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as md
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from salesapp.errors import InputError
+from salesapp.model import bundle
+from salesapp.model.evaluation import oracle_rmse
+from salesapp.model.features import monthly_history
+from salesapp.model.training import train_model
+
+TOTAL = "total"  # shop_id of the per-item total row in `predict --items/--file` output
+
+
+def _fingerprint(sales: pd.DataFrame) -> str:
+    h = hashlib.sha256(pd.util.hash_pandas_object(sales, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _versions() -> dict:
+    return {p: md.version(p) for p in ("lightgbm", "numpy", "pandas")}
+
+
+def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: int = 0) -> dict:
+    """Load, train, evaluate and write a bundle; returns the card."""
+    from salesapp.model.dataset import load_dataset
+    data = load_dataset(data_dir)
+    booster, info = train_model(data.sales, data.items, seed, threads)
+    hist = monthly_history(data.sales)
+    last = int(hist.month.max())
+    open_shops = sorted(int(s) for s in np.unique(hist.shop[hist.month == last]))
+    card = {**info, "data_fingerprint": _fingerprint(data.sales), "seed": seed,
+            "oracle_rmse": oracle_rmse(data_dir), "versions": _versions(),
+            "shops": int(len(data.shops)), "items": int(len(data.items)),
+            "open_shops": len(open_shops), "forecast_block": last + 1}
+    state = {"forecast_block": last + 1, "open_shops": open_shops}
+    tables = {"items": data.items[["item_id", "item_category_id", "item_name"]],
+              "categories": data.categories, "shops": data.shops}
+    card["model_version"] = bundle.write_bundle(out, booster.model_to_string(), card, state, hist,
+                                                tables)
+    return card
+
+
+def train(args) -> int:
+    """Train on every month of --data, write the bundle to --out, print the metrics."""
+    card = train_bundle(args.data, args.out, args.seed, args.threads)
+    v = card["validation"]
+    print(f"model {card['model_version']} written to {args.out}")
+    print(f"validation month {card['validation_month']} RMSE (clipped 0-20): " +
+          ", ".join(f"{k} {val:.4f}" for k, val in v.items()))
+    if card["oracle_rmse"] is not None:
+        print(f"oracle RMSE (month {card['forecast_block']}, expected vs realised): "
+              f"{card['oracle_rmse']:.4f}")
+    return 0
+
+
+def _ids(args) -> list[int]:
+    from salesapp.model.id_input import parse_id_text, read_id_csv
+    parsed = parse_id_text(args.items) if args.items else read_id_csv(args.file)
+    for problem in parsed.problems:
+        print(f"salesapp: {problem}", file=sys.stderr)
+    if not parsed.ids:
+        raise InputError("no valid item ids given", args.file)
+    return parsed.ids
+
+
+def predict(args) -> int:
+    """Write long-format forecasts (with a total row per item) or an ID,item_cnt_month submission."""
+    from salesapp.model.predictor import Predictor
+    from salesapp.paths import default_model_dir
+    predictor = Predictor.load(args.model or default_model_dir())
+    if args.pairs:
+        test = pd.read_csv(args.pairs)
+        missing = {"ID", "shop_id", "item_id"} - set(test.columns)
+        if missing:
+            raise InputError(f"missing column {sorted(missing)[0]}", args.pairs, 1,
+                             sorted(missing)[0])
+        out = pd.DataFrame({"ID": test["ID"], "item_cnt_month": predictor.predict_pairs(test)})
+        out.to_csv(args.out, index=False)
+        return 0
+    results = predictor.predict(_ids(args))
+    rows = []
+    for r in results:
+        if r["status"] != "ok":
+            print(f"salesapp: {r['error']}", file=sys.stderr)
+            continue
+        rows += [(r["item_id"], s, f) for s, f in r["shops"]]
+        rows.append((r["item_id"], TOTAL, r["total"]))
+    pd.DataFrame(rows, columns=["item_id", "shop_id", "forecast"]).to_csv(args.out, index=False)
+    return 0

@@ -1,0 +1,91 @@
+"""The model bundle: LightGBM text model, JSON card/state, CSV tables, npz history, SHA-256 manifest.
+
+Nothing in a bundle is unpickled: the history is read with `allow_pickle=False`, the rest is text.
+The manifest is checked before any file is parsed, so a swapped or truncated file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from salesapp.errors import BundleError
+from salesapp.model.features import MonthlyHistory
+
+MANIFEST = "manifest.json"
+FILES = ("model.txt", "card.json", "state.json", "history.npz", "items.csv", "categories.csv",
+         "shops.csv")
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_manifest(out: Path) -> str:
+    """Hash every bundle file into manifest.json; returns the model version."""
+    manifest = {name: sha256(out / name) for name in FILES}
+    text = json.dumps(manifest, indent=1, sort_keys=True)
+    (out / MANIFEST).write_text(text, encoding="utf-8")
+    return version_of(text)
+
+
+def version_of(manifest_text: str) -> str:
+    """Model version: the first 12 hex chars of the manifest's SHA-256."""
+    return hashlib.sha256(manifest_text.encode("utf-8")).hexdigest()[:12]
+
+
+def verify(directory: str | Path) -> str:
+    """Check every file against the manifest; returns the version or raises BundleError."""
+    d = Path(directory)
+    mpath = d / MANIFEST
+    if not mpath.is_file():
+        raise BundleError(f"{d} is not a model bundle: {MANIFEST} is missing")
+    text = mpath.read_text(encoding="utf-8")
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"{mpath} is not valid JSON (line {exc.lineno})") from None
+    for name in FILES:
+        if name not in manifest:
+            raise BundleError(f"{mpath} does not list {name}; the bundle is incomplete")
+        path = d / name
+        if not path.is_file():
+            raise BundleError(f"model bundle {d} is missing {name}")
+        if sha256(path) != manifest[name]:
+            raise BundleError(f"{path} does not match its SHA-256 in {MANIFEST}; "
+                              "the bundle was modified or damaged, retrain or reinstall it")
+    return version_of(text)
+
+
+def save_history(path: Path, hist: MonthlyHistory) -> None:
+    """Monthly history as plain numpy arrays (no objects, so no pickle)."""
+    np.savez_compressed(path, month=hist.month, shop=hist.shop, item=hist.item, cnt=hist.cnt,
+                        price=hist.price)
+
+
+def load_history(path: Path) -> MonthlyHistory:
+    """Read the history written by `save_history`, refusing pickled content."""
+    with np.load(path, allow_pickle=False) as z:
+        return MonthlyHistory(z["month"], z["shop"], z["item"], z["cnt"], z["price"])
+
+
+def write_bundle(out: str | Path, model_text: str, card: dict, state: dict,
+                 hist: MonthlyHistory, tables: dict) -> str:
+    """Write every bundle file and the manifest; `tables`: name -> DataFrame. Returns the version."""
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "model.txt").write_text(model_text, encoding="utf-8")
+    (d / "card.json").write_text(json.dumps(card, indent=1, sort_keys=True), encoding="utf-8")
+    (d / "state.json").write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+    save_history(d / "history.npz", hist)
+    for name in ("items", "categories", "shops"):
+        tables[name].to_csv(d / f"{name}.csv", index=False, encoding="utf-8")
+    return write_manifest(d)
