@@ -195,3 +195,12 @@ def test_explicit_alias_mapping_wins(tmp_path):
     assert data.shop_aliases == {} and 0 in set(data.sales["shop_id"])
     with pytest.raises(InputError):
         load_dataset(tmp_path / "d", shop_aliases={0: 77})
+
+
+def test_cp1251_names_far_down_a_large_items_file(tmp_path):
+    filler = "".join(f"plain name {i},{100 + i},0\n" for i in range(20_000))
+    header, body = ITEMS.split("\n", 1)
+    items = header + "\n" + filler + body  # the first 256 KB are plain ASCII
+    assert len(filler) > 256 * 1024
+    data = load_dataset(write_dir(tmp_path / "d", encoding="cp1251", items=items))
+    assert data.items["item_name"].iloc[-1] == 'Игра, "с кавычками"'

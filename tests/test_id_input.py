@@ -104,3 +104,21 @@ def test_csv_hundred_thousand_ids(tmp_path):
     p = write(tmp_path / "big.csv", "item_id\n" + "\n".join(str(i) for i in range(100_000)) + "\n")
     result = read_id_csv(p)
     assert result.ids == list(range(100_000)) and result.problems == []
+
+
+def test_text_spaced_range():
+    assert parse_id_text("5030 - 5032, 7").ids == [5030, 5031, 5032, 7]
+
+
+def test_csv_cp1251_after_a_long_ascii_start(tmp_path):
+    # Cyrillic only past the sniffed sample: the whole file decides the encoding.
+    text = "item_id,name\n" + "1,abc\n" * 60_000 + "2,Игра\n"
+    assert read_id_csv(write(tmp_path / "a.csv", text, "cp1251")).ids == [1, 2]
+
+
+def test_csv_undecodable_byte_late_in_file(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_bytes(b"item_id\n" + b"1\n" * 150_000 + b"x\x98\n")
+    with pytest.raises(InputError) as info:
+        read_id_csv(p)
+    assert info.value.line == 150_002

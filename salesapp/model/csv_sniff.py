@@ -128,15 +128,20 @@ def sniff(path: str | Path) -> Sniffed:
     return Sniffed(encoding, detect_separator(header), compression, header)
 
 
-def locate_decode_error(path: Path, compression: str | None, encoding: str) -> InputError:
-    """After a full read failed to decode, find the first bad byte's line (error path only)."""
+def _read_all(path: Path, compression: str | None) -> bytes:
     opener = gzip.open if compression == "gzip" else open
     with opener(path, "rb") as fh:
-        raw = fh.read()
-    codec = "utf-8" if encoding == "utf-8-sig" else encoding
-    start = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0
-    try:
-        raw[start:].decode(codec)
-    except UnicodeDecodeError as exc:
-        return _undecodable(raw, exc.start + start, path)
-    return InputError(f"cannot be decoded as {encoding}", path)
+        return fh.read()
+
+
+def full_file_encoding(path: Path, compression: str | None) -> str:
+    """After a UTF-8 read failed past the sniffed sample: the whole file's encoding, or the error.
+
+    A file whose first block is plain ASCII can still be CP1251 further down; only this error path
+    pays for decoding the whole file.
+    """
+    raw = _read_all(path, compression)
+    encoding = detect_encoding(raw, path, complete=True)
+    if encoding == "utf-8-sig":  # decodes as a whole after all: nothing to locate
+        raise InputError("cannot be decoded as UTF-8", path)
+    return encoding

@@ -6,6 +6,7 @@ an `InputError` naming the file, the line as an editor shows it (header = line 1
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ import pandas as pd
 
 from salesapp.errors import InputError
 from salesapp.model import cleaning
-from salesapp.model.csv_sniff import Sniffed, locate_decode_error, sniff
+from salesapp.model.csv_sniff import Sniffed, full_file_encoding, sniff
 from salesapp.model.schema import (
     ALL_FILES,
     DATE_FORMAT,
@@ -85,7 +86,10 @@ def _read(path: Path, sniffed: Sniffed, spec: FileSpec, numeric_as_text: bool) -
                             keep_default_na=False, na_values=[""], skipinitialspace=True)
         return frame[list(dtypes)]
     except UnicodeDecodeError:
-        raise locate_decode_error(path, sniffed.compression, sniffed.encoding) from None
+        # Past the sniffed sample: decide on the whole file (raises at the first bad byte).
+        encoding = full_file_encoding(path, sniffed.compression)
+        return _read(path, dataclasses.replace(sniffed, encoding=encoding), spec,
+                     numeric_as_text)
     except pd.errors.ParserError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None

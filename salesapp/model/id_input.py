@@ -5,6 +5,7 @@ Used by the window (text box and CSV drop) and by `--items` / `--file` of the CL
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,13 +14,14 @@ import numpy as np
 import pandas as pd
 
 from salesapp.errors import InputError
-from salesapp.model.csv_sniff import locate_decode_error, sniff
+from salesapp.model.csv_sniff import full_file_encoding, sniff
 
 MAX_RANGE_WIDTH = 100_000
 MAX_LISTED_LINES = 10
 ID_COLUMN = "item_id"
 _SPLIT = re.compile(r"[\s,;]+")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
+_SPACED_DASH = re.compile(r"(\d)\s+-\s+(\d)")
 
 
 @dataclass
@@ -70,7 +72,8 @@ def _token_ids(token: str, position: int) -> tuple[list[int], str | None]:
 def parse_id_text(text: str) -> IdParse:
     """Parse ids separated by spaces, commas, semicolons or new lines, with inclusive ranges."""
     result, seen = IdParse(), {}
-    tokens = [t for t in _SPLIT.split(text or "") if t]
+    # "5030 - 5040" is one range: glue the dash before splitting on spaces.
+    tokens = [t for t in _SPLIT.split(_SPACED_DASH.sub(r"\1-\2", text or "")) if t]
     for position, token in enumerate(tokens, start=1):
         ids, problem = _token_ids(token, position)
         if problem:
@@ -80,14 +83,17 @@ def parse_id_text(text: str) -> IdParse:
     return result
 
 
-def _read_columns(path: Path, header: bool):
+def _read_columns(path: Path, header: bool, encoding: str | None = None):
     sniffed = sniff(path)
+    if encoding is not None:
+        sniffed = dataclasses.replace(sniffed, encoding=encoding)
     try:
         frame = pd.read_csv(path, sep=sniffed.sep, encoding=sniffed.encoding,
                             compression=sniffed.compression, dtype=str, keep_default_na=False,
                             header=0 if header else None, skip_blank_lines=False)
     except UnicodeDecodeError:
-        raise locate_decode_error(path, sniffed.compression, sniffed.encoding) from None
+        # Past the sniffed sample: decide on the whole file (raises at the first bad byte).
+        return _read_columns(path, header, full_file_encoding(path, sniffed.compression))
     except pd.errors.ParserError as exc:
         raise InputError(f"is not a well-formed CSV file ({str(exc).strip()})", path) from None
     return frame
