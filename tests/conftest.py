@@ -11,3 +11,54 @@ import pytest  # noqa: E402
 def _isolated_user_dirs(tmp_path, monkeypatch):
     """No test writes to the real per-user data directory."""
     monkeypatch.setenv("SALESAPP_HOME", str(tmp_path / "home"))
+
+
+def _write_tiny_data(out, seed=0, shops=6, items=80, months=15):
+    """Tiny 1C-schema data: items launch, decay, sell per shop with Poisson noise (model tests)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    cats = np.arange(items) % 4
+    launch = rng.integers(0, months + 2, items)   # some launch after the history: cold start
+    base = rng.gamma(2.0, 1.5, items) * (1 + cats)
+    shop_mult = rng.uniform(0.3, 1.5, shops)
+    rows = []
+    for m in range(months):
+        for i in np.nonzero(launch <= m)[0]:
+            age = m - launch[i]
+            rate = base[i] * np.exp(-0.25 * age) * (1.3 if m % 12 == 11 else 1.0)
+            counts = rng.poisson(rate * shop_mult)
+            for s in np.nonzero(counts)[0]:
+                rows.append((f"15.{m % 12 + 1:02d}.{2013 + m // 12}", m, s, i, 100.0 + i,
+                             float(counts[s])))
+    pd.DataFrame(rows, columns=["date", "date_block_num", "shop_id", "item_id", "item_price",
+                                "item_cnt_day"]).to_csv(out / "sales_train.csv", index=False)
+    pd.DataFrame({"item_name": [f"Товар, \"{i}\"" for i in range(items)],
+                  "item_id": range(items), "item_category_id": cats}).to_csv(
+        out / "items.csv", index=False)
+    pd.DataFrame({"item_category_name": [f"Категория {c}" for c in range(4)],
+                  "item_category_id": range(4)}).to_csv(out / "item_categories.csv", index=False)
+    pd.DataFrame({"shop_name": [f"Город{s} ТЦ {s}" for s in range(shops)],
+                  "shop_id": range(shops)}).to_csv(out / "shops.csv", index=False)
+    pairs = [(s, i) for i in range(items) for s in range(shops)]
+    pd.DataFrame({"ID": range(len(pairs)), "shop_id": [p[0] for p in pairs],
+                  "item_id": [p[1] for p in pairs]}).to_csv(out / "test.csv", index=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_bundle(tmp_path_factory):
+    """A model bundle trained once per session on tiny data (data dir: bundle_dir.parent / "data")."""
+    from salesapp.commands.model_commands import train_bundle
+
+    root = tmp_path_factory.mktemp("small_bundle")
+    data = root / "data"
+    try:
+        from salesapp.model.synthetic import generate
+        generate(data, 0.005, 0)
+    except ImportError:   # the generator is not there yet: a tiny local stand-in
+        _write_tiny_data(data)
+    train_bundle(data, root / "bundle", seed=0, threads=1)
+    return root / "bundle"

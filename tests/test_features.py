@@ -1,0 +1,70 @@
+"""Features on a tiny hand-built history: every lag lands on the right month, nothing leaks."""
+
+import numpy as np
+import pandas as pd
+
+from salesapp.model.features import FeatureContext, build_features, monthly_history, training_grid
+
+
+def _history():
+    # pair (shop 1, item 10) sells month m -> 100 + m (clipped to 20 in features), so
+    # unclipped values are identifiable; pair (2, 11) sells small distinct counts.
+    months = [0, 1, 2, 3, 6, 9, 10, 11, 12]
+    rows = [(m, 1, 10, 5.0, float(m + 1)) for m in months]
+    rows += [(2, 2, 11, 3.0, 4.0), (3, 2, 11, 3.0, 5.0)]
+    sales = pd.DataFrame(rows, columns=["date_block_num", "shop_id", "item_id", "item_price",
+                                        "item_cnt_day"])
+    return monthly_history(sales), pd.Series([0, 0, 1], index=[10, 11, 12])
+
+
+def _features(month, shop, item):
+    hist, cats = _history()
+    ctx = FeatureContext(hist, cats)
+    return build_features(ctx, np.array([month]), np.array([shop]), np.array([item])).iloc[0]
+
+
+def test_each_lag_lands_on_its_month():
+    f = _features(12, 1, 10)
+    # the pair sold m + 1 units in each listed month, 0 in the others
+    assert f["pair_lag1"] == 12.0     # month 11
+    assert f["pair_lag2"] == 11.0     # month 10
+    assert f["pair_lag3"] == 10.0     # month 9
+    assert f["pair_lag6"] == 7.0      # month 6
+    assert f["pair_lag12"] == 1.0     # month 0
+    assert f["pair_months_since_sale"] == 1
+    assert f["item_age"] == 12 and f["pair_age"] == 12
+    assert f["month_of_year"] == 0 and f["days_in_month"] == 31   # January 2014
+
+
+def test_target_month_does_not_leak():
+    # month 12 sold 13 units; changing it must not change month 12's own features
+    hist, cats = _history()
+    before = build_features(FeatureContext(hist, cats), np.array([12]), np.array([1]),
+                            np.array([10]))
+    hist.cnt[hist.month == 12] = 0.0
+    after = build_features(FeatureContext(hist, cats), np.array([12]), np.array([1]),
+                           np.array([10]))
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_months_without_sales_are_zero_and_gap_counted():
+    f = _features(9, 1, 10)
+    assert f["pair_lag1"] == 0.0 and f["pair_lag2"] == 0.0 and f["pair_lag3"] == 7.0
+    assert f["pair_months_since_sale"] == 3
+
+
+def test_new_item_has_no_history_features():
+    f = _features(13, 1, 12)
+    assert f["is_new_item"] == 1 and f["item_age"] == 0
+    assert np.isnan(f["item_lag1"]) and f["pair_lag1"] == 0.0
+    assert f["pair_months_since_sale"] == -1
+
+
+def test_grid_is_shops_times_items_of_the_month_with_clipped_target():
+    hist, _ = _history()
+    grid = training_grid(hist, range(2, 4))
+    month2 = grid[grid.month == 2]
+    assert set(zip(month2.shop, month2.item)) == {(1, 10), (1, 11), (2, 10), (2, 11)}
+    assert month2.set_index(["shop", "item"]).target.to_dict() == {
+        (1, 10): 3.0, (1, 11): 0.0, (2, 10): 0.0, (2, 11): 4.0}
+    assert grid.target.max() <= 20

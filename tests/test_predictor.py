@@ -1,0 +1,60 @@
+"""Predictor results: known, cold-start and unknown ids; pairs; the predict command."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from salesapp.cli import main
+from salesapp.model.predictor import Predictor
+
+
+def _cold_and_warm(bundle):
+    data = bundle.parent / "data"
+    sold = set(pd.read_csv(data / "sales_train.csv")["item_id"])
+    items = pd.read_csv(data / "items.csv")["item_id"]
+    cold = [int(i) for i in items if i not in sold]
+    warm = [int(i) for i in items if i in sold]
+    return cold, warm
+
+
+def test_results_follow_the_architecture_shape(small_bundle):
+    p = Predictor.load(small_bundle)
+    cold, warm = _cold_and_warm(small_bundle)
+    results = p.predict([warm[0], cold[0], 999999])
+    assert [r["item_id"] for r in results] == [warm[0], cold[0], 999999]
+    ok, new, bad = results
+    assert ok["status"] == "ok" and not ok["cold_start"] and ok["history"]
+    assert [s for s, _ in ok["shops"]] == p.shop_ids
+    assert abs(ok["total"] - sum(f for _, f in ok["shops"])) < 1e-3
+    assert all(0 <= f <= 20 for _, f in ok["shops"])
+    assert new["status"] == "ok" and new["cold_start"] and new["history"] == []
+    assert new["total"] > 0, "cold start must come from category signals, not silent zeros"
+    assert bad["status"] == "error" and "999999" in bad["error"]
+    json.dumps(results)
+    assert all(r["model_version"] == p.version for r in results)
+
+
+def test_predict_pairs_matches_long_format(small_bundle):
+    p = Predictor.load(small_bundle)
+    _, warm = _cold_and_warm(small_bundle)
+    test = pd.DataFrame({"ID": [0, 1], "shop_id": [p.shop_ids[0], p.shop_ids[-1]],
+                         "item_id": [warm[1], warm[1]]})
+    long = p.predict_long([warm[1]]).set_index("shop_id")["forecast"]
+    np.testing.assert_allclose(p.predict_pairs(test),
+                               [long[p.shop_ids[0]], long[p.shop_ids[-1]]])
+
+
+def test_predict_command_long_and_pairs(tmp_path, small_bundle):
+    _, warm = _cold_and_warm(small_bundle)
+    out = tmp_path / "f.csv"
+    assert main(["predict", "--model", str(small_bundle), "--items", f"{warm[0]},{warm[1]}",
+                 "--out", str(out)]) == 0
+    df = pd.read_csv(out, dtype={"shop_id": str})
+    assert set(df.item_id) == {warm[0], warm[1]}
+    assert (df.shop_id == "total").sum() == 2
+    sub = tmp_path / "s.csv"
+    assert main(["predict", "--model", str(small_bundle), "--pairs",
+                 str(small_bundle.parent / "data" / "test.csv"), "--out", str(sub)]) == 0
+    s = pd.read_csv(sub)
+    assert list(s.columns) == ["ID", "item_cnt_month"] and s.item_cnt_month.between(0, 20).all()
