@@ -204,3 +204,21 @@ def test_cp1251_names_far_down_a_large_items_file(tmp_path):
     assert len(filler) > 256 * 1024
     data = load_dataset(write_dir(tmp_path / "d", encoding="cp1251", items=items))
     assert data.items["item_name"].iloc[-1] == 'Игра, "с кавычками"'
+
+
+def test_windows_line_ends_load(tmp_path):
+    d = write_dir(tmp_path / "d")
+    for path in d.iterdir():
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    data = load_dataset(d)
+    assert len(data.sales) == len(SALES_ROWS) and data.shops.loc[1, "shop_name"].endswith('"')
+
+
+def test_truncated_gzip(tmp_path):
+    d = write_dir(tmp_path / "d", test=False)
+    rows = "\n".join(SALES_ROWS * 5000).encode()
+    whole = gzip.compress(SALES_HEADER.encode() + b"\n" + rows)
+    (d / "sales_train.csv").unlink()
+    (d / "sales_train.csv.gz").write_bytes(whole[: len(whole) // 2])
+    err = error_of(d)
+    assert err.path.endswith("sales_train.csv.gz") and "cannot be read" in str(err)

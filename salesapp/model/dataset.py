@@ -95,6 +95,8 @@ def _read(path: Path, sniffed: Sniffed, spec: FileSpec, numeric_as_text: bool) -
         line = int(match.group(1)) if match else None
         raise InputError("the row does not have the same number of fields as the header "
                          "(an unquoted separator or quote inside a name?)", path, line) from None
+    except (OSError, EOFError) as exc:  # e.g. a truncated .gz
+        raise InputError(f"cannot be read to the end ({exc})", path) from None
 
 
 def read_table(path: str | Path, spec: FileSpec) -> pd.DataFrame:
@@ -104,9 +106,7 @@ def read_table(path: str | Path, spec: FileSpec) -> pd.DataFrame:
     _check_header(path, sniffed, spec)
     try:
         frame = _read(path, sniffed, spec, numeric_as_text=False)
-    except ValueError as exc:
-        if isinstance(exc, InputError):
-            raise
+    except ValueError:
         # A non-numeric cell: read again as text to find which one (error path only).
         frame = _read(path, sniffed, spec, numeric_as_text=True)
         _find_non_numeric(path, frame, spec)

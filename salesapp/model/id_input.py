@@ -96,6 +96,8 @@ def _read_columns(path: Path, header: bool, encoding: str | None = None):
         return _read_columns(path, header, full_file_encoding(path, sniffed.compression))
     except pd.errors.ParserError as exc:
         raise InputError(f"is not a well-formed CSV file ({str(exc).strip()})", path) from None
+    except (OSError, EOFError) as exc:  # e.g. a truncated .gz
+        raise InputError(f"cannot be read to the end ({exc})", path) from None
     return frame
 
 
