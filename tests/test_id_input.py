@@ -3,6 +3,8 @@
 import gzip
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from salesapp.errors import InputError
 from salesapp.model.id_input import AmbiguousColumnError, parse_id_text, read_id_csv
@@ -122,3 +124,9 @@ def test_csv_undecodable_byte_late_in_file(tmp_path):
     with pytest.raises(InputError) as info:
         read_id_csv(p)
     assert info.value.line == 150_002
+
+
+@given(st.lists(st.integers(0, 10**7), max_size=40), st.sampled_from([",", ";", " ", "\n", ", "]))
+def test_text_round_trip(ids, sep):
+    result = parse_id_text(sep.join(map(str, ids)))
+    assert result.ids == list(dict.fromkeys(ids)) and result.problems == []
