@@ -1,0 +1,372 @@
+"""The durable job queue and result store (ARCHITECTURE.md "Job store"): leases, never pops.
+
+Layout of the keys in one diskcache `Cache` (JSON values, see `json_disk`):
+- `j:{item_id}`   the job (a dict of `Job`'s fields); its state is also in the row's tag column,
+                  which diskcache indexes, so counts and lease scans need no full read.
+- `q:{seq:012d}`  -> item id: present exactly while the job is queued; key order is FIFO order, so
+                  leasing reads the first rows of an index instead of scanning every job.
+- `r:{model_version}:{item_id}` the result; written in the same transaction as the done state.
+- `m:seq`         the next sequence number.
+Every state change is one `cache.transact()`; a crash at any instant leaves the old or new state.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from diskcache import Timeout
+
+from salesapp.errors import StoreError
+from salesapp.store import recovery
+from salesapp.store.json_disk import open_cache
+
+QUEUED, LEASED, DONE, FAILED = "queued", "leased", "done", "failed"
+STATES = (QUEUED, LEASED, DONE, FAILED)
+SEQ_KEY = "m:seq"
+_CHUNK = 500  # bound on SQL parameters per statement
+T = TypeVar("T")
+
+
+@dataclass
+class Job:
+    """One item id to forecast and where it stands."""
+
+    item_id: int
+    state: str
+    model_version: str
+    attempts: int = 0
+    owner: str | None = None
+    lease_until: float | None = None
+    error: str | None = None
+    seq: int = 0
+
+
+@dataclass
+class SubmitReport:
+    """What `submit` did with each id: newly queued, already queued/leased, answered from the store."""
+
+    queued: list[int] = field(default_factory=list)
+    already_pending: list[int] = field(default_factory=list)
+    cached: list[int] = field(default_factory=list)
+
+
+def job_key(item_id: int) -> str:
+    """Key of the job of `item_id`."""
+    return f"j:{item_id}"
+
+
+def result_key(model_version: str, item_id: int) -> str:
+    """Key of the result of `item_id` under `model_version`."""
+    return f"r:{model_version}:{item_id}"
+
+
+def _queue_key(seq: int) -> str:
+    return f"q:{seq:012d}"
+
+
+class JobStore:
+    """Jobs queued -> leased -> done | failed, and their results, in one diskcache directory."""
+
+    def __init__(self, cache, directory: Path, notice: str | None, retries: int, max_attempts: int):
+        self._cache = cache
+        self.directory = directory
+        self.notice = notice  # one sentence for the user when the store was rebuilt, else None
+        self._retries = retries
+        self.max_attempts = max_attempts
+
+    @classmethod
+    def open(cls, directory: str | Path, timeout: float = 2.0, retries: int = 2,
+             max_attempts: int = 3) -> "JobStore":
+        """Open (or create) the store; a store failing SQLite's quick check is moved aside.
+
+        Leases left by workers that are gone are requeued. Raises `StoreError` when another process
+        keeps the store locked for `timeout` x (`retries` + 1) seconds.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        notice = None
+        reason = recovery.quick_check(directory / recovery.DB_NAME, timeout)
+        if reason is not None:
+            notice = recovery.move_aside(directory, reason)
+        cache = _open_with_retries(directory, timeout, retries)
+        store = cls(cache, directory, notice, retries, max_attempts)
+        store.requeue_expired()
+        return store
+
+    def close(self) -> None:
+        """Close the database connection (jobs not yet run stay queued on disk)."""
+        self._cache.close()
+
+    def __enter__(self) -> "JobStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- transitions, one transaction each -------------------------------------------------
+
+    def submit(self, item_ids: Iterable[int], model_version: str) -> SubmitReport:
+        """Queue each id once; ids with a result for `model_version` are done at once (cached)."""
+        ids = _unique_ints(item_ids)
+        return self._atomic(lambda: self._submit(ids, model_version))
+
+    def _submit(self, ids: list[int], version: str) -> SubmitReport:
+        report = SubmitReport()
+        jobs = self._jobs_by_id(ids)
+        have_result = self._existing_keys([result_key(version, i) for i in ids])
+        seq = self._cache.get(SEQ_KEY, 0)
+        for item_id in ids:
+            job = jobs.get(item_id)
+            if job is not None and job.state in (QUEUED, LEASED):
+                report.already_pending.append(item_id)
+            elif result_key(version, item_id) in have_result:
+                self._put(Job(item_id, DONE, version, seq=seq))
+                report.cached.append(item_id)
+            else:
+                self._enqueue(Job(item_id, QUEUED, version, seq=seq))
+                report.queued.append(item_id)
+            seq += 1
+        self._cache.set(SEQ_KEY, seq)
+        return report
+
+    def lease(self, owner: str, limit: int, lease_seconds: float) -> list[Job]:
+        """Take up to `limit` queued jobs in FIFO order for `owner` until now + `lease_seconds`."""
+        return self._atomic(lambda: self._lease(owner, limit, lease_seconds))
+
+    def _lease(self, owner: str, limit: int, lease_seconds: float) -> list[Job]:
+        entries = self._rows_with_prefix("q:", limit)
+        jobs = self._jobs_by_id([int(item_id) for _, item_id in entries])
+        until = time.time() + lease_seconds
+        leased = []
+        for qkey, item_id in entries:
+            self._cache.delete(qkey)
+            job = jobs.get(int(item_id))
+            if job is None or job.state != QUEUED:
+                continue  # a stale index entry; nothing to run
+            job.state, job.owner, job.lease_until = LEASED, owner, until
+            job.attempts += 1
+            self._put(job)
+            leased.append(job)
+        return leased
+
+    def renew(self, owner: str, item_ids: Iterable[int], lease_seconds: float) -> list[int]:
+        """Extend `owner`'s leases on `item_ids`; returns the ids still leased by `owner`."""
+        ids = _unique_ints(item_ids)
+
+        def body() -> list[int]:
+            until = time.time() + lease_seconds
+            kept = []
+            for job in self._jobs_by_id(ids).values():
+                if job.state == LEASED and job.owner == owner:
+                    job.lease_until = until
+                    self._put(job)
+                    kept.append(job.item_id)
+            return kept
+
+        return self._atomic(body)
+
+    def complete(self, owner: str, results: Mapping[int, dict]) -> list[int]:
+        """Write each result and its job's done state together; returns the ids accepted.
+
+        A result is refused when the job is no longer `owner`'s (leased by another worker after
+        this lease expired, or already done), so every job is completed exactly once.
+        """
+        by_id = {int(k): v for k, v in results.items()}
+
+        def body() -> list[int]:
+            accepted = []
+            for item_id, job in self._jobs_by_id(list(by_id)).items():
+                mine = job.state == LEASED and job.owner == owner
+                if not (mine or job.state == QUEUED):  # queued: expired, not yet re-leased
+                    continue
+                if job.state == QUEUED:
+                    self._cache.delete(_queue_key(job.seq))
+                self._cache.set(result_key(job.model_version, item_id), by_id[item_id])
+                job.state, job.owner, job.lease_until, job.error = DONE, None, None, None
+                self._put(job)
+                accepted.append(item_id)
+            return accepted
+
+        return self._atomic(body)
+
+    def fail(self, owner: str, item_id: int, reason: str) -> str | None:
+        """Record a failed attempt: back to queued while attempts remain, else failed with `reason`.
+
+        Returns the job's new state, or None when the job was not leased by `owner`.
+        """
+        def body() -> str | None:
+            job = self._jobs_by_id([int(item_id)]).get(int(item_id))
+            if job is None or job.state != LEASED or job.owner != owner:
+                return None
+            self._give_back(job, reason)
+            return job.state
+
+        return self._atomic(body)
+
+    def requeue_expired(self, now: float | None = None) -> int:
+        """Leases past their time (their worker is gone) go back to queued; returns how many."""
+        def body() -> int:
+            moment = time.time() if now is None else now
+            expired = [j for j in self._jobs_in_state(LEASED) if (j.lease_until or 0) < moment]
+            for job in expired:
+                self._give_back(job, "the worker stopped before finishing (lease expired)")
+            return len(expired)
+
+        return self._atomic(body)
+
+    def retry(self, item_ids: Iterable[int]) -> list[int]:
+        """Failed jobs back to queued with attempts reset; returns the ids requeued."""
+        ids = _unique_ints(item_ids)
+
+        def body() -> list[int]:
+            seq = self._cache.get(SEQ_KEY, 0)
+            done = []
+            for job in self._jobs_by_id(ids).values():
+                if job.state == FAILED:
+                    job.attempts, job.error, job.seq = 0, None, seq
+                    self._enqueue(job)
+                    done.append(job.item_id)
+                    seq += 1
+            self._cache.set(SEQ_KEY, seq)
+            return done
+
+        return self._atomic(body)
+
+    def cancel(self, item_ids: Iterable[int]) -> list[int]:
+        """Remove jobs that are still queued (leased ones finish); returns the ids removed."""
+        ids = _unique_ints(item_ids)
+
+        def body() -> list[int]:
+            gone = []
+            for job in self._jobs_by_id(ids).values():
+                if job.state == QUEUED:
+                    self._cache.delete(_queue_key(job.seq))
+                    self._cache.delete(job_key(job.item_id))
+                    gone.append(job.item_id)
+            return gone
+
+        return self._atomic(body)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def jobs(self) -> list[Job]:
+        """Every job, in submission order."""
+        rows = self._rows_with_prefix("j:", None)
+        return sorted((Job(**value) for _, value in rows), key=lambda j: j.seq)
+
+    def counts(self) -> dict[str, int]:
+        """Number of jobs in each state (read from the indexed tag column, no value decoding)."""
+        rows = self._sql("SELECT tag, COUNT(*) FROM Cache WHERE key >= 'j:' AND key < 'j;'"
+                         " AND raw = 1 GROUP BY tag").fetchall()
+        found = dict(rows)
+        return {state: int(found.get(state, 0)) for state in STATES}
+
+    def result(self, model_version: str, item_id: int) -> dict | None:
+        """The stored result of `item_id` under `model_version`, or None."""
+        return self._cache.get(result_key(model_version, int(item_id)))
+
+    def results(self) -> list[dict]:
+        """Every stored result (any model version), ordered by key."""
+        return [value for _, value in self._rows_with_prefix("r:", None)]
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _give_back(self, job: Job, reason: str) -> None:
+        """A lost or failed attempt: queued again while attempts remain, else failed."""
+        job.owner, job.lease_until, job.error = None, None, reason
+        if job.attempts < self.max_attempts:
+            job.seq = self._cache.get(SEQ_KEY, 0)
+            self._cache.set(SEQ_KEY, job.seq + 1)
+            self._enqueue(job)
+        else:
+            job.state = FAILED
+            self._put(job)
+
+    def _enqueue(self, job: Job) -> None:
+        job.state, job.owner, job.lease_until = QUEUED, None, None
+        self._put(job)
+        self._cache.set(_queue_key(job.seq), job.item_id)
+
+    def _put(self, job: Job) -> None:
+        self._cache.set(job_key(job.item_id), asdict(job), tag=job.state)
+
+    def _jobs_by_id(self, ids: list[int]) -> dict[int, Job]:
+        rows = self._fetch([job_key(i) for i in ids])
+        return {value["item_id"]: Job(**value) for value in rows.values()}
+
+    def _jobs_in_state(self, state: str) -> list[Job]:
+        keys = [k for (k,) in self._sql("SELECT key FROM Cache WHERE tag = ? AND raw = 1"
+                                         " AND key >= 'j:' AND key < 'j;'", (state,))]
+        return [Job(**value) for value in self._fetch(keys).values()]
+
+    def _existing_keys(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(k for (k,) in self._sql(
+                f"SELECT key FROM Cache WHERE raw = 1 AND key IN ({marks})", chunk))
+        return found
+
+    def _fetch(self, keys: list[str]) -> dict[str, Any]:
+        """Values of `keys` that exist, decoded by our disk (which refuses pickle rows)."""
+        fetch = self._cache.disk.fetch
+        out: dict[str, Any] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._sql("SELECT key, mode, filename, value FROM Cache"
+                             f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
+            for key, mode, filename, value in rows:
+                out[key] = fetch(mode, filename, value, False)
+        return out
+
+    def _rows_with_prefix(self, prefix: str, limit: int | None) -> list[tuple[str, Any]]:
+        """(key, value) of keys starting with `prefix`, in key order, read through our disk."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        query = ("SELECT key, mode, filename, value FROM Cache WHERE raw = 1"
+                 " AND key >= ? AND key < ? ORDER BY key")
+        params: tuple = (prefix, upper)
+        if limit is not None:
+            query += " LIMIT ?"
+            params += (int(limit),)
+        fetch = self._cache.disk.fetch
+        return [(k, fetch(m, f, v, False)) for k, m, f, v in self._sql(query, params).fetchall()]
+
+    def _sql(self, statement: str, params: Iterable = ()):
+        # Batched reads by key range use the Cache table's (key, raw) index directly; diskcache
+        # has no API for a prefix range. Values still go through our disk's fetch.
+        return self._cache._sql(statement, tuple(params))
+
+    def _atomic(self, body: Callable[[], T]) -> T:
+        """Run `body` in one transaction, retrying a busy database, then a clear StoreError."""
+        for _ in range(self._retries + 1):
+            try:
+                with self._cache.transact():
+                    return body()
+            except Timeout:
+                continue
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+        raise recovery.locked_error(self.directory)
+
+
+def _open_with_retries(directory: Path, timeout: float, retries: int):
+    for _ in range(retries + 1):
+        try:
+            return open_cache(str(directory), timeout)
+        except (Timeout, sqlite3.OperationalError) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
+                raise StoreError(f"the store {directory} cannot be opened: {exc}") from None
+    raise recovery.locked_error(directory)
+
+
+def _unique_ints(item_ids: Iterable[int]) -> list[int]:
+    """Ids as ints, first occurrence kept, order preserved."""
+    return list(dict.fromkeys(int(i) for i in item_ids))

@@ -1,0 +1,100 @@
+"""A diskcache `Disk` that writes JSON inside SQLite and refuses to read pickles.
+
+diskcache pickles by default, and even its `JSONDisk` still unpickles any row whose mode column says
+pickle, so a store file that someone else can write would run their code (CVE-2025-69872). This
+disk never calls pickle: keys must be `str`, values are JSON bytes kept in the Cache table, and a
+row in pickle mode (or a pickled key, or a value in a side file) raises `PickleRefusedError`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+from diskcache import Cache, Disk
+from diskcache.core import MODE_PICKLE, MODE_RAW, UNKNOWN
+
+from salesapp.errors import StoreError
+
+# Larger than any value we could write, so diskcache never moves a value to a side file.
+HUGE = 2**62
+
+# Passed on every open: diskcache keeps settings in the database and the last opener wins.
+STORE_SETTINGS = {
+    "eviction_policy": "none",  # the default silently drops entries past 1 GB
+    "cull_limit": 0,
+    "size_limit": HUGE,
+    "sqlite_synchronous": 2,  # FULL: a committed job survives a power cut
+    "disk_min_file_size": HUGE,
+    "tag_index": True,  # job state lives in the tag column; counts and lease scans use it
+}
+
+
+class PickleRefusedError(StoreError):
+    """A row of the store is not plain JSON (pickle mode, pickled key or side file): never read."""
+
+
+class JsonOnlyDisk(Disk):
+    """Keys are `str`, values are JSON bytes inside SQLite; pickle rows are refused, not loaded."""
+
+    def put(self, key):
+        """Key as stored: only `str` keys (tuple keys do not round-trip, diskcache #54/#181)."""
+        if type(key) is not str:
+            raise TypeError(f"store keys must be str, not {type(key).__name__}")
+        return super().put(key)
+
+    def get(self, key, raw):
+        """Key as read back; a pickled key (raw = 0) is refused."""
+        if not raw:
+            raise PickleRefusedError("the store holds a pickled key; it was refused, not loaded")
+        return super().get(key, raw)
+
+    def store(self, value, read, key=UNKNOWN):
+        """Encode `value` as JSON bytes kept in the database row (never a file, never pickle)."""
+        if read:
+            raise TypeError("the store keeps JSON values only, not file handles")
+        data = json.dumps(value, separators=(",", ":")).encode("utf-8")
+        size, mode, filename, db_value = super().store(data, False, key=key)
+        if mode != MODE_RAW or filename is not None:
+            raise StoreError("the store would have written a side file; its settings are wrong")
+        return size, mode, filename, db_value
+
+    def fetch(self, mode, filename, value, read):
+        """Decode a row's value; pickle rows and side files raise `PickleRefusedError`."""
+        if mode == MODE_RAW and filename is None and value is not None:
+            return json.loads(bytes(value))
+        what = "pickle" if mode == MODE_PICKLE else f"mode {mode}"
+        raise PickleRefusedError(f"the store holds a row in {what}; it was refused, not loaded")
+
+
+def open_cache(directory: str, timeout: float) -> Cache:
+    """A diskcache `Cache` over `directory` with our disk and settings; busy waits bounded."""
+    return BoundedCache(directory, timeout=timeout, disk=JsonOnlyDisk, **STORE_SETTINGS)
+
+
+class BoundedCache(Cache):
+    """`Cache` whose set-up statements give up after `timeout` instead of diskcache's 60 s."""
+
+    def __init__(self, directory, timeout, **kwargs):
+        self._busy_budget = timeout
+        super().__init__(directory, timeout=timeout, **kwargs)
+
+    @property
+    def _sql_retry(self):
+        # diskcache retries set-up writes for 60 s when another process holds the lock: a hang
+        # from the user's point of view. Same loop, our budget; the caller turns it into StoreError.
+        sql = self._sql
+        budget = self._busy_budget
+
+        def execute(statement, *args, **kwargs):
+            start = time.monotonic()
+            while True:
+                try:
+                    return sql(statement, *args, **kwargs)
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() - start > budget:
+                        raise
+                    time.sleep(0.005)
+
+        return execute

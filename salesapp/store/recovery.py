@@ -1,0 +1,57 @@
+"""Opening the store's database safely: SQLite's quick check, and moving a broken store aside."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from salesapp.errors import StoreError
+
+DB_NAME = "cache.db"  # diskcache's file name
+SIDE_SUFFIXES = ("", "-wal", "-shm")
+
+
+def quick_check(db_path: Path, timeout: float) -> str | None:
+    """None when the database passes `PRAGMA quick_check` (or does not exist), else the reason.
+
+    A database locked by another process is not broken: that raises `StoreError` instead.
+    """
+    if not db_path.exists():
+        return None
+    try:
+        con = sqlite3.connect(db_path, timeout=timeout)
+        try:
+            rows = con.execute("PRAGMA quick_check").fetchall()
+        finally:
+            con.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise locked_error(db_path.parent) from None
+        return str(exc)
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", ...
+        return str(exc)
+    verdict = "; ".join(str(r[0]) for r in rows)
+    return None if verdict == "ok" else verdict
+
+
+def move_aside(directory: Path, reason: str) -> str:
+    """Rename the database files with a timestamp; returns the notice sentence for the user."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = directory / f"{DB_NAME}.broken-{stamp}"
+    n = 1
+    while kept.exists():  # two recoveries in the same second keep both
+        kept = directory / f"{DB_NAME}.broken-{stamp}-{n}"
+        n += 1
+    for suffix in SIDE_SUFFIXES:
+        src = directory / (DB_NAME + suffix)
+        if src.exists():
+            src.rename(Path(str(kept) + suffix))
+    return (f"The job store in {directory} was damaged ({reason}); it was moved aside to "
+            f"{kept.name} and a fresh, empty store was started.")
+
+
+def locked_error(directory: Path) -> StoreError:
+    """The one sentence for a store another process keeps locked past our retries."""
+    return StoreError(f"the store {directory} is locked by another process; close the other "
+                      "Sales Forecast Desk window or command and try again")
