@@ -222,3 +222,11 @@ def test_truncated_gzip(tmp_path):
     (d / "sales_train.csv.gz").write_bytes(whole[: len(whole) // 2])
     err = error_of(d)
     assert err.path.endswith("sales_train.csv.gz") and "cannot be read" in str(err)
+
+
+def test_blank_lines_are_skipped_and_lines_still_exact(tmp_path):
+    rows = SALES_ROWS[:2] + ["", ""] + ["05.02.2013,1,0,99,299.0,1.0"]
+    err = error_of(write_dir(tmp_path / "d", sales_rows=rows))
+    assert (err.line, err.column) == (6, "item_id")
+    data = load_dataset(write_dir(tmp_path / "ok", sales_rows=SALES_ROWS + ["", ""]))
+    assert len(data.sales) == len(SALES_ROWS)

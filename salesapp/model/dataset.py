@@ -55,8 +55,9 @@ def find_file(directory: Path, spec: FileSpec) -> Path | None:
     return None
 
 
-def _line(row_index: int) -> int:
-    return int(row_index) + HEADER_LINES + 1
+def _line(data: pd.DataFrame | pd.Series, row: int) -> int:
+    """Editor line of positional row: the index keeps each row's position in the file."""
+    return int(data.index[row]) + HEADER_LINES + 1
 
 
 def _first(mask: np.ndarray) -> int | None:
@@ -83,8 +84,9 @@ def _read(path: Path, sniffed: Sniffed, spec: FileSpec, numeric_as_text: bool) -
         # No usecols: with it pandas silently accepts rows with too many fields.
         frame = pd.read_csv(path, sep=sniffed.sep, encoding=sniffed.encoding,
                             compression=sniffed.compression, dtype=dtypes,
-                            keep_default_na=False, na_values=[""], skipinitialspace=True)
-        return frame[list(dtypes)]
+                            keep_default_na=False, na_values=[""], skipinitialspace=True,
+                            skip_blank_lines=False)
+        return _drop_blank_lines(frame[list(dtypes)])
     except UnicodeDecodeError:
         # Past the sniffed sample: decide on the whole file (raises at the first bad byte).
         encoding = full_file_encoding(path, sniffed.compression)
@@ -97,6 +99,14 @@ def _read(path: Path, sniffed: Sniffed, spec: FileSpec, numeric_as_text: bool) -
                          "(an unquoted separator or quote inside a name?)", path, line) from None
     except (OSError, EOFError) as exc:  # e.g. a truncated .gz
         raise InputError(f"cannot be read to the end ({exc})", path) from None
+
+
+def _drop_blank_lines(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows of blank lines; the index keeps every other row's position for line numbers."""
+    first = frame.iloc[:, 0].isna().to_numpy()
+    if not first.any():
+        return frame
+    return frame.loc[~(first & frame.isna().all(axis=1).to_numpy())]
 
 
 def read_table(path: str | Path, spec: FileSpec) -> pd.DataFrame:
@@ -126,14 +136,14 @@ def _find_non_numeric(path: Path, frame: pd.DataFrame, spec: FileSpec) -> None:
         parsed = pd.to_numeric(text, errors="coerce")
         row = _first((parsed.isna() & text.notna()).to_numpy())
         if row is not None:
-            raise InputError(f"{text.iloc[row]!r} is not a number", path, _line(row), col.name)
+            raise InputError(f"{text.iloc[row]!r} is not a number", path, _line(text, row), col.name)
 
 
 def _validated(path: Path, values: pd.Series, col: Column) -> pd.Series:
     """Check one column (empties, whole numbers, range) and convert it to its final dtype."""
     row = _first(values.isna().to_numpy())
     if row is not None:
-        raise InputError("the value is empty", path, _line(row), col.name)
+        raise InputError("the value is empty", path, _line(values, row), col.name)
     if col.kind in ("str", "date"):
         return values
     arr = values.to_numpy()
@@ -146,7 +156,7 @@ def _validated(path: Path, values: pd.Series, col: Column) -> pd.Series:
     for mask, what in rules:
         row = _first(mask)
         if row is not None:
-            raise InputError(f"{arr[row]:g} {what}", path, _line(row), col.name)
+            raise InputError(f"{arr[row]:g} {what}", path, _line(values, row), col.name)
     return pd.Series(arr.astype(col.dtype), index=values.index, name=col.name)
 
 
@@ -158,7 +168,7 @@ def parse_dates(path: Path, frame: pd.DataFrame) -> np.ndarray:
     row = _first(bad_unique[codes])
     if row is not None:
         raise InputError(f"{frame['date'].iloc[row]!r} is not a date of the form dd.mm.yyyy",
-                         path, _line(row), "date")
+                         path, _line(frame, row), "date")
     blocks = ((parsed.dt.year - FIRST_YEAR) * 12 + parsed.dt.month - 1).to_numpy()
     return blocks[codes]
 
@@ -170,7 +180,7 @@ def check_blocks(path: Path, frame: pd.DataFrame, blocks: np.ndarray) -> None:
         raise InputError(
             f"date_block_num {int(frame['date_block_num'].iloc[row])} contradicts the date "
             f"{frame['date'].iloc[row]} (that month is block {int(blocks[row])}, "
-            "block 0 = January 2013)", path, _line(row), "date_block_num")
+            "block 0 = January 2013)", path, _line(frame, row), "date_block_num")
 
 
 def check_known(path: Path, frame: pd.DataFrame, column: str, known: pd.Series,
@@ -179,7 +189,7 @@ def check_known(path: Path, frame: pd.DataFrame, column: str, known: pd.Series,
     row = _first(~np.isin(frame[column].to_numpy(), known.to_numpy()))
     if row is not None:
         raise InputError(f"{column} {int(frame[column].iloc[row])} is not in {where}",
-                         path, _line(row), column)
+                         path, _line(frame, row), column)
 
 
 def _required(directory: Path, spec: FileSpec) -> Path:
@@ -206,6 +216,7 @@ def load_dataset(directory: str | Path, shop_aliases: dict[int, int] | None = No
               for spec in ALL_FILES if paths[spec.key] is not None}
     tables.setdefault("test", None)
     _cross_check(paths, tables)
+    tables = {k: (None if t is None else t.reset_index(drop=True)) for k, t in tables.items()}
     sales = tables["sales"].drop(columns="date")
     data = SalesData(sales, tables["items"], tables["categories"], tables["shops"], tables["test"])
     return cleaning.clean(data, shop_aliases) if clean else data
