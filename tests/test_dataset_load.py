@@ -230,3 +230,8 @@ def test_blank_lines_are_skipped_and_lines_still_exact(tmp_path):
     assert (err.line, err.column) == (6, "item_id")
     data = load_dataset(write_dir(tmp_path / "ok", sales_rows=SALES_ROWS + ["", ""]))
     assert len(data.sales) == len(SALES_ROWS)
+
+
+def test_duplicate_id_in_reference_file(tmp_path):
+    err = error_of(write_dir(tmp_path / "d", shops=SHOPS + "Другой магазин,1\n"))
+    assert err.path.endswith("shops.csv") and (err.line, err.column) == (5, "shop_id")

@@ -192,6 +192,14 @@ def check_known(path: Path, frame: pd.DataFrame, column: str, known: pd.Series,
                          path, _line(frame, row), column)
 
 
+def check_unique(path: Path, frame: pd.DataFrame, column: str) -> None:
+    """A reference file lists each id once (a second name for the same id is ambiguous)."""
+    row = _first(frame[column].duplicated().to_numpy())
+    if row is not None:
+        raise InputError(f"{column} {int(frame[column].iloc[row])} is listed twice",
+                         path, _line(frame, row), column)
+
+
 def _required(directory: Path, spec: FileSpec) -> Path:
     path = find_file(directory, spec)
     if path is None:
@@ -226,6 +234,9 @@ def _cross_check(paths: dict, tables: dict) -> None:
     sales = tables["sales"]
     check_blocks(paths["sales"], sales, parse_dates(paths["sales"], sales))
     items, shops = tables["items"], tables["shops"]
+    for key, column in (("items", "item_id"), ("categories", "item_category_id"),
+                        ("shops", "shop_id")):
+        check_unique(paths[key], tables[key], column)
     check_known(paths["items"], items, "item_category_id",
                 tables["categories"]["item_category_id"], paths["categories"].name)
     check_known(paths["sales"], sales, "item_id", items["item_id"], paths["items"].name)
