@@ -1,10 +1,10 @@
 """The durable job queue and result store (ARCHITECTURE.md "Job store"): leases, never pops.
 
 Layout of the keys in one diskcache `Cache` (JSON values, see `json_disk`):
-- `j:{item_id}`   the job (a dict of `Job`'s fields); its state is also in the row's tag column,
-                  which diskcache indexes, so counts and lease scans need no full read.
-- `q:{seq:012d}`  -> item id: present exactly while the job is queued; key order is FIFO order, so
-                  leasing reads the first rows of an index instead of scanning every job.
+- `j:{item_id}`   the job (a dict of `Job`'s fields). The row's tag column, which diskcache indexes
+                  (tag_index), holds the state, or `q{seq:012d}` while queued: tag order is FIFO
+                  order, so leasing reads the first rows of an index instead of scanning every job,
+                  and counts read no values. (A separate `q:` row per job cost 2x the writes.)
 - `r:{model_version}:{item_id}` the result; written in the same transaction as the done state.
 - `m:seq`         the next sequence number.
 Every state change is one `cache.transact()`; a crash at any instant leaves the old or new state.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +30,12 @@ STATES = (QUEUED, LEASED, DONE, FAILED)
 SEQ_KEY = "m:seq"
 _CHUNK = 500  # bound on SQL parameters per statement
 T = TypeVar("T")
+# The row `Cache.set` would write (no expiry, value inside SQLite), as one batched upsert.
+_UPSERT = ("INSERT INTO Cache (key, raw, store_time, expire_time, access_time, access_count, tag,"
+           " size, mode, filename, value) VALUES (?, 1, ?, NULL, ?, 0, ?, ?, ?, NULL, ?)"
+           " ON CONFLICT (key, raw) DO UPDATE SET store_time = excluded.store_time,"
+           " expire_time = NULL, access_time = excluded.access_time, tag = excluded.tag,"
+           " size = excluded.size, mode = excluded.mode, filename = NULL, value = excluded.value")
 
 
 @dataclass
@@ -63,10 +69,6 @@ def job_key(item_id: int) -> str:
 def result_key(model_version: str, item_id: int) -> str:
     """Key of the result of `item_id` under `model_version`."""
     return f"r:{model_version}:{item_id}"
-
-
-def _queue_key(seq: int) -> str:
-    return f"q:{seq:012d}"
 
 
 class JobStore:
@@ -139,15 +141,14 @@ class JobStore:
         return self._atomic(lambda: self._lease(owner, limit, lease_seconds))
 
     def _lease(self, owner: str, limit: int, lease_seconds: float) -> list[Job]:
-        entries = self._rows_with_prefix("q:", limit)
-        jobs = self._jobs_by_id([int(item_id) for _, item_id in entries])
+        rows = self._sql("SELECT mode, filename, value FROM Cache WHERE tag >= 'q' AND tag < 'r'"
+                         " AND raw = 1 AND key >= 'j:' AND key < 'j;' ORDER BY tag LIMIT ?",
+                         (int(limit),)).fetchall()
+        fetch = self._cache.disk.fetch
         until = time.time() + lease_seconds
         leased = []
-        for qkey, item_id in entries:
-            self._cache.delete(qkey)
-            job = jobs.get(int(item_id))
-            if job is None or job.state != QUEUED:
-                continue  # a stale index entry; nothing to run
+        for mode, filename, value in rows:
+            job = Job(**fetch(mode, filename, value, False))
             job.state, job.owner, job.lease_until = LEASED, owner, until
             job.attempts += 1
             self._put(job)
@@ -184,9 +185,7 @@ class JobStore:
                 mine = job.state == LEASED and job.owner == owner
                 if not (mine or job.state == QUEUED):  # queued: expired, not yet re-leased
                     continue
-                if job.state == QUEUED:
-                    self._cache.delete(_queue_key(job.seq))
-                self._cache.set(result_key(job.model_version, item_id), by_id[item_id])
+                self._writes.append((result_key(job.model_version, item_id), by_id[item_id], None))
                 job.state, job.owner, job.lease_until, job.error = DONE, None, None, None
                 self._put(job)
                 accepted.append(item_id)
@@ -245,8 +244,7 @@ class JobStore:
             gone = []
             for job in self._jobs_by_id(ids).values():
                 if job.state == QUEUED:
-                    self._cache.delete(_queue_key(job.seq))
-                    self._cache.delete(job_key(job.item_id))
+                    self._deletes.append(job_key(job.item_id))
                     gone.append(job.item_id)
             return gone
 
@@ -261,8 +259,9 @@ class JobStore:
 
     def counts(self) -> dict[str, int]:
         """Number of jobs in each state (read from the indexed tag column, no value decoding)."""
-        rows = self._sql("SELECT tag, COUNT(*) FROM Cache WHERE key >= 'j:' AND key < 'j;'"
-                         " AND raw = 1 GROUP BY tag").fetchall()
+        rows = self._sql("SELECT CASE WHEN tag >= 'q' AND tag < 'r' THEN 'queued' ELSE tag END AS s,"
+                         " COUNT(*) FROM Cache WHERE key >= 'j:' AND key < 'j;' AND raw = 1"
+                         " GROUP BY s").fetchall()
         found = dict(rows)
         return {state: int(found.get(state, 0)) for state in STATES}
 
@@ -290,10 +289,32 @@ class JobStore:
     def _enqueue(self, job: Job) -> None:
         job.state, job.owner, job.lease_until = QUEUED, None, None
         self._put(job)
-        self._cache.set(_queue_key(job.seq), job.item_id)
 
     def _put(self, job: Job) -> None:
-        self._cache.set(job_key(job.item_id), asdict(job), tag=job.state)
+        tag = f"q{job.seq:012d}" if job.state == QUEUED else job.state
+        self._writes.append((job_key(job.item_id), dict(vars(job)), tag))
+
+    def _flush(self) -> None:
+        """Apply the transaction's pending deletes and writes in two batched statements.
+
+        One `Cache.set` per row costs three statements and was 3x too slow for 5,100 jobs; the
+        rows written are the same (values encoded by our disk, metadata kept by diskcache's
+        triggers), so the cache's own API still reads them.
+        """
+        if self._deletes:
+            for start in range(0, len(self._deletes), _CHUNK):
+                chunk = self._deletes[start:start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                self._sql(f"DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})", chunk)
+        if self._writes:
+            now = time.time()
+            store = self._cache.disk.store
+            rows = []
+            for key, value, tag in dict((w[0], w) for w in self._writes).values():
+                size, mode, _, db_value = store(value, False, key=key)
+                rows.append((key, now, now, tag, size, mode, db_value))
+            self._cache._con.executemany(_UPSERT, rows)
+        self._writes, self._deletes = [], []
 
     def _jobs_by_id(self, ids: list[int]) -> dict[int, Job]:
         rows = self._fetch([job_key(i) for i in ids])
@@ -346,9 +367,12 @@ class JobStore:
     def _atomic(self, body: Callable[[], T]) -> T:
         """Run `body` in one transaction, retrying a busy database, then a clear StoreError."""
         for _ in range(self._retries + 1):
+            self._writes, self._deletes = [], []
             try:
                 with self._cache.transact():
-                    return body()
+                    out = body()
+                    self._flush()
+                    return out
             except Timeout:
                 continue
             except sqlite3.OperationalError as exc:

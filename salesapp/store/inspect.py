@@ -1,0 +1,36 @@
+"""Read-only checks of a store directory, for the reliability tests and for support."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from diskcache.core import MODE_PICKLE
+
+from salesapp.store.recovery import DB_NAME
+
+
+def _connect(directory: str | Path) -> sqlite3.Connection:
+    # Read-only URI: inspecting a store must never create or change one.
+    path = Path(directory) / DB_NAME
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+
+
+def integrity_check(directory: str | Path) -> str:
+    """SQLite's `PRAGMA integrity_check` of the store's database: "ok" or its findings."""
+    con = _connect(directory)
+    try:
+        return "; ".join(str(r[0]) for r in con.execute("PRAGMA integrity_check"))
+    finally:
+        con.close()
+
+
+def pickle_rows(directory: str | Path) -> int:
+    """Rows of the Cache table holding a pickle (pickle-mode value or pickled key): should be 0."""
+    con = _connect(directory)
+    try:
+        (count,) = con.execute("SELECT COUNT(*) FROM Cache WHERE mode = ? OR raw = 0",
+                               (MODE_PICKLE,)).fetchone()
+        return int(count)
+    finally:
+        con.close()
