@@ -1,0 +1,143 @@
+"""Headless queue commands: `salesapp submit`, `salesapp work`, `salesapp results`."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+from salesapp.errors import BundleError, InputError
+from salesapp.paths import default_model_dir, default_store_dir
+
+# Test hook (reliability tests only): a short lease so a frozen worker's jobs are taken over fast.
+LEASE_ENV = "SALESAPP_LEASE_SECONDS"
+BATCH_ENV = "SALESAPP_BATCH_SIZE"
+FORMULA_START = ("=", "+", "-", "@")
+COLUMNS = ["item_id", "item_name", "shop_id", "forecast", "error"]
+
+
+def _store_dir(args) -> Path:
+    return Path(args.store) if getattr(args, "store", None) else default_store_dir()
+
+
+def _model_dir(args) -> Path:
+    return Path(args.model) if getattr(args, "model", None) else default_model_dir()
+
+
+def _open_store(args):
+    from salesapp.store.job_store import JobStore
+
+    store = JobStore.open(_store_dir(args))
+    notice = getattr(store, "notice", None)
+    if notice:
+        print(f"salesapp: {notice}", file=sys.stderr)
+    return store
+
+
+def _requested_ids(args) -> list[int]:
+    from salesapp.model.id_input import parse_id_text, read_id_csv
+
+    parsed = read_id_csv(args.file) if args.file else parse_id_text(args.items)
+    for problem in parsed.problems:
+        print(f"salesapp: {problem}", file=sys.stderr)
+    if not parsed.ids:
+        raise InputError("no valid item ids given", args.file)
+    return parsed.ids
+
+
+def bundle_version(model_dir: Path) -> str:
+    """The bundle's model version from its manifest alone (cheap: no model is loaded)."""
+    from salesapp.model import bundle
+
+    manifest = model_dir / bundle.MANIFEST
+    if not manifest.is_file():
+        raise BundleError(f"{model_dir} is not a model bundle: {bundle.MANIFEST} is missing")
+    return bundle.version_of(manifest.read_text(encoding="utf-8"))
+
+
+def submit(args) -> int:
+    """Enqueue the requested ids for the bundle's model version; prints what was queued."""
+    ids = _requested_ids(args)
+    version = bundle_version(_model_dir(args))
+    store = _open_store(args)
+    try:
+        report = store.submit(ids, version)
+    finally:
+        store.close()
+    print(f"salesapp: {len(report.queued)} queued, {len(report.already_pending)} already pending, "
+          f"{len(report.cached)} already done.", file=sys.stderr)
+    return 0
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _print_progress(done: int, total: int) -> None:
+    print(f"salesapp: {done}/{total} jobs", file=sys.stderr, flush=True)
+
+
+def work(args) -> int:
+    """Run every queued job until none is left; exit 0 only if no job failed."""
+    from salesapp.model.predictor import Predictor
+    from salesapp.workers.dispatcher import DEFAULT_BATCH, default_pool_size, model_threads
+    from salesapp.workers.headless import run_until_idle
+
+    pool = args.workers or default_pool_size()
+    predictor = Predictor.load(_model_dir(args), num_threads=model_threads(pool))
+    store = _open_store(args)
+    try:
+        summary = run_until_idle(store, predictor, pool_size=pool,
+                                 batch_size=int(_env_number(BATCH_ENV, DEFAULT_BATCH)),
+                                 lease_seconds=_env_number(LEASE_ENV, 60.0),
+                                 on_progress=_print_progress)
+    finally:
+        store.close()
+    for item_id, reason in summary.failed:
+        print(f"salesapp: item {item_id} failed: {reason}", file=sys.stderr)
+    for error in summary.errors:
+        print(f"salesapp: a worker stopped: {error}", file=sys.stderr)
+    print(f"salesapp: {summary.finished} done, {len(summary.failed)} failed.", file=sys.stderr)
+    return 0 if not summary.failed and not summary.errors else 1
+
+
+def neutralise(cell):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def _rows(store):
+    for job in sorted(store.jobs(), key=lambda j: int(j.item_id)):
+        if job.state == "failed":
+            yield [job.item_id, "", "", "", job.error or "failed"]
+            continue
+        result = store.result(job.model_version, job.item_id) if job.state == "done" else None
+        if result is None:
+            continue
+        if result.get("status") != "ok":
+            yield [job.item_id, result.get("item_name") or "", "", "", result.get("error") or ""]
+            continue
+        for shop_id, forecast in result["shops"]:
+            yield [job.item_id, result["item_name"], shop_id, forecast, ""]
+
+
+def results(args) -> int:
+    """Write every done result (long format, one row per shop) and every failure to a CSV."""
+    store = _open_store(args)
+    out = Path(args.out)
+    try:
+        with open(out, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(COLUMNS)
+            n = 0
+            for row in _rows(store):
+                writer.writerow([neutralise(c) for c in row])
+                n += 1
+    finally:
+        store.close()
+    print(f"salesapp: wrote {n} rows to {out}.", file=sys.stderr)
+    return 0

@@ -1,0 +1,125 @@
+"""Dispatcher and run_batch against the real JobStore; real Predictor (small_bundle) and a fake."""
+
+import threading
+
+import pytest
+
+from salesapp.store.job_store import JobStore
+from salesapp.workers.dispatcher import PredictionDispatcher
+from salesapp.workers.predict_job import run_batch
+
+
+class FakePredictor:
+    """Same interface as Predictor; raises for `poison` ids (isolates the retry path)."""
+
+    version = "fake00000000"
+
+    def __init__(self, poison=()):
+        self.poison = set(poison)
+        self.calls = []
+
+    def predict(self, item_ids):
+        self.calls.append(list(item_ids))
+        if self.poison & set(item_ids):
+            raise RuntimeError("model blew up")
+        return [{"item_id": i, "status": "ok", "shops": [[0, float(i)]], "item_name": f"n{i}",
+                 "model_version": self.version} for i in item_ids]
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = JobStore.open(tmp_path / "store")
+    yield s
+    s.close()
+
+
+def test_run_batch_batches_and_records_every_result(store):
+    p = FakePredictor()
+    store.submit(range(10), p.version)
+    reports = []
+    n = run_batch(store, "w1", p.predict, 4, threading.Event(),
+                  lambda kind, payload: reports.append((kind, payload)))
+    assert n == 10
+    assert [len(c) for c in p.calls] == [4, 4, 2]   # one predict call per batch
+    assert store.counts()["done"] == 10
+    assert store.result(p.version, 7)["shops"] == [[0, 7.0]]
+    assert [k for k, _ in reports].count("finished") == 3
+
+
+def test_poison_id_fails_alone_after_attempt_limit(store):
+    p = FakePredictor(poison={3})
+    store.submit(range(6), p.version)
+    failed = []
+    run_batch(store, "w1", p.predict, 6, threading.Event(),
+              lambda kind, payload: failed.extend(payload) if kind == "failed" else None)
+    counts = store.counts()
+    assert counts["done"] == 5 and counts["failed"] == 1
+    assert failed == [(3, "RuntimeError: model blew up")]
+    job = next(j for j in store.jobs() if j.item_id == 3)
+    assert job.attempts == store.max_attempts and "model blew up" in job.error
+
+
+def test_cancel_stops_leasing(store):
+    p = FakePredictor()
+    store.submit(range(10), p.version)
+    cancel = threading.Event()
+    cancel.set()
+    assert run_batch(store, "w1", p.predict, 4, cancel, lambda *a: None) == 0
+    assert store.counts()["queued"] == 10
+
+
+def test_expired_lease_is_not_completed_twice(store):
+    p = FakePredictor()
+    store.submit([1, 2], p.version)
+    store.lease("frozen", 2, 0.0)          # a worker that froze: its lease is already over
+    store.requeue_expired(now=1e12)
+    run_batch(store, "w2", p.predict, 10, threading.Event(), lambda *a: None)
+    assert store.complete("frozen", {1: {"x": 1}}) == []   # the late worker is refused
+    assert store.counts()["done"] == 2
+
+
+def test_dispatcher_real_predictor_signals_and_idle(qtbot, store, small_bundle):
+    from salesapp.model.predictor import Predictor
+
+    predictor = Predictor.load(small_bundle)
+    d = PredictionDispatcher(store, predictor, pool_size=2, batch_size=8)
+    finished, progress = [], []
+    d.job_finished.connect(finished.extend)
+    d.progress_changed.connect(lambda done, total: progress.append((done, total)))
+    ids = list(range(40))
+    with qtbot.waitSignal(d.job_queued, timeout=5000) as queued:
+        d.submit(ids)
+    assert queued.args[0] == ids
+    with qtbot.waitSignal(d.idle, timeout=30000):
+        d.start()
+    assert d.shutdown(5000)
+    assert sorted(r["item_id"] for r in finished) == ids
+    assert finished == [store.result(predictor.version, r["item_id"]) for r in finished]
+    assert progress[-1] == (40, 40)
+    assert store.counts()["done"] == 40 and store.counts()["leased"] == 0
+
+
+def test_dispatcher_idle_on_empty_store_and_failed_signal(qtbot, store):
+    p = FakePredictor(poison={5})
+    d = PredictionDispatcher(store, p, pool_size=1, batch_size=4)
+    with qtbot.waitSignal(d.idle, timeout=5000):
+        d.start()
+    failures = []
+    d.job_failed.connect(failures.extend)
+    with qtbot.waitSignal(d.idle, timeout=10000):
+        d.submit(range(8))
+    assert failures == [(5, "RuntimeError: model blew up")]
+    assert store.counts() == {"queued": 0, "leased": 0, "done": 7, "failed": 1}
+    assert d.shutdown(5000)
+
+
+def test_shutdown_leaves_unrun_jobs_queued(qtbot, store):
+    p = FakePredictor()
+    store.submit(range(100), p.version)
+    d = PredictionDispatcher(store, p, pool_size=1, batch_size=10)
+    with qtbot.waitSignal(d.job_finished, timeout=5000):
+        d.start()
+    assert d.shutdown(5000)
+    counts = store.counts()
+    assert counts["leased"] == 0
+    assert counts["done"] + counts["queued"] == 100 and counts["done"] >= 10
