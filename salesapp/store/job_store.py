@@ -317,8 +317,9 @@ class JobStore:
         self._writes, self._deletes = [], []
 
     def _jobs_by_id(self, ids: list[int]) -> dict[int, Job]:
+        """The existing jobs of `ids`, in the order of `ids`."""
         rows = self._fetch([job_key(i) for i in ids])
-        return {value["item_id"]: Job(**value) for value in rows.values()}
+        return {i: Job(**rows[job_key(i)]) for i in ids if job_key(i) in rows}
 
     def _jobs_in_state(self, state: str) -> list[Job]:
         keys = [k for (k,) in self._sql("SELECT key FROM Cache WHERE tag = ? AND raw = 1"

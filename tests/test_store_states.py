@@ -1,0 +1,185 @@
+"""The job store's state machine on a real diskcache store: every arrow, and durability."""
+
+import time
+
+import pytest
+
+from salesapp.store.job_store import DONE, FAILED, LEASED, QUEUED, JobStore
+
+V1, V2 = "aaaaaaaaaaaa", "bbbbbbbbbbbb"
+
+
+def result(item_id, version=V1):
+    return {"item_id": item_id, "status": "ok", "total": 1.5, "shops": [[2, 0.5], [3, 1.0]],
+            "model_version": version}
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = JobStore.open(tmp_path / "store")
+    yield s
+    s.close()
+
+
+def states(store):
+    return {j.item_id: j.state for j in store.jobs()}
+
+
+def test_fresh_store_is_empty_and_has_no_notice(store):
+    assert store.notice is None
+    assert store.counts() == {"queued": 0, "leased": 0, "done": 0, "failed": 0}
+    assert store.jobs() == []
+
+
+def test_submit_lease_complete_in_fifo_order(store):
+    report = store.submit([30, 10, 20], V1)
+    assert report.queued == [30, 10, 20] and report.cached == [] and report.already_pending == []
+    leased = store.lease("w1", 2, 60)
+    assert [j.item_id for j in leased] == [30, 10]
+    assert all(j.state == LEASED and j.owner == "w1" and j.attempts == 1 for j in leased)
+    assert leased[0].lease_until > time.time()
+    assert store.counts() == {"queued": 1, "leased": 2, "done": 0, "failed": 0}
+    assert store.complete("w1", {30: result(30), 10: result(10)}) == [30, 10]
+    assert states(store) == {30: DONE, 10: DONE, 20: QUEUED}
+    assert store.result(V1, 30) == result(30)
+
+
+def test_a_result_exists_iff_its_job_is_done(store):
+    store.submit(range(6), V1)
+    jobs = store.lease("w", 4, 60)
+    store.complete("w", {j.item_id: result(j.item_id) for j in jobs[:2]})
+    for job in store.jobs():
+        assert (store.result(V1, job.item_id) is not None) == (job.state == DONE)
+
+
+def test_submit_twice_adds_nothing_for_pending_ids(store):
+    store.submit([1, 2, 2, 3], V1)
+    store.lease("w", 1, 60)
+    report = store.submit([1, 2, 3, 4], V1)
+    assert report.already_pending == [1, 2, 3] and report.queued == [4]
+    assert len(store.jobs()) == 4
+
+
+def test_known_result_is_answered_from_the_store(store):
+    store.submit([7], V1)
+    store.complete("w", {j.item_id: result(7) for j in store.lease("w", 1, 60)})
+    report = store.submit([7, 8], V1)
+    assert report.cached == [7] and report.queued == [8]
+    assert states(store)[7] == DONE
+    assert [j.item_id for j in store.lease("w", 10, 60)] == [8]  # no model run for 7
+
+
+def test_done_under_another_model_version_is_requeued(store):
+    store.submit([7], V1)
+    store.complete("w", {7: result(7)})  # queued job completed directly is accepted once
+    report = store.submit([7], V2)
+    assert report.queued == [7]
+    job = store.lease("w", 1, 60)[0]
+    assert job.model_version == V2
+    store.complete("w", {7: result(7, V2)})
+    assert store.result(V1, 7) == result(7) and store.result(V2, 7) == result(7, V2)
+
+
+def test_complete_from_a_stale_owner_is_refused(store):
+    store.submit([5], V1)
+    store.lease("w1", 1, 60)
+    store.requeue_expired(now=time.time() + 120)
+    store.lease("w2", 1, 60)
+    assert store.complete("w1", {5: result(5)}) == []
+    assert store.result(V1, 5) is None
+    assert store.complete("w2", {5: result(5)}) == [5]
+    assert store.complete("w2", {5: result(5)}) == []  # exactly once
+
+
+def test_renew_extends_only_own_leases(store):
+    store.submit([1, 2], V1)
+    store.lease("w1", 1, 1)
+    store.lease("w2", 1, 1)
+    assert store.renew("w1", [1, 2], 300) == [1]
+    assert store.requeue_expired(now=time.time() + 60) == 1
+    assert states(store) == {1: LEASED, 2: QUEUED}
+
+
+def test_expired_leases_go_back_to_queued(store):
+    store.submit([1, 2, 3], V1)
+    store.lease("gone", 3, 5)
+    assert store.requeue_expired() == 0
+    assert store.requeue_expired(now=time.time() + 10) == 3
+    again = store.lease("w", 3, 60)
+    assert sorted(j.item_id for j in again) == [1, 2, 3]
+    assert all(j.attempts == 2 for j in again)
+
+
+def test_failures_use_up_attempts_then_retry_resets(store):
+    store.submit([9], V1)
+    for attempt in range(1, 4):
+        job = store.lease("w", 1, 60)[0]
+        assert job.attempts == attempt
+        expected = QUEUED if attempt < 3 else FAILED
+        assert store.fail("w", 9, f"boom {attempt}") == expected
+    (job,) = store.jobs()
+    assert job.state == FAILED and job.error == "boom 3"
+    assert store.lease("w", 1, 60) == []
+    assert store.retry([9, 10]) == [9]
+    (job,) = store.jobs()
+    assert job.state == QUEUED and job.attempts == 0 and job.error is None
+
+
+def test_fail_by_someone_else_changes_nothing(store):
+    store.submit([9], V1)
+    store.lease("w", 1, 60)
+    assert store.fail("other", 9, "no") is None
+    assert states(store) == {9: LEASED}
+
+
+def test_a_job_whose_worker_keeps_dying_ends_failed(tmp_path):
+    store = JobStore.open(tmp_path / "s", max_attempts=2)
+    store.submit([4], V1)
+    for _ in range(2):
+        store.lease("w", 1, 1)
+        store.requeue_expired(now=time.time() + 10)
+    (job,) = store.jobs()
+    assert job.state == FAILED and "lease expired" in job.error
+    store.close()
+
+
+def test_cancel_removes_queued_jobs_only(store):
+    store.submit([1, 2, 3], V1)
+    store.lease("w", 1, 60)
+    assert store.cancel([1, 2, 3]) == [2, 3]
+    assert states(store) == {1: LEASED}
+    assert store.lease("w", 5, 60) == []
+
+
+def test_every_arrow_is_durable_across_reopen(tmp_path):
+    where = tmp_path / "store"
+
+    def reopened():
+        with JobStore.open(where) as s:
+            return states(s), s.result(V1, 1)
+
+    with JobStore.open(where) as s:
+        s.submit([1, 2, 3], V1)
+    assert reopened() == ({1: QUEUED, 2: QUEUED, 3: QUEUED}, None)
+    with JobStore.open(where) as s:
+        s.lease("w", 3, 600)
+    assert reopened()[0] == {1: LEASED, 2: LEASED, 3: LEASED}
+    with JobStore.open(where) as s:
+        s.complete("w", {1: result(1)})
+        s.fail("w", 2, "bad")
+    assert reopened() == ({1: DONE, 2: QUEUED, 3: LEASED}, result(1))
+
+
+def test_open_requeues_leases_of_dead_workers(tmp_path):
+    with JobStore.open(tmp_path / "s") as s:
+        s.submit([1], V1)
+        s.lease("dead", 1, 0.01)
+    time.sleep(0.05)  # let the lease's wall-clock deadline pass (not a Qt wait)
+    with JobStore.open(tmp_path / "s") as s:
+        assert states(s) == {1: QUEUED}
+
+
+def test_all_results_can_be_listed(store):
+    store.submit([1, 2], V1)
+    store.complete("w", {1: result(1), 2: result(2)})
+    assert sorted(r["item_id"] for r in store.results()) == [1, 2]
