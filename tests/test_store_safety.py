@@ -1,0 +1,139 @@
+"""The store never trusts a pickle, survives a garbage database, and never hangs on a lock."""
+
+import multiprocessing
+import pickle
+import sqlite3
+import time
+
+import pytest
+
+from salesapp.errors import StoreError
+from salesapp.store.inspect import integrity_check, pickle_rows
+from salesapp.store.job_store import JobStore
+from salesapp.store.json_disk import PickleRefusedError, open_cache
+
+V1 = "aaaaaaaaaaaa"
+
+
+class TouchesAFile:
+    """Unpickling this creates `path`: proof that the store executed a pickle."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def _rewrite_as_pickle(directory, key, obj):
+    con = sqlite3.connect(directory / "cache.db")
+    with con:
+        con.execute("UPDATE Cache SET mode = 4, value = ? WHERE key = ?",
+                    (pickle.dumps(obj), key))
+    con.close()
+
+
+def test_values_are_json_inside_sqlite(tmp_path):
+    with JobStore.open(tmp_path) as store:
+        store.submit([1], V1)
+        store.complete("w", {1: {"item_id": 1, "name": "Игра «Ведьмак», 3"}})
+    con = sqlite3.connect(tmp_path / "cache.db")
+    rows = con.execute("SELECT key, mode, filename, value FROM Cache").fetchall()
+    con.close()
+    assert {mode for _, mode, _, _ in rows} == {1}  # raw bytes, never pickle
+    assert all(filename is None for _, _, filename, _ in rows)
+    assert b'"item_id":1' in dict((k, v) for k, _, _, v in rows)["r:aaaaaaaaaaaa:1"]
+    assert not list(tmp_path.glob("??/??/*.val"))  # no side files
+
+
+@pytest.mark.parametrize("key, read", [
+    ("j:1", lambda s: s.jobs()),
+    ("j:1", lambda s: s.lease("w", 5, 60)),
+    ("r:aaaaaaaaaaaa:2", lambda s: s.result(V1, 2)),
+    ("r:aaaaaaaaaaaa:2", lambda s: s.results()),
+])
+def test_a_pickle_row_is_refused_and_never_executed(tmp_path, key, read):
+    marker = tmp_path / "pwned"
+    store_dir = tmp_path / "store"
+    with JobStore.open(store_dir) as store:
+        store.submit([1, 2], V1)
+        store.complete("w", {2: {"item_id": 2}})
+    _rewrite_as_pickle(store_dir, key, TouchesAFile(marker))
+    with JobStore.open(store_dir) as store:
+        with pytest.raises(PickleRefusedError, match="refused"):
+            read(store)
+    assert not marker.exists()
+    assert pickle_rows(store_dir) == 1
+
+
+def test_diskcache_api_reads_through_the_refusing_disk(tmp_path):
+    marker = tmp_path / "pwned"
+    cache = open_cache(str(tmp_path), timeout=1)
+    cache.set("k", {"a": 1})
+    _rewrite_as_pickle(tmp_path, "k", TouchesAFile(marker))
+    with pytest.raises(PickleRefusedError):
+        cache.get("k")
+    with pytest.raises(TypeError):
+        cache.set(("tuple", "key"), 1)  # would be a pickled key
+    cache.close()
+    assert not marker.exists()
+
+
+def test_a_garbage_database_is_moved_aside_and_a_fresh_store_started(tmp_path):
+    garbage = b"this is not SQLite\x00\xff" * 500
+    (tmp_path / "cache.db").write_bytes(garbage)
+    with JobStore.open(tmp_path) as store:
+        assert store.notice is not None and "moved aside" in store.notice
+        assert str(tmp_path) in store.notice
+        store.submit([1], V1)
+        assert store.counts()["queued"] == 1
+    kept = list(tmp_path.glob("cache.db.broken-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == garbage
+    assert integrity_check(tmp_path) == "ok"
+    with JobStore.open(tmp_path) as store:
+        assert store.notice is None
+
+
+def test_a_corrupted_page_fails_the_quick_check(tmp_path):
+    with JobStore.open(tmp_path) as store:
+        store.submit(range(2000), V1)
+    db = tmp_path / "cache.db"
+    data = bytearray(db.read_bytes())
+    page = 4096
+    data[3 * page:5 * page] = b"\xa5" * (2 * page)  # clobber b-tree pages, keep the header
+    db.write_bytes(bytes(data))
+    with JobStore.open(tmp_path) as store:
+        assert store.notice is not None and "damaged" in store.notice
+        assert store.jobs() == []
+
+
+def _hold_write_lock(db_path, locked, release):
+    con = sqlite3.connect(db_path, timeout=1)
+    con.execute("BEGIN IMMEDIATE")
+    locked.set()
+    release.wait(30)
+    con.rollback()
+    con.close()
+
+
+def test_a_lock_held_by_another_process_gives_a_clear_error_not_a_hang(tmp_path):
+    store = JobStore.open(tmp_path, timeout=0.3, retries=1)
+    store.submit([1], V1)
+    ctx = multiprocessing.get_context("spawn")
+    locked, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_write_lock, args=(str(tmp_path / "cache.db"), locked, release))
+    holder.start()
+    try:
+        assert locked.wait(30)
+        start = time.monotonic()
+        with pytest.raises(StoreError, match="locked by another process"):
+            store.lease("w", 1, 60)
+        with pytest.raises(StoreError, match="locked by another process"):
+            JobStore.open(tmp_path, timeout=0.3, retries=1)
+        assert time.monotonic() - start < 10
+        assert store.counts()["queued"] == 1  # reads still work while another process writes
+    finally:
+        release.set()
+        holder.join(30)
+    assert [j.item_id for j in store.lease("w", 1, 60)] == [1]  # fine once the lock is gone
+    store.close()
