@@ -40,3 +40,24 @@ def oracle_rmse(data_dir: str | Path) -> float | None:
         return None
     oracle = pd.read_csv(path)
     return rmse(oracle["expected"], oracle["realised"])
+
+
+def evaluate_against_oracle(data_dir: str | Path, bundle_dir: str | Path) -> dict | None:
+    """Score a bundle's forecast of test.csv against oracle.csv `realised` (generated data only).
+
+    Returns model, oracle (expected vs realised) and baseline RMSEs and the two budget ratios, or
+    None when the data directory has no test.csv/oracle.csv.
+    """
+    from salesapp.model.predictor import Predictor
+
+    d = Path(data_dir)
+    if not (d / "oracle.csv").is_file() or not (d / "test.csv").is_file():
+        return None
+    test = pd.read_csv(d / "test.csv")
+    oracle = pd.read_csv(d / "oracle.csv").set_index("ID").reindex(test["ID"])
+    p = Predictor.load(bundle_dir)
+    feats = p.features_for_pairs(test)
+    out = score(p.predict_pairs(test), oracle["realised"].to_numpy(), feats)
+    out["oracle"] = rmse(oracle["expected"], oracle["realised"])
+    out["model_vs_oracle"] = out["model"] / out["oracle"]
+    return out

@@ -48,9 +48,17 @@ class Predictor:
         return self._forecast(np.repeat(ids, len(self.shop_ids)),
                               np.tile(np.array(self.shop_ids, dtype=np.int64), len(ids)))
 
-    def _forecast(self, items: np.ndarray, shops: np.ndarray) -> pd.DataFrame:
+    def _features(self, items: np.ndarray, shops: np.ndarray) -> pd.DataFrame:
         month = np.full(len(items), self.forecast_block, dtype=np.int64)
-        feats = build_features(self._ctx, month, shops, items)
+        return build_features(self._ctx, month, shops, items)
+
+    def features_for_pairs(self, test_df: pd.DataFrame) -> pd.DataFrame:
+        """The model's feature rows for (shop_id, item_id) pairs (evaluation and the notebook)."""
+        return self._features(test_df["item_id"].to_numpy(np.int64),
+                              test_df["shop_id"].to_numpy(np.int64))
+
+    def _forecast(self, items: np.ndarray, shops: np.ndarray) -> pd.DataFrame:
+        feats = self._features(items, shops)
         pred = self._booster.predict(feats, num_threads=self.num_threads) if len(items) else []
         return pd.DataFrame({"item_id": items, "shop_id": shops,
                              "forecast": np.clip(np.asarray(pred, dtype=np.float64), 0, CLIP)})

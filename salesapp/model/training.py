@@ -13,7 +13,7 @@ from salesapp.model.evaluation import score
 from salesapp.model.features import (FeatureContext, MonthlyHistory, build_features,
                                      monthly_history, training_grid)
 
-FIRST_TRAIN_MONTH = 1   # month 0 has no history at all
+TRAIN_MONTHS = 18   # recent months only: bounds memory at full scale (a month ~ 0.4 M grid rows)
 MAX_ROUNDS = 600
 EARLY_STOP = 40
 
@@ -51,7 +51,8 @@ def train_model(sales: pd.DataFrame, items: pd.DataFrame, seed: int = 0,
     hist = monthly_history(sales)
     last = int(hist.month.max())
     _log(f"{len(hist.month):,} monthly pairs, months 0..{last}")
-    feats, y, month = feature_table(hist, item_categories(items), range(FIRST_TRAIN_MONTH, last + 1))
+    months = range(max(1, last + 1 - TRAIN_MONTHS), last + 1)
+    feats, y, month = feature_table(hist, item_categories(items), months)
     _log(f"grid: {len(y):,} rows x {feats.shape[1]} features")
     p = params(seed, threads)
     fit, val = month < last, month == last

@@ -1,0 +1,132 @@
+"""Model benchmark -> benchmarks/results/model.json (DESIGN.md budgets).
+
+Generates data (with `salesapp.model.synthetic.generate` when present, else a vectorised stand-in
+with the same files and an oracle), trains with `salesapp train` internals, and measures train wall
+time and peak RSS (child process), RMSE vs oracle and naive baselines on test.csv, bundle size,
+load time and 5,100 items predicted. Run: nice python -m benchmarks.bench_model [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results" / "model.json"
+CASES = [(1.0, 0), (1.0, 1), (0.3, 0)]
+
+
+def standin_generate(out: Path, scale: float, seed: int) -> None:
+    """Life-cycle Poisson sales of the 1C schema; oracle.csv holds each test pair's true rate."""
+    rng = np.random.default_rng(seed)
+    n_items, n_shops, n_cats, months = max(200, int(22170 * scale)), 60, 84, 35
+    cat = rng.integers(0, n_cats, n_items)
+    launch = rng.integers(-20, months + 1, n_items)
+    base = rng.gamma(0.6, 1.2, n_items) * rng.gamma(2.0, 0.5, n_cats)[cat]
+    decay = rng.uniform(0.05, 0.4, n_items)
+    shop_size = rng.gamma(2.0, 0.5, n_shops)
+    opened = rng.integers(-10, 20, n_shops)
+    closed = np.where(rng.random(n_shops) < 0.25, rng.integers(15, 34, n_shops), 99)
+    parts, rates34 = [], None
+    for m in range(months):
+        age = m - launch
+        active = np.nonzero(age >= 0)[0]
+        shops = np.nonzero((opened <= m) & (closed > m))[0]
+        season = 1.0 + 0.6 * (m % 12 == 11)
+        rate = (base[active, None] * np.exp(-decay[active, None] * age[active, None])
+                * np.where(age[active, None] == 0, 1.8, 1.0) * shop_size[None, shops] * season)
+        if m == months - 1:
+            rates34 = (active, shops, rate)
+            break
+        cnt = rng.poisson(rate)
+        ii, ss = np.nonzero(cnt)
+        parts.append(pd.DataFrame({"date": f"15.{m % 12 + 1:02d}.{2013 + m // 12}",
+                                   "date_block_num": m, "shop_id": shops[ss],
+                                   "item_id": active[ii], "item_price": 100.0 + active[ii] % 900,
+                                   "item_cnt_day": cnt[ii, ss].astype(float)}))
+    out.mkdir(parents=True, exist_ok=True)
+    pd.concat(parts).to_csv(out / "sales_train.csv", index=False)
+    pd.DataFrame({"item_name": [f"item {i}" for i in range(n_items)], "item_id": range(n_items),
+                  "item_category_id": cat}).to_csv(out / "items.csv", index=False)
+    pd.DataFrame({"item_category_name": [f"cat {c}" for c in range(n_cats)],
+                  "item_category_id": range(n_cats)}).to_csv(out / "item_categories.csv",
+                                                             index=False)
+    pd.DataFrame({"shop_name": [f"City{s % 30} shop {s}" for s in range(n_shops)],
+                  "shop_id": range(n_shops)}).to_csv(out / "shops.csv", index=False)
+    active, shops, rate = rates34
+    # like Kaggle's test.csv: items that did sell in the forecast month, x every open shop
+    realised = rng.poisson(rate)
+    sold = np.nonzero(realised.sum(axis=1))[0]
+    pick = np.sort(rng.choice(sold, min(len(sold), max(50, int(5100 * scale))), replace=False))
+    ii, ss = np.meshgrid(pick, np.arange(len(shops)), indexing="ij")
+    expected = rate[ii.ravel(), ss.ravel()]
+    realised = realised[ii.ravel(), ss.ravel()]
+    test = pd.DataFrame({"ID": np.arange(expected.size), "shop_id": shops[ss.ravel()],
+                         "item_id": active[ii.ravel()]})
+    test.to_csv(out / "test.csv", index=False)
+    pd.DataFrame({"ID": test.ID, "expected": expected,
+                  "realised": realised.astype(float)}).to_csv(out / "oracle.csv",
+                                                                           index=False)
+
+
+def generate(out: Path, scale: float, seed: int) -> str:
+    """Generate once (kept in /tmp); returns which generator was used."""
+    try:
+        from salesapp.model.synthetic import generate as project_generate
+    except ImportError:
+        project_generate = None
+    if not (out / "sales_train.csv").exists() and not (out / "sales_train.csv.gz").exists():
+        (project_generate or standin_generate)(out, scale, seed)
+    return "salesapp.model.synthetic" if project_generate else "benchmarks stand-in"
+
+
+TRAIN_CHILD = """
+import json, resource, sys, time
+from salesapp.commands.model_commands import train_bundle
+t = time.perf_counter(); train_bundle(sys.argv[1], sys.argv[2], int(sys.argv[3]), 2)
+print(json.dumps({"train_seconds": time.perf_counter() - t,
+                  "train_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_case(scale: float, seed: int) -> dict:
+    """Generate, train in a child process (peak RSS), evaluate, time load and 5,100 items."""
+    from salesapp.model.evaluation import evaluate_against_oracle
+    from salesapp.model.predictor import Predictor
+
+    data = Path(f"/tmp/bench_model_data_s{scale}_seed{seed}")
+    bundle = Path(f"/tmp/bench_model_bundle_s{scale}_seed{seed}")
+    gen = generate(data, scale, seed)
+    child = subprocess.run([sys.executable, "-c", TRAIN_CHILD, str(data), str(bundle), str(seed)],
+                           check=True, capture_output=True, text=True)
+    res = {"scale": scale, "seed": seed, "generator": gen, **json.loads(child.stdout)}
+    res["bundle_mb"] = sum(f.stat().st_size for f in bundle.iterdir()) / 1e6
+    t = time.perf_counter()
+    p = Predictor.load(bundle)
+    res["load_seconds"] = time.perf_counter() - t
+    items = pd.read_csv(data / "items.csv")["item_id"].to_numpy()[:5100].tolist()
+    t = time.perf_counter()
+    p.predict(items)
+    res["predict_5100_items_seconds"] = time.perf_counter() - t
+    res["card_validation"] = p.card["validation"]
+    res["test_vs_oracle"] = evaluate_against_oracle(data, bundle)
+    return res
+
+
+def main() -> None:
+    """Run every case (or only the first with --quick) and write the JSON."""
+    cases = CASES[:1] if "--quick" in sys.argv else CASES
+    out = [run_case(s, seed) for s, seed in cases]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=1), encoding="utf-8")
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
