@@ -38,7 +38,7 @@ def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: 
     open_shops = sorted(int(s) for s in np.unique(hist.shop[hist.month == last]))
     card = {**info, "data_fingerprint": _fingerprint(data.sales), "seed": seed,
             "oracle_rmse": oracle_rmse(data_dir), "versions": _versions(),
-            "shops": int(len(data.shops)), "items": int(len(data.items)),
+            "shops": len(data.shops), "items": len(data.items),
             "open_shops": len(open_shops), "forecast_block": last + 1}
     state = {"forecast_block": last + 1, "open_shops": open_shops}
     tables = {"items": data.items[["item_id", "item_category_id", "item_name"]],
@@ -80,8 +80,8 @@ def predict(args) -> int:
         test = pd.read_csv(args.pairs)
         missing = {"ID", "shop_id", "item_id"} - set(test.columns)
         if missing:
-            raise InputError(f"missing column {sorted(missing)[0]}", args.pairs, 1,
-                             sorted(missing)[0])
+            col = min(missing)
+            raise InputError(f"missing column {col}", args.pairs, 1, col)
         out = pd.DataFrame({"ID": test["ID"], "item_cnt_month": predictor.predict_pairs(test)})
         out.to_csv(args.out, index=False)
         return 0

@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 
 from salesapp.model.evaluation import score
-from salesapp.model.features import (FeatureContext, MonthlyHistory, build_features,
-                                     monthly_history, training_grid)
+from salesapp.model.features import (
+    FeatureContext,
+    MonthlyHistory,
+    build_features,
+    monthly_history,
+    training_grid,
+)
 
 TRAIN_MONTHS = 18   # recent months only: bounds memory at full scale (a month ~ 0.4 M grid rows)
 MAX_ROUNDS = 600
@@ -69,5 +74,5 @@ def train_model(sales: pd.DataFrame, items: pd.DataFrame, seed: int = 0,
     final = lgb.train(p, dall, rounds)
     _log("refit on all months done")
     info = {"rounds": rounds, "validation_month": last, "validation": metrics, "params": p,
-            "features": list(feats.columns), "train_rows": int(len(y)), "months": last + 1}
+            "features": list(feats.columns), "train_rows": len(y), "months": last + 1}
     return final, info
