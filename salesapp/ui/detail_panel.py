@@ -1,0 +1,56 @@
+"""The selected item: its per-shop forecasts (table) and its sales history with the forecast."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from salesapp.ui.history_chart import HistoryChart, month_label
+
+
+class DetailPanel(QWidget):
+    """Shows one result: title, shops sorted by forecast (descending) and the history chart."""
+
+    def __init__(self, shop_names: dict[int, str], parent=None):
+        super().__init__(parent)
+        self._shop_names = shop_names
+        self.title = QLabel("Select an item to see its forecast per shop.")
+        self.title.setObjectName("detailTitle")
+        self.title.setWordWrap(True)
+        self.shops = QStandardItemModel(0, 3, self)
+        self.shops.setHorizontalHeaderLabels(["Shop id", "Shop name", "Forecast"])
+        self.table = QTableView()
+        self.table.setModel(self.shops)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableView.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.chart = HistoryChart()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(self.chart, 2)
+
+    def show_result(self, item_id: int | None, result: dict | None) -> None:
+        """Fill the panel for one row (result None: not forecast yet)."""
+        self.shops.removeRows(0, self.shops.rowCount())
+        self.chart.show_result(result if result and result.get("status") == "ok" else None)
+        if item_id is None:
+            self.title.setText("Select an item to see its forecast per shop.")
+            return
+        if not result:
+            self.title.setText(f"Item {item_id}: not forecast yet.")
+            return
+        if result.get("status") != "ok":
+            self.title.setText(f"Item {item_id}: {result.get('error')}.")
+            return
+        month = month_label(int(result["forecast_block"]))
+        self.title.setText(f"{item_id} — {result['item_name']} ({result['category_name']}): "
+                           f"{result['total']:.1f} units forecast in {month}")
+        for shop_id, forecast in sorted(result["shops"], key=lambda s: -s[1]):
+            cells = [QStandardItem(str(shop_id)),
+                     QStandardItem(self._shop_names.get(shop_id, "")),
+                     QStandardItem(f"{forecast:.2f}")]
+            for c in (0, 2):
+                cells[c].setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.shops.appendRow(cells)

@@ -1,0 +1,233 @@
+"""The table of jobs: a QAbstractTableModel over a plain list of rows plus a dict id -> row."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon
+
+from salesapp.paths import resource_path
+
+StatusRole = Qt.UserRole + 1
+ResultRole = Qt.UserRole + 2
+SortRole = Qt.UserRole + 3
+
+COLUMNS = ("Item id", "Item name", "Category", "Status", "Total forecast", "Top shops", "Note")
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+STATUS_COLOURS = {"queued": "#6b717a", "running": "#1f6fd1", "done": "#23803f",
+                  "failed": "#b3261e", "cancelled": "#8a6410"}
+SLICE_SECONDS = 0.04   # results applied per timer tick: stays under the 50 ms stall budget
+
+
+@dataclass
+class JobRow:
+    """One line of the table: an item id, its status, and its result once done."""
+
+    item_id: int
+    status: str = "queued"
+    result: dict | None = None
+    note: str = ""
+    cells: tuple = field(default=(), repr=False)   # display texts, cached per change
+
+
+def _top_shops(result: dict, shop_names: dict[int, str], n: int = 3) -> str:
+    best = sorted(result.get("shops") or [], key=lambda s: -s[1])[:n]
+    return ", ".join(f"{shop_names.get(s, s)} ({f:.1f})" for s, f in best)
+
+
+class JobTableModel(QAbstractTableModel):
+    """Rows of jobs; incoming results are queued and applied in short slices by a timer."""
+
+    counts_changed = Signal(dict)
+
+    def __init__(self, shop_names: dict[int, str] | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._rows: list[JobRow] = []
+        self._index: dict[int, int] = {}
+        self._shop_names = shop_names or {}
+        self._pending: deque = deque()
+        self._counts = dict.fromkeys(STATUSES, 0)   # kept incrementally: no full scan per update
+        self._icons = {s: QIcon(str(resource_path("resources", "icons", f"{s}.svg")))
+                       for s in STATUSES}
+        self._colours = {s: QColor(c) for s, c in STATUS_COLOURS.items()}
+        self._drain = QTimer(self)
+        self._drain.setInterval(0)
+        self._drain.timeout.connect(self._apply_slice)
+
+    # -- Qt model API -------------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()):  # noqa: N802 (Qt override)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()):  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        """Display texts, status icon/colour, and the custom roles (status, result, sort key)."""
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row, col = self._rows[index.row()], index.column()
+        if role == Qt.DisplayRole:
+            return self._cells(row)[col]
+        if role == StatusRole:
+            return row.status
+        if role == ResultRole:
+            return row.result
+        if role == SortRole:
+            return self._sort_key(row, col)
+        if col == 3 and role == Qt.DecorationRole:
+            return self._icons[row.status]
+        if col == 3 and role == Qt.ForegroundRole:
+            return self._colours[row.status]
+        if col in (0, 4) and role == Qt.TextAlignmentRole:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    # -- rows ---------------------------------------------------------------------------------
+    def _cells(self, row: JobRow) -> tuple:
+        if not row.cells:
+            r = row.result or {}
+            total = r.get("total")
+            row.cells = (str(row.item_id), r.get("item_name") or "", r.get("category_name") or "",
+                         row.status, "" if total is None else f"{total:.2f}",
+                         _top_shops(r, self._shop_names) if r else "", row.note)
+        return row.cells
+
+    def _sort_key(self, row: JobRow, col: int):
+        if col == 0:
+            return row.item_id
+        if col == 4:
+            total = (row.result or {}).get("total")
+            return -1.0 if total is None else float(total)
+        return self._cells(row)[col]
+
+    def row_for(self, item_id: int) -> JobRow | None:
+        """The row of an item id, or None."""
+        pos = self._index.get(int(item_id))
+        return None if pos is None else self._rows[pos]
+
+    def item_ids(self) -> list[int]:
+        """Every item id shown, in row order."""
+        return [r.item_id for r in self._rows]
+
+    def add_rows(self, rows: list[JobRow]) -> None:
+        """Append new rows (ids already shown are updated instead), one insert per batch."""
+        fresh, seen = [], set()
+        for r in rows:
+            if r.item_id in self._index:
+                self._set(self._index[r.item_id], r.status, r.result, r.note)
+            elif r.item_id not in seen:
+                seen.add(r.item_id)
+                fresh.append(r)
+        if fresh:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            for i, r in enumerate(fresh):
+                self._index[r.item_id] = first + i
+                self._counts[r.status] += 1
+            self._rows.extend(fresh)
+            self.endInsertRows()
+        self._emit_counts()
+
+    def remove_ids(self, item_ids) -> None:
+        """Remove rows from the view (not from the store)."""
+        gone = {int(i) for i in item_ids} & self._index.keys()
+        if not gone:
+            return
+        self.beginResetModel()   # one reset beats many scattered removals for big selections
+        for r in self._rows:
+            if r.item_id in gone:
+                self._counts[r.status] -= 1
+        self._rows = [r for r in self._rows if r.item_id not in gone]
+        self._index = {r.item_id: i for i, r in enumerate(self._rows)}
+        self.endResetModel()
+        self._emit_counts()
+
+    def _set(self, pos: int, status: str, result: dict | None = None, note: str | None = None):
+        row = self._rows[pos]
+        self._counts[row.status] -= 1
+        self._counts[status] += 1
+        row.status = status
+        if result is not None:
+            row.result = result
+        if note is not None:
+            row.note = note
+        row.cells = ()
+
+    def set_status(self, item_ids, status: str, note: str | None = None) -> None:
+        """Change the status of shown rows; one dataChanged over the touched span."""
+        touched = []
+        for i in item_ids:
+            pos = self._index.get(int(i))
+            if pos is not None:
+                self._set(pos, status, note=note)
+                touched.append(pos)
+        self._changed(touched)
+
+    def queue_results(self, results: list[dict]) -> None:
+        """Queue finished results; the timer applies them in slices of at most ~40 ms."""
+        self._pending.extend(results)
+        if not self._drain.isActive():
+            self._drain.start()
+
+    def queue_failures(self, failures: list) -> None:
+        """Queue (item_id, reason) pairs, applied with the results."""
+        self._pending.extend(("failed", int(i), str(reason)) for i, reason in failures)
+        if not self._drain.isActive():
+            self._drain.start()
+
+    def pending_updates(self) -> int:
+        """How many queued updates are not yet applied."""
+        return len(self._pending)
+
+    def _apply_slice(self) -> None:
+        deadline = time.perf_counter() + SLICE_SECONDS
+        touched = []
+        while self._pending and time.perf_counter() < deadline:
+            for _ in range(min(200, len(self._pending))):
+                pos = self._apply_one(self._pending.popleft())
+                if pos is not None:
+                    touched.append(pos)
+        self._changed(touched)
+        if not self._pending:
+            self._drain.stop()
+
+    def _apply_one(self, update) -> int | None:
+        if isinstance(update, tuple):
+            _, item_id, reason = update
+            pos = self._index.get(item_id)
+            if pos is not None:
+                self._set(pos, "failed", note=reason)
+            return pos
+        pos = self._index.get(int(update["item_id"]))
+        if pos is not None:
+            self._set(pos, *result_status(update))
+        return pos
+
+    def _changed(self, touched: list[int]) -> None:
+        if touched:
+            self.dataChanged.emit(self.index(min(touched), 0),
+                                  self.index(max(touched), len(COLUMNS) - 1))
+            self._emit_counts()
+
+    def counts(self) -> dict[str, int]:
+        """Rows per status (the shown rows, not the store)."""
+        return dict(self._counts)
+
+    def _emit_counts(self) -> None:
+        self.counts_changed.emit(self.counts())
+
+
+def result_status(result: dict) -> tuple[str, dict, str]:
+    """(status, result, note) for a result dict: unknown ids are failures, cold starts noted."""
+    if result.get("status") == "error":
+        return "failed", result, result.get("error") or "failed"
+    note = "cold start: category-level forecast" if result.get("cold_start") else ""
+    return "done", result, note

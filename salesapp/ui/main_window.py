@@ -1,0 +1,386 @@
+"""The main window: ids in (typed, dropped, opened), the job table, details, export, shutdown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout,
+                               QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
+                               QProgressBar, QPushButton, QSplitter, QTableView, QVBoxLayout,
+                               QWidget)
+
+from salesapp.model.id_input import parse_id_text
+from salesapp.paths import resource_path
+from salesapp.ui.detail_panel import DetailPanel
+from salesapp.ui.export import export_csv, to_tsv
+from salesapp.ui.id_import import FileImporter
+from salesapp.ui.job_table_model import (COLUMNS, STATUSES, JobRow, JobTableModel, ResultRole,
+                                         SortRole, StatusRole, result_status)
+from salesapp.ui.model_card import card_text
+
+SUBMIT_SLICE = 2000   # ids per submit call: each store transaction stays short
+STORE_STATES = {"queued": "queued", "leased": "queued", "running": "queued", "done": "done",
+                "failed": "failed", "cancelled": "cancelled"}
+
+
+class JobFilterProxy(QSortFilterProxyModel):
+    """Text filter over every column plus a status filter."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.status = ""
+        self.setSortRole(SortRole)
+        self.setFilterCaseSensitivity(Qt.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+
+    def set_status(self, status: str) -> None:
+        """Show only rows of this status ('' = all)."""
+        self.status = status
+        self.invalidate()
+
+    def filterAcceptsRow(self, row, parent):  # noqa: N802 (Qt override)
+        if self.status:
+            src = self.sourceModel()
+            if src.data(src.index(row, 0, parent), StatusRole) != self.status:
+                return False
+        return super().filterAcceptsRow(row, parent)
+
+
+class MainWindow(QMainWindow):
+    """The desk: owns the table model and the views; the dispatcher owns the work."""
+
+    def __init__(self, store, dispatcher, predictor, parent=None, owns_store: bool = True):
+        super().__init__(parent)
+        self.store, self.dispatcher, self.predictor = store, dispatcher, predictor
+        self._owns_store = owns_store
+        self._to_submit: list[int] = []
+        self._closed = False
+        self._cancelled = False
+        self.setWindowTitle("Sales Forecast Desk")
+        self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
+        self.setAcceptDrops(True)
+        self.model = JobTableModel(predictor.shop_names, self)
+        self.proxy = JobFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.importer = FileImporter(self)
+        self._submitter = QTimer(self)
+        self._submitter.setInterval(0)
+        self._submitter.timeout.connect(self._submit_slice)
+        self._build_widgets()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        self.resize(1200, 720)
+        self.restore_from_store()
+
+    # -- construction -------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.input = QLineEdit()
+        self.input.setPlaceholderText("Item ids: 5037, 5320 or ranges 5030-5040 — Enter to forecast;"
+                                      " or drop CSV files here")
+        self.filter_box = QLineEdit()
+        self.filter_box.setPlaceholderText("Filter")
+        self.filter_box.setClearButtonEnabled(True)
+        self.status_filter = QComboBox()
+        self.status_filter.addItems(["all"] + list(STATUSES))
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for col, width in enumerate((70, 260, 170, 90, 100, 300)):
+            self.table.setColumnWidth(col, width)
+        self.detail = DetailPanel(self.predictor.shop_names)
+        top = QHBoxLayout()
+        top.addWidget(self.input, 3)
+        top.addWidget(self.filter_box, 1)
+        top.addWidget(self.status_filter)
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setSizes([420, 300])
+        box = QVBoxLayout()
+        box.addLayout(top)
+        box.addWidget(self.banner)
+        box.addWidget(split, 1)
+        central = QWidget()
+        central.setLayout(box)
+        self.setCentralWidget(central)
+
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        self._action(m, "&Open CSV…", self.open_files, QKeySequence.Open)
+        self._action(m, "&Export results…", self.export_all, "Ctrl+E")
+        self._action(m, "Export &selected…", self.export_selected)
+        m.addSeparator()
+        self._action(m, "&Quit", self.close, QKeySequence.Quit)
+        m = bar.addMenu("&Edit")
+        self.copy_action = self._action(m, "&Copy", self.copy_selection, QKeySequence.Copy)
+        self.copy_action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+        self.table.addAction(self.copy_action)
+        self._action(m, "&Remove from view", self.remove_selected, QKeySequence.Delete)
+        self._action(m, "Cancel &pending", self.cancel_pending)
+        m = bar.addMenu("&Help")
+        self._action(m, "&About the model", self.show_model_card)
+
+    def _build_status_bar(self) -> None:
+        self.counts_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("%v / %m")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_pending)
+        sb = self.statusBar()
+        sb.addPermanentWidget(self.counts_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        self._on_counts_changed(self.model.counts())
+
+    def _connect(self) -> None:
+        self.input.returnPressed.connect(self.submit_typed)
+        self.filter_box.textChanged.connect(self.proxy.setFilterFixedString)
+        self.status_filter.currentTextChanged.connect(
+            lambda s: self.proxy.set_status("" if s == "all" else s))
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.model.counts_changed.connect(self._on_counts_changed)
+        self.model.dataChanged.connect(self._on_model_data_changed)
+        self.importer.file_read.connect(self._on_file_read)
+        d = self.dispatcher
+        d.job_started.connect(self._on_job_started)
+        d.job_finished.connect(self.model.queue_results)
+        d.job_failed.connect(self.model.queue_failures)
+        d.progress_changed.connect(self._on_progress_changed)
+        d.idle.connect(self._on_idle)
+
+    # -- restore and submit -------------------------------------------------------------------
+    def restore_from_store(self) -> None:
+        """Show the jobs of earlier sessions (with their results) and resume the pending ones."""
+        rows, pending = [], False
+        for job in self.store.jobs():
+            status = STORE_STATES.get(job.state, "queued")
+            row = JobRow(int(job.item_id), status, note=job.error or "")
+            if status == "done":
+                result = self.store.result(job.model_version, job.item_id)
+                if result is not None:
+                    row.status, row.result, row.note = result_status(result)
+            pending = pending or status == "queued"
+            rows.append(row)
+        self.model.add_rows(rows)
+        if getattr(self.store, "notice", None):
+            self.report(self.store.notice)
+        if pending:
+            self.dispatcher.start()
+
+    def submit_typed(self) -> None:
+        """Parse the input line and queue its ids (Enter)."""
+        parsed = parse_id_text(self.input.text())
+        if parsed.problems:
+            self.report(parsed.summary())
+        if parsed.ids:
+            self.input.clear()
+            self.submit_ids(parsed.ids)
+
+    def submit_ids(self, ids: list[int]) -> None:
+        """Queue ids; big lists go to the dispatcher in slices so the window stays responsive."""
+        self._to_submit.extend(int(i) for i in ids)
+        if not self._submitter.isActive():
+            self._submitter.start()
+
+    def _submit_slice(self) -> None:
+        chunk, self._to_submit = self._to_submit[:SUBMIT_SLICE], self._to_submit[SUBMIT_SLICE:]
+        if not self._to_submit:
+            self._submitter.stop()
+        if not chunk or self._closed:
+            return
+        if self._cancelled:   # a Cancel stopped the dispatcher: new ids restart it
+            self._cancelled = False
+            self.dispatcher.start()
+        report = self.dispatcher.submit(chunk)
+        cached = list(getattr(report, "cached", []) or [])
+        self.model.add_rows([JobRow(i) for i in chunk if i not in set(cached)]
+                            + [JobRow(i, "done") for i in cached])
+        results = [self.store.result(self.predictor.version, i) for i in cached]
+        self.model.queue_results([r for r in results if r is not None])
+
+    # -- files ----------------------------------------------------------------------------------
+    def import_files(self, paths) -> None:
+        """Read CSV files of ids in the background; their ids are queued when read."""
+        for p in paths:
+            self.statusBar().showMessage(f"Reading {p}…")
+            self.importer.read(str(p))
+
+    def open_files(self) -> None:
+        """File -> Open: choose CSV files of ids."""
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open item ids", "",
+                                                "CSV files (*.csv *.csv.gz *.txt);;All files (*)")
+        self.import_files(paths)
+
+    def dragEnterEvent(self, event):  # noqa: N802 (Qt override)
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event):  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event):  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_files(paths)
+
+    def ask_column(self, path: str, columns: list[str]) -> str | None:
+        """Ask which column holds the item ids (None: the user cancelled)."""
+        column, ok = QInputDialog.getItem(self, "Which column?",
+                                          f"{path} has no item_id column.\nWhich column holds "
+                                          "the item ids?", columns, 0, False)
+        return column if ok else None
+
+    def _on_file_read(self, path: str, kind: str, payload) -> None:
+        if kind == "ask":
+            column = self.ask_column(path, payload.columns)
+            if column:
+                self.importer.read(path, column)
+            return
+        if kind == "error":
+            self.report(payload)
+            return
+        text = f"{path}: {payload.summary()}"
+        if payload.problems:
+            self.report(text)
+        else:
+            self.statusBar().showMessage(text, 10000)
+        self.submit_ids(payload.ids)
+
+    def report(self, message: str) -> None:
+        """A problem the user should read: status bar and a banner (non-blocking)."""
+        self.statusBar().showMessage(message, 20000)
+        self.banner.setText(message)
+        self.banner.show()
+
+    # -- dispatcher signals ---------------------------------------------------------------------
+    def _on_job_started(self, ids: list) -> None:
+        self.model.set_status(ids, "running")
+
+    def _on_progress_changed(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+
+    def _on_idle(self) -> None:
+        self.statusBar().showMessage("All queued items are forecast.", 5000)
+
+    def _on_counts_changed(self, c: dict) -> None:
+        self.counts_label.setText(f"pending {c['queued']} · running {c['running']} · "
+                                  f"done {c['done']} · failed {c['failed']}"
+                                  + (f" · cancelled {c['cancelled']}" if c["cancelled"] else ""))
+
+    def _on_current_changed(self, current, _previous) -> None:
+        self._show_detail(current)
+
+    def _on_model_data_changed(self, top, bottom, _roles=()) -> None:
+        cur = self.proxy.mapToSource(self.table.currentIndex())
+        if cur.isValid() and top.row() <= cur.row() <= bottom.row():
+            self._show_detail(self.table.currentIndex())
+
+    def _show_detail(self, proxy_index) -> None:
+        src = self.proxy.mapToSource(proxy_index)
+        if not src.isValid():
+            self.detail.show_result(None, None)
+            return
+        item_id = int(self.model.data(self.model.index(src.row(), 0)))
+        self.detail.show_result(item_id, self.model.data(src, ResultRole))
+
+    # -- selection, export, cancel ------------------------------------------------------------
+    def selected_source_rows(self) -> list[int]:
+        """Source-model rows of the selected table rows."""
+        rows = self.table.selectionModel().selectedRows()
+        return sorted({self.proxy.mapToSource(i).row() for i in rows})
+
+    def _results(self, rows) -> list[dict]:
+        out = (self.model.data(self.model.index(r, 0), ResultRole) for r in rows)
+        return [r for r in out if r]
+
+    def export_to(self, path: str, selected_only: bool = False) -> int:
+        """Write results (all, or the selected rows) to a long-format CSV; returns rows written."""
+        rows = self.selected_source_rows() if selected_only else range(self.model.rowCount())
+        n = export_csv(path, self._results(rows), self.predictor.shop_names)
+        self.statusBar().showMessage(f"{n} forecasts written to {path}.", 10000)
+        return n
+
+    def _export(self, selected_only: bool) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export forecasts", "forecasts.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            try:
+                self.export_to(path, selected_only)
+            except OSError as exc:
+                self.report(f"{path}: cannot be written ({exc.strerror or exc}).")
+
+    def export_all(self) -> None:
+        """File -> Export results (Ctrl+E)."""
+        self._export(False)
+
+    def export_selected(self) -> None:
+        """File -> Export selected."""
+        self._export(True)
+
+    def copy_selection(self) -> None:
+        """Copy the selected rows as TSV (with the header) to the clipboard."""
+        rows = self.selected_source_rows()
+        cells = [[self.model.data(self.model.index(r, c)) for c in range(len(COLUMNS))]
+                 for r in rows]
+        QGuiApplication.clipboard().setText(to_tsv([list(COLUMNS)] + cells))
+
+    def remove_selected(self) -> None:
+        """Del: remove the selected rows from the view (the store keeps them)."""
+        rows = self.selected_source_rows()
+        self.model.remove_ids([int(self.model.data(self.model.index(r, 0))) for r in rows])
+
+    def cancel_pending(self) -> None:
+        """Stop the queued jobs (running ones finish); they are marked cancelled."""
+        self._to_submit.clear()
+        ids = [i for i in self.model.item_ids() if self.model.row_for(i).status == "queued"]
+        self.dispatcher.cancel()
+        self._cancelled = True
+        if ids:
+            self.store.cancel(ids)
+        self.model.set_status(ids, "cancelled", note="cancelled by the user")
+        self.statusBar().showMessage(f"{len(ids)} pending items cancelled.", 10000)
+
+    def show_model_card(self) -> None:
+        """Help -> About the model (non-modal)."""
+        box = QMessageBox(QMessageBox.Information, "About the model",
+                          card_text(self.predictor.card, self.predictor.version),
+                          QMessageBox.Close, self)
+        box.setModal(False)
+        box.show()
+
+    # -- shutdown ------------------------------------------------------------------------------
+    def closeEvent(self, event):  # noqa: N802 (Qt override)
+        """Stop workers (pending jobs stay queued on disk), close the store, then close."""
+        if not self._closed:
+            self._closed = True
+            self._submitter.stop()
+            pending = self.model.counts()["queued"] + self.model.counts()["running"]
+            if pending:
+                self.statusBar().showMessage(f"Closing: {pending} items stay queued for next time.")
+            self.dispatcher.shutdown(5000)   # cancel, pool.clear, waitForDone
+            self.importer.shutdown(5000)
+            if self._owns_store:
+                self.store.close()
+        event.accept()
