@@ -34,7 +34,7 @@ from salesapp.model.synthetic_process import (
 
 # Chance that each unit after the first of a month is sold on a day of its own: tunes the mean
 # item_cnt_day (~1.24 in the real data).
-ROW_SHARE = 0.45
+ROW_SHARE = 0.5
 RETURN_SHARE = 0.0025          # rows that get a return (-1) on another day of the month
 DISCOUNT_SHARE, DISCOUNT = 0.08, 0.9
 OUTLIER_COUNT, OUTLIER_PRICE = 2169, 307980.0   # the real data's absurd day and price

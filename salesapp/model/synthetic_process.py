@@ -22,8 +22,8 @@ TEST_CAP = 20                 # the competition clips monthly counts to [0, 20]
 
 # Negative binomial shape: variance = mu + mu^2 / NB_SHAPE. Large = close to Poisson.
 NB_SHAPE = 4.0
-TREND_PER_MONTH = -0.012      # about -35 % over the 34 months, like the real data
-POPULARITY_MU, POPULARITY_SIGMA = -2.5, 1.35   # lognormal, heavy-tailed; calibrated to ~85 % zeros
+TREND_PER_MONTH = -0.02       # about -50 % over the 34 months (real: 131k -> 63k units a month)
+POPULARITY_MU, POPULARITY_SIGMA = -1.75, 1.25   # lognormal, heavy-tailed; calibrated to ~85 % zeros
 LAUNCH_PEAK, LAUNCH_DECAY = 2.5, 1.2            # extra sales in the first months after launch
 
 # Shops: (first month, last month) of activity; every other shop is open throughout.
@@ -109,8 +109,8 @@ def make_process(rng: np.random.Generator, scale: float) -> Process:
     category = rng.choice(N_CATEGORIES, size=n_items, p=cat_weight)
     # An older catalogue (launched before the history) plus a steady flow of launches.
     launch = rng.integers(0, N_MONTHS, n_items)
-    old = rng.random(n_items) < 0.35
-    launch[old] = rng.integers(-30, 0, old.sum())
+    old = rng.random(n_items) < 0.45
+    launch[old] = rng.integers(-18, 0, old.sum())
     new = rng.choice(n_items, size=n_new, replace=False)
     launch[new] = FORECAST_BLOCK
     popularity = rng.lognormal(POPULARITY_MU, POPULARITY_SIGMA, n_items)
