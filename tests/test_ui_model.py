@@ -1,0 +1,111 @@
+"""The job table model, the export helpers, the chart and the self-test command."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+
+import pytest
+from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtWidgets import QApplication
+
+from salesapp.model.predictor import Predictor
+from salesapp.ui.export import export_csv, neutralise, to_tsv
+from salesapp.ui.history_chart import HistoryChart, month_label
+from salesapp.ui.job_table_model import JobRow, JobTableModel, ResultRole, StatusRole
+from salesapp.ui.model_card import card_text
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_pool_threads(qapp):
+    """Fail a test that leaves QThreadPool threads running."""
+    yield
+    pools = [QThreadPool.globalInstance()]
+    for widget in QApplication.topLevelWidgets():
+        pools += widget.findChildren(QThreadPool)
+    busy = [p for p in pools if p.activeThreadCount()]
+    for p in busy:
+        p.waitForDone(5000)
+    assert not busy, "a test left QThreadPool threads running"
+
+
+@pytest.fixture(scope="module")
+def results(small_bundle):
+    p = Predictor.load(small_bundle)
+    ids = [int(i) for i in p._items.index[:12]] + [999999]
+    return p, p.predict(ids)
+
+
+def test_model_passes_qtmodeltester_and_applies_results(qtbot, qtmodeltester, results):
+    predictor, res = results
+    model = JobTableModel(predictor.shop_names)
+    model.add_rows([JobRow(r["item_id"]) for r in res])
+    qtmodeltester.check(model)
+    with qtbot.waitSignal(model.dataChanged, timeout=5000):
+        model.queue_results(res)
+    qtbot.waitUntil(lambda: model.pending_updates() == 0, timeout=5000)
+    qtmodeltester.check(model)
+    assert model.counts()["done"] == len(res) - 1 and model.counts()["failed"] == 1
+    first = model.index(0, 3)
+    assert model.data(first, StatusRole) == "done"
+    assert model.data(first, ResultRole)["item_id"] == res[0]["item_id"]
+    assert model.data(first, Qt.DecorationRole) is not None
+    assert model.data(model.index(0, 4)) == f"{res[0]['total']:.2f}"
+
+
+def test_one_insert_per_batch_and_duplicates_merge(qtbot):
+    model = JobTableModel({})
+    inserts = []
+    model.rowsInserted.connect(lambda *a: inserts.append(a[1:]))
+    model.add_rows([JobRow(i) for i in range(500)])
+    model.add_rows([JobRow(3, "running"), JobRow(500), JobRow(500)])
+    assert inserts == [(0, 499), (500, 500)]
+    assert model.rowCount() == 501 and model.row_for(3).status == "running"
+    model.remove_ids([0, 1, 500])
+    assert model.rowCount() == 498 and model.row_for(2) is not None
+    assert model.counts()["queued"] == 497
+
+
+def test_big_batch_is_applied_in_slices(qtbot):
+    model = JobTableModel({})
+    model.add_rows([JobRow(i) for i in range(20000)])
+    fake = [{"item_id": i, "status": "ok", "total": 1.0, "shops": [[0, 1.0]], "item_name": "x",
+             "category_name": "c", "cold_start": i % 2 == 0} for i in range(20000)]
+    slices = []
+    model.dataChanged.connect(lambda a, b, *r: slices.append(b.row() - a.row()))
+    model.queue_results(fake)
+    qtbot.waitUntil(lambda: model.pending_updates() == 0, timeout=20000)
+    assert model.counts()["done"] == 20000 and len(slices) >= 1
+    assert model.row_for(0).note.startswith("cold start")
+
+
+def test_export_neutralises_formulas(tmp_path):
+    results = [{"item_id": 1, "status": "ok", "item_name": "@SUM(A1)", "shops": [[2, 0.5]]},
+               {"item_id": 2, "status": "error", "shops": []}]
+    out = tmp_path / "x.csv"
+    assert export_csv(out, results, {2: "-Shop, \"A\""}) == 1
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1] == ["1", "'@SUM(A1)", "2", "'-Shop, \"A\"", "0.5"]
+    assert neutralise(-3) == -3 and neutralise("+1") == "'+1" and neutralise("ok") == "ok"
+    assert to_tsv([["=1", "a\tb"]]) == "'=1\t\"a\tb\"\n"
+
+
+def test_chart_and_card(qtbot, results):
+    predictor, res = results
+    chart = HistoryChart()
+    qtbot.addWidget(chart)
+    chart.show_result(res[0])
+    assert chart.history_bars()[0] == [m for m, _ in res[0]["history"]]
+    assert chart.forecast_bar()[0] == [res[0]["forecast_block"]]
+    chart.show_result(None)
+    assert chart.forecast_bar() == ([], [])
+    assert month_label(34) == "Nov 2015"
+    text = card_text(predictor.card, predictor.version)
+    assert predictor.version in text and "RMSE" in text and "items" in text
+
+
+def test_self_test_command_passes(small_bundle, capsys):
+    from salesapp.commands.gui_commands import self_test
+    assert self_test(argparse.Namespace(model=str(small_bundle), store=None, files=[])) == 0
+    assert "self-test OK" in capsys.readouterr().out
