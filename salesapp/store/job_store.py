@@ -127,7 +127,8 @@ class JobStore:
             if job is not None and job.state in (QUEUED, LEASED):
                 report.already_pending.append(item_id)
             elif result_key(version, item_id) in have_result:
-                self._put(Job(item_id, DONE, version, seq=seq))
+                if not (job is not None and job.state == DONE and job.model_version == version):
+                    self._put(Job(item_id, DONE, version, seq=seq))  # else: already says so
                 report.cached.append(item_id)
             else:
                 self._enqueue(Job(item_id, QUEUED, version, seq=seq))
