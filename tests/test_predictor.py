@@ -6,13 +6,14 @@ import numpy as np
 import pandas as pd
 
 from salesapp.cli import main
+from salesapp.model.dataset import load_dataset
 from salesapp.model.predictor import Predictor
 
 
 def _cold_and_warm(bundle):
-    data = bundle.parent / "data"
-    sold = set(pd.read_csv(data / "sales_train.csv")["item_id"])
-    items = pd.read_csv(data / "items.csv")["item_id"]
+    data = load_dataset(bundle.parent / "data")
+    sold = set(data.sales["item_id"])
+    items = data.items["item_id"]
     cold = [int(i) for i in items if i not in sold]
     warm = [int(i) for i in items if i in sold]
     return cold, warm
