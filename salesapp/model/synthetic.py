@@ -126,7 +126,7 @@ def _absurd_rows(rng: np.random.Generator, process: Process, rows: pd.DataFrame)
 def forecast_set(rng: np.random.Generator, process: Process, scale: float):
     """test.csv pairs (42 open shops x round(5,100 scale) items) and the oracle for each."""
     shops = np.flatnonzero(process.shop_rate(FORECAST_BLOCK) > 0)
-    n_test = max(int(round(REAL_TEST_ITEMS * scale)), 20)
+    n_test = max(round(REAL_TEST_ITEMS * scale), 20)
     new = np.flatnonzero(process.item_launch == FORECAST_BLOCK)[:n_test]
     old = np.flatnonzero(process.item_launch < FORECAST_BLOCK)
     weight = process.item_rate(FORECAST_BLOCK)[old] + 1e-9

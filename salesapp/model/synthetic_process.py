@@ -102,8 +102,8 @@ def _season(rng: np.random.Generator) -> np.ndarray:
 
 def make_process(rng: np.random.Generator, scale: float) -> Process:
     """Draw one world: shops, categories and round(22,170 x scale) items."""
-    n_items = max(int(round(REAL_ITEMS * scale)), 50)
-    n_new = max(int(round(REAL_NEW_ITEMS * scale)), 1)
+    n_items = max(round(REAL_ITEMS * scale), 50)
+    n_new = max(round(REAL_NEW_ITEMS * scale), 1)
     size, active = _shops(rng)
     cat_weight = rng.dirichlet(np.full(N_CATEGORIES, 0.6))
     category = rng.choice(N_CATEGORIES, size=n_items, p=cat_weight)
