@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from conftest import _write_tiny_data
 
 from salesapp.commands.model_commands import train_bundle
@@ -27,3 +28,13 @@ def test_other_seed_of_data_also_beats_baselines(tmp_path):
     data = _write_tiny_data(tmp_path / "d", seed=7)
     v = train_bundle(data, tmp_path / "b", seed=3, threads=1)["validation"]
     assert v["model_vs_best_naive"] < 0.95
+
+
+def test_forecast_of_test_pairs_scored_against_the_oracle(small_bundle):
+    from salesapp.model.evaluation import evaluate_against_oracle
+
+    res = evaluate_against_oracle(small_bundle.parent / "data", small_bundle)
+    if res is None:
+        pytest.skip("the tiny stand-in data has no oracle.csv")
+    assert res["model"] < min(res["last_month"], res["mean_last3"], res["zero"])
+    assert res["oracle"] <= res["model"]
