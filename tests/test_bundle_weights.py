@@ -15,6 +15,7 @@ def test_weights_reproduce_from_data(tmp_path):
         pytest.skip("weights/ or data/ not built yet (make data && make weights)")
     verify(weights)
     card = json.loads((weights / "card.json").read_text(encoding="utf-8"))
-    again = train_bundle(data, tmp_path / "w", seed=card["seed"], threads=1)
+    again = train_bundle(data, tmp_path / "w", seed=card["seed"],
+                         threads=card["params"]["num_threads"])
     assert again["data_fingerprint"] == card["data_fingerprint"]
     assert again["validation"] == pytest.approx(card["validation"], rel=1e-9)
