@@ -47,7 +47,7 @@ def _run(target, arg_sets):
 
 def test_concurrent_producers_make_one_job_per_id(tmp_path):
     JobStore.open(tmp_path).close()  # create once before the processes start (diskcache #266)
-    ranges = [range(0, 200), range(100, 300), range(150, 350)]
+    ranges = [range(200), range(100, 300), range(150, 350)]
     queued = _run(_produce, [(str(tmp_path), list(r)) for r in ranges])
     flat = [i for ids in queued for i in ids]
     assert sorted(flat) == list(range(350))  # each id queued by exactly one producer

@@ -42,7 +42,7 @@ def test_values_are_json_inside_sqlite(tmp_path):
     con.close()
     assert {mode for _, mode, _, _ in rows} == {1}  # raw bytes, never pickle
     assert all(filename is None for _, _, filename, _ in rows)
-    assert b'"item_id":1' in dict((k, v) for k, _, _, v in rows)["r:aaaaaaaaaaaa:1"]
+    assert b'"item_id":1' in {k: v for k, _, _, v in rows}["r:aaaaaaaaaaaa:1"]
     assert not list(tmp_path.glob("??/??/*.val"))  # no side files
 
 
@@ -59,9 +59,8 @@ def test_a_pickle_row_is_refused_and_never_executed(tmp_path, key, read):
         store.submit([1, 2], V1)
         store.complete("w", {2: {"item_id": 2}})
     _rewrite_as_pickle(store_dir, key, TouchesAFile(marker))
-    with JobStore.open(store_dir) as store:
-        with pytest.raises(PickleRefusedError, match="refused"):
-            read(store)
+    with JobStore.open(store_dir) as store, pytest.raises(PickleRefusedError, match="refused"):
+        read(store)
     assert not marker.exists()
     assert pickle_rows(store_dir) == 1
 

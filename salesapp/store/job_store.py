@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from diskcache import Timeout
 
@@ -83,7 +83,7 @@ class JobStore:
 
     @classmethod
     def open(cls, directory: str | Path, timeout: float = 2.0, retries: int = 2,
-             max_attempts: int = 3) -> "JobStore":
+             max_attempts: int = 3) -> JobStore:
         """Open (or create) the store; a store failing SQLite's quick check is moved aside.
 
         Leases left by workers that are gone are requeued. Raises `StoreError` when another process
@@ -104,7 +104,7 @@ class JobStore:
         """Close the database connection (jobs not yet run stay queued on disk)."""
         self._cache.close()
 
-    def __enter__(self) -> "JobStore":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -311,7 +311,7 @@ class JobStore:
             now = time.time()
             store = self._cache.disk.store
             rows = []
-            for key, value, tag in dict((w[0], w) for w in self._writes).values():
+            for key, value, tag in {w[0]: w for w in self._writes}.values():
                 size, mode, _, db_value = store(value, False, key=key)
                 rows.append((key, now, now, tag, size, mode, db_value))
             self._cache._con.executemany(_UPSERT, rows)
