@@ -1,0 +1,61 @@
+"""`salesapp submit / work / results` through the real CLI entry point, in process."""
+
+import csv
+
+from salesapp.cli import main
+from salesapp.commands.queue_commands import neutralise
+from salesapp.model.predictor import Predictor
+from salesapp.paths import default_store_dir
+from salesapp.store.job_store import JobStore
+
+
+def test_submit_work_results_long_format(tmp_path, small_bundle, capsys):
+    store, out = tmp_path / "s", tmp_path / "r.csv"
+    assert main(["submit", "--store", str(store), "--model", str(small_bundle),
+                 "--items", "1-5, 3, 999999"]) == 0
+    assert "6 queued" in capsys.readouterr().err
+    assert main(["submit", "--store", str(store), "--model", str(small_bundle),
+                 "--items", "2"]) == 0
+    assert "1 already pending" in capsys.readouterr().err
+    assert main(["work", "--store", str(store), "--model", str(small_bundle)]) == 0
+    assert "6 done, 0 failed" in capsys.readouterr().err
+    assert main(["results", "--store", str(store), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    predictor = Predictor.load(small_bundle)
+    expected = predictor.predict([1])[0]
+    item1 = [r for r in rows if r["item_id"] == "1"]
+    assert [(int(r["shop_id"]), float(r["forecast"])) for r in item1] == \
+        [tuple(s) for s in expected["shops"]]
+    assert item1[0]["item_name"] == expected["item_name"]
+    assert [r["error"] for r in rows if r["item_id"] == "999999"] == \
+        ["item 999999 is not in items.csv"]
+
+
+def test_submit_from_file_and_default_store(tmp_path, small_bundle, capsys):
+    ids = tmp_path / "ids.csv"
+    ids.write_text("item_id\n7\nabc\n8\n", encoding="utf-8")
+    assert main(["submit", "--model", str(small_bundle), "--file", str(ids)]) == 0
+    err = capsys.readouterr().err
+    assert "2 queued" in err and "line 3" in err
+    with JobStore.open(default_store_dir()) as store:
+        assert sorted(j.item_id for j in store.jobs()) == [7, 8]
+
+
+def test_bad_input_is_one_sentence(tmp_path, small_bundle, capsys):
+    assert main(["submit", "--store", str(tmp_path / "s"), "--model", str(small_bundle),
+                 "--items", "x,y"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("salesapp: ") and "no valid item ids" in err and "Traceback" not in err
+    assert main(["submit", "--store", str(tmp_path / "s"), "--model", str(tmp_path),
+                 "--items", "1"]) == 2
+    assert "manifest.json is missing" in capsys.readouterr().err
+
+
+def test_empty_store_work_exits_zero(tmp_path, small_bundle, capsys):
+    assert main(["work", "--store", str(tmp_path / "s"), "--model", str(small_bundle)]) == 0
+    assert "0 done, 0 failed" in capsys.readouterr().err
+
+
+def test_formula_cells_are_neutralised():
+    assert [neutralise(c) for c in ["=1+2", "+x", "-3", "@a", "ok", 5, -1.0]] == \
+        ["'=1+2", "'+x", "'-3", "'@a", "ok", 5, -1.0]
