@@ -183,3 +183,28 @@ def test_all_results_can_be_listed(store):
     store.submit([1, 2], V1)
     store.complete("w", {1: result(1), 2: result(2)})
     assert sorted(r["item_id"] for r in store.results()) == [1, 2]
+
+
+def test_threads_sharing_one_store_keep_their_writes_apart(store):
+    import threading
+
+    store.submit(range(200), V1)
+    errors = []
+
+    def worker(owner):
+        try:
+            while jobs := store.lease(owner, 5, 60):
+                store.complete(owner, {j.item_id: result(j.item_id) for j in jobs})
+                store.submit(range(1000 + 10 * len(owner), 1003 + 10 * len(owner)), V1)
+        except Exception as exc:  # noqa: BLE001 - a thread's exception is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=("w" * n,)) for n in range(1, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert all(store.result(V1, i) is not None for i in range(200))
+    for job in store.jobs():
+        assert (store.result(V1, job.item_id) is not None) == (job.state == "done")

@@ -13,6 +13,7 @@ Every state change is one `cache.transact()`; a crash at any instant leaves the 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ class JobStore:
         self.notice = notice  # one sentence for the user when the store was rebuilt, else None
         self._retries = retries
         self.max_attempts = max_attempts
+        # Rows a transaction will write, per thread: pool threads and the GUI thread share a store.
+        self._local = threading.local()
 
     @classmethod
     def open(cls, directory: str | Path, timeout: float = 2.0, retries: int = 2,
@@ -186,7 +189,7 @@ class JobStore:
                 mine = job.state == LEASED and job.owner == owner
                 if not (mine or job.state == QUEUED):  # queued: expired, not yet re-leased
                     continue
-                self._writes.append((result_key(job.model_version, item_id), by_id[item_id], None))
+                self._local.writes.append((result_key(job.model_version, item_id), by_id[item_id], None))
                 job.state, job.owner, job.lease_until, job.error = DONE, None, None, None
                 self._put(job)
                 accepted.append(item_id)
@@ -245,7 +248,7 @@ class JobStore:
             gone = []
             for job in self._jobs_by_id(ids).values():
                 if job.state == QUEUED:
-                    self._deletes.append(job_key(job.item_id))
+                    self._local.deletes.append(job_key(job.item_id))
                     gone.append(job.item_id)
             return gone
 
@@ -293,7 +296,7 @@ class JobStore:
 
     def _put(self, job: Job) -> None:
         tag = f"q{job.seq:012d}" if job.state == QUEUED else job.state
-        self._writes.append((job_key(job.item_id), dict(vars(job)), tag))
+        self._local.writes.append((job_key(job.item_id), dict(vars(job)), tag))
 
     def _flush(self) -> None:
         """Apply the transaction's pending deletes and writes in two batched statements.
@@ -302,20 +305,20 @@ class JobStore:
         rows written are the same (values encoded by our disk, metadata kept by diskcache's
         triggers), so the cache's own API still reads them.
         """
-        if self._deletes:
-            for start in range(0, len(self._deletes), _CHUNK):
-                chunk = self._deletes[start:start + _CHUNK]
+        if self._local.deletes:
+            for start in range(0, len(self._local.deletes), _CHUNK):
+                chunk = self._local.deletes[start:start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 self._sql(f"DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})", chunk)
-        if self._writes:
+        if self._local.writes:
             now = time.time()
             store = self._cache.disk.store
             rows = []
-            for key, value, tag in {w[0]: w for w in self._writes}.values():
+            for key, value, tag in {w[0]: w for w in self._local.writes}.values():
                 size, mode, _, db_value = store(value, False, key=key)
                 rows.append((key, now, now, tag, size, mode, db_value))
             self._cache._con.executemany(_UPSERT, rows)
-        self._writes, self._deletes = [], []
+        self._local.writes, self._local.deletes = [], []
 
     def _jobs_by_id(self, ids: list[int]) -> dict[int, Job]:
         """The existing jobs of `ids`, in the order of `ids`."""
@@ -369,7 +372,7 @@ class JobStore:
     def _atomic(self, body: Callable[[], T]) -> T:
         """Run `body` in one transaction, retrying a busy database, then a clear StoreError."""
         for _ in range(self._retries + 1):
-            self._writes, self._deletes = [], []
+            self._local.writes, self._local.deletes = [], []
             try:
                 with self._cache.transact():
                     out = body()
