@@ -208,3 +208,15 @@ def test_threads_sharing_one_store_keep_their_writes_apart(store):
     assert all(store.result(V1, i) is not None for i in range(200))
     for job in store.jobs():
         assert (store.result(V1, job.item_id) is not None) == (job.state == "done")
+
+
+def test_leasing_searches_an_index_not_every_job(store):
+    store.submit(range(50), V1)
+    plans = []
+    con = store._cache._con
+    con.set_trace_callback(plans.append)
+    store.lease("w", 5, 60)
+    con.set_trace_callback(None)
+    (select,) = [p for p in plans if p.startswith("SELECT mode")]
+    plan = " ".join(str(row[-1]) for row in con.execute("EXPLAIN QUERY PLAN " + select))
+    assert "USING INDEX Cache_tag_rowid" in plan and "SCAN" not in plan
