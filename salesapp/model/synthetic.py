@@ -27,6 +27,7 @@ from salesapp.model.synthetic_process import (
     TEST_CAP,
     Process,
     expected_clipped,
+    expected_clipped_unknown_popularity,
     make_process,
     month_prices,
     sample_counts,
@@ -136,9 +137,24 @@ def forecast_set(rng: np.random.Generator, process: Process, scale: float):
     item_col = np.tile(items, shops.size)
     mean = process.expected(FORECAST_BLOCK, shop_col, item_col)
     test = pd.DataFrame({"ID": np.arange(shop_col.size), "shop_id": shop_col, "item_id": item_col})
-    oracle = pd.DataFrame({"ID": test["ID"], "expected": np.round(expected_clipped(mean), 6),
+    oracle = pd.DataFrame({"ID": test["ID"], "expected": np.round(oracle_expected(
+                               process, mean, item_col), 6),
                            "realised": np.clip(sample_counts(rng, mean), 0, TEST_CAP)})
     return test, oracle
+
+
+def oracle_expected(process: Process, mean: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """E[clip(Y, 0, 20)] given all that exists at forecast time, exactly from the process.
+
+    Items with a history: from their true mean. Items first sold in the forecast month: their
+    popularity is integrated out over its prior, since nothing in the data could reveal it.
+    """
+    expected = expected_clipped(mean)
+    new = process.item_launch[items] == FORECAST_BLOCK
+    if new.any():
+        base = mean[new] / process.item_popularity[items[new]]
+        expected[new] = expected_clipped_unknown_popularity(base)
+    return expected
 
 
 def _text(values: np.ndarray, fmt) -> np.ndarray:

@@ -148,6 +148,19 @@ def expected_clipped(mean: np.ndarray, cap: int = TEST_CAP) -> np.ndarray:
     return np.maximum(total, 0.0)
 
 
+def expected_clipped_unknown_popularity(base: np.ndarray, nodes: int = 48) -> np.ndarray:
+    """E[min(Y, 20)] when the item's popularity is not known, only its lognormal prior.
+
+    `base` is the expected count for popularity 1. An item first sold in the forecast month has
+    left no trace in the history, so the best any forecaster can do is average over the prior
+    (Gauss-Hermite quadrature in log-popularity); the realised count still uses the drawn value.
+    """
+    x, w = np.polynomial.hermite.hermgauss(nodes)
+    popularity = np.exp(POPULARITY_MU + np.sqrt(2.0) * POPULARITY_SIGMA * x)
+    values = expected_clipped(np.asarray(base, dtype=np.float64)[:, None] * popularity[None, :])
+    return values @ w / np.sqrt(np.pi)
+
+
 def month_prices(process: Process, month: int, items: np.ndarray) -> np.ndarray:
     """Shelf price of items in `month`: launch price, marked down as the item ages."""
     age = np.maximum(month - process.item_launch[items], 0)
