@@ -116,12 +116,18 @@ def add_prices_returns_outliers(rng: np.random.Generator, process: Process,
 
 
 def _absurd_rows(rng: np.random.Generator, process: Process, rows: pd.DataFrame) -> pd.DataFrame:
-    """A day of 2,169 units, a price of 307,980 and a negative price, as in the real data."""
+    """A day of 2,169 units, a price of 307,980 and a negative price, as in the real data.
+
+    The negative price copies an existing row (as in the real data, where the item also sold at
+    its usual price that month), so a cleaner can repair it from the same shop and month.
+    """
     item = rows["item"].to_numpy()
-    pick = item[rng.integers(0, item.size, 3)]
-    return pd.DataFrame({"month": [33, 13, 20], "day": [15, 22, 5], "shop": [12, 12, 32],
-                         "item": pick, "count": [OUTLIER_COUNT, 1, 1],
-                         "price": [0.9, OUTLIER_PRICE, -1.0]})
+    pick = item[rng.integers(0, item.size, 2)]
+    at = int(rng.integers(0, len(rows)))
+    twin = {k: int(rows[k].iat[at]) for k in ("month", "day", "shop", "item")}
+    return pd.DataFrame({"month": [33, 13, twin["month"]], "day": [15, 22, twin["day"]],
+                         "shop": [12, 12, twin["shop"]], "item": [*pick, twin["item"]],
+                         "count": [OUTLIER_COUNT, 1, 1], "price": [0.9, OUTLIER_PRICE, -1.0]})
 
 
 def forecast_set(rng: np.random.Generator, process: Process, scale: float):
