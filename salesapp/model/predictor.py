@@ -34,7 +34,13 @@ class Predictor:
         self._booster = lgb.Booster(model_str=(d / "model.txt").read_text(encoding="utf-8"))
         hist = bundle.load_history(d / "history.npz")
         self._ctx = FeatureContext(hist, items["item_category_id"])
-        self._history = self._ctx.item_month.groupby("i")
+        # plain arrays and dicts: per-item result assembly must not go through pandas indexing
+        im = self._ctx.item_month.sort_values(["i", "m"])
+        self._hist_item = im["i"].to_numpy(np.int64)
+        self._hist_month = im["m"].to_numpy(np.int64).tolist()
+        self._hist_units = im["y"].to_numpy(np.float64).tolist()
+        self._names = dict(zip(items.index.tolist(), items["item_name"].astype(str).tolist()))
+        self._cats = dict(zip(items.index.tolist(), items["item_category_id"].astype(int).tolist()))
 
     @classmethod
     def load(cls, directory: str | Path, num_threads: int = 1) -> Predictor:
@@ -73,25 +79,29 @@ class Predictor:
     def predict(self, item_ids: Sequence[int]) -> list[dict]:
         """One result dict per id (docs/ARCHITECTURE.md "Prediction result"), same order."""
         ids = [int(i) for i in item_ids]
-        long = self.predict_long(ids)
-        per_item = {i: g for i, g in long.groupby("item_id", sort=False)}
-        return [self._result(i, per_item.get(i)) for i in ids]
+        known = list(dict.fromkeys(i for i in ids if i in self._names))
+        n = len(self.shop_ids)
+        fc = self._forecast(np.repeat(np.array(known, dtype=np.int64), n),
+                            np.tile(np.array(self.shop_ids, dtype=np.int64), len(known)))
+        values = np.round(fc["forecast"].to_numpy(), 4).reshape(len(known), n)
+        row_of = {i: k for k, i in enumerate(known)}
+        return [self._result(i, values[row_of[i]] if i in row_of else None) for i in ids]
 
-    def _result(self, item_id: int, rows: pd.DataFrame | None) -> dict:
+    def _history_of(self, item_id: int) -> list[list]:
+        lo, hi = np.searchsorted(self._hist_item, [item_id, item_id + 1])
+        return [[m, u] for m, u in zip(self._hist_month[lo:hi], self._hist_units[lo:hi])]
+
+    def _result(self, item_id: int, forecasts: np.ndarray | None) -> dict:
         base = {"item_id": item_id, "model_version": self.version,
                 "forecast_block": self.forecast_block}
-        if item_id not in self._items.index:
+        if forecasts is None:
             return {**base, "status": "error", "error": f"item {item_id} is not in items.csv",
                     "item_name": None, "category_id": None, "category_name": None,
                     "cold_start": False, "total": None, "shops": [], "history": []}
-        row = self._items.loc[item_id]
-        cat = int(row["item_category_id"])
-        history = []
-        if item_id in self._history.groups:
-            h = self._history.get_group(item_id)
-            history = [[int(m), float(y)] for m, y in zip(h["m"], h["y"])]
-        shops = [[int(s), round(float(f), 4)] for s, f in zip(rows["shop_id"], rows["forecast"])]
-        return {**base, "status": "ok", "error": None, "item_name": str(row["item_name"]),
+        cat = self._cats[item_id]
+        history = self._history_of(item_id)
+        return {**base, "status": "ok", "error": None, "item_name": self._names[item_id],
                 "category_id": cat, "category_name": str(self._cat_names.get(cat, "")),
-                "cold_start": not history, "total": round(float(rows["forecast"].sum()), 4),
-                "shops": shops, "history": history}
+                "cold_start": not history, "total": round(float(forecasts.sum()), 4),
+                "shops": [list(p) for p in zip(self.shop_ids, forecasts.tolist())],
+                "history": history}
