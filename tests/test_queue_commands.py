@@ -59,3 +59,17 @@ def test_empty_store_work_exits_zero(tmp_path, small_bundle, capsys):
 def test_formula_cells_are_neutralised():
     assert [neutralise(c) for c in ["=1+2", "+x", "-3", "@a", "ok", 5, -1.0]] == \
         ["'=1+2", "'+x", "'-3", "'@a", "ok", 5, -1.0]
+
+
+def test_work_imports_lightgbm_without_sklearn_yet_sklearn_stays_importable():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from salesapp.commands.queue_commands import _import_lightgbm_without_sklearn as f\n"
+            "f()\n"
+            "assert 'lightgbm' in sys.modules and 'sklearn' not in sys.modules\n"
+            "import sklearn\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip() == "ok", out.stderr
