@@ -104,7 +104,7 @@ def run_case(scale: float, seed: int) -> dict:
     bundle = Path(f"/tmp/bench_model_bundle_s{scale}_seed{seed}")
     gen = generate(data, scale, seed)
     child = subprocess.run([sys.executable, "-c", TRAIN_CHILD, str(data), str(bundle), str(seed)],
-                           check=True, capture_output=True, text=True)
+                           check=True, stdout=subprocess.PIPE, text=True)
     res = {"scale": scale, "seed": seed, "generator": gen, **json.loads(child.stdout)}
     res["bundle_mb"] = sum(f.stat().st_size for f in bundle.iterdir()) / 1e6
     t = time.perf_counter()
@@ -122,9 +122,11 @@ def run_case(scale: float, seed: int) -> dict:
 def main() -> None:
     """Run every case (or only the first with --quick) and write the JSON."""
     cases = CASES[:1] if "--quick" in sys.argv else CASES
-    out = [run_case(s, seed) for s, seed in cases]
+    out = []
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1), encoding="utf-8")
+    for scale, seed in cases:   # written after each case: a long run still leaves results
+        out.append(run_case(scale, seed))
+        RESULTS.write_text(json.dumps(out, indent=1), encoding="utf-8")
     print(json.dumps(out, indent=1))
 
 
