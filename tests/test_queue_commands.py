@@ -9,7 +9,8 @@ from salesapp.paths import default_store_dir
 from salesapp.store.job_store import JobStore
 
 
-def test_submit_work_results_long_format(tmp_path, small_bundle, capsys):
+def test_submit_work_results_long_format(tmp_path, small_bundle, capsys, qapp):
+    # qapp first: `work` reuses an existing application instead of making a QCoreApplication.
     store, out = tmp_path / "s", tmp_path / "r.csv"
     assert main(["submit", "--store", str(store), "--model", str(small_bundle),
                  "--items", "1-5, 3, 999999"]) == 0
@@ -51,7 +52,7 @@ def test_bad_input_is_one_sentence(tmp_path, small_bundle, capsys):
     assert "manifest.json is missing" in capsys.readouterr().err
 
 
-def test_empty_store_work_exits_zero(tmp_path, small_bundle, capsys):
+def test_empty_store_work_exits_zero(tmp_path, small_bundle, capsys, qapp):
     assert main(["work", "--store", str(tmp_path / "s"), "--model", str(small_bundle)]) == 0
     assert "0 done, 0 failed" in capsys.readouterr().err
 
@@ -73,3 +74,17 @@ def test_work_imports_lightgbm_without_sklearn_yet_sklearn_stays_importable():
             "print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_results_csv_neutralises_formula_names(tmp_path):
+    store_dir, out = tmp_path / "s", tmp_path / "r.csv"
+    with JobStore.open(store_dir, max_attempts=1) as store:
+        store.submit([1, 2], "v1")
+        store.lease("w", 2, 60)
+        store.complete("w", {1: {"item_id": 1, "model_version": "v1", "status": "ok",
+                                 "item_name": "=HYPERLINK(\"x\")", "shops": [[0, 1.5]]}})
+        store.fail("w", 2, "-boom")
+    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
+    rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
+    assert rows[1] == ["1", "'=HYPERLINK(\"x\")", "0", "1.5", ""]
+    assert rows[2] == ["2", "", "", "", "'-boom"]

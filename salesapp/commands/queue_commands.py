@@ -128,18 +128,22 @@ def neutralise(cell):
 
 
 def _rows(store):
+    # One bulk read of every result: thousands of single gets cost seconds.
+    by_key = {(r.get("model_version"), r.get("item_id")): r for r in store.results()}
     for job in sorted(store.jobs(), key=lambda j: int(j.item_id)):
         if job.state == "failed":
-            yield [job.item_id, "", "", "", job.error or "failed"]
+            yield [job.item_id, "", "", "", neutralise(job.error or "failed")]
             continue
-        result = store.result(job.model_version, job.item_id) if job.state == "done" else None
+        result = by_key.get((job.model_version, job.item_id)) if job.state == "done" else None
         if result is None:
             continue
+        name = neutralise(result.get("item_name") or "")
         if result.get("status") != "ok":
-            yield [job.item_id, result.get("item_name") or "", "", "", result.get("error") or ""]
+            yield [job.item_id, name, "", "", neutralise(result.get("error") or "")]
             continue
-        for shop_id, forecast in result["shops"]:
-            yield [job.item_id, result["item_name"], shop_id, forecast, ""]
+        # Only the text cells can carry a formula; ids and forecasts are numbers.
+        yield from ([job.item_id, name, shop_id, forecast, ""]
+                    for shop_id, forecast in result["shops"])
 
 
 def results(args) -> int:
@@ -152,7 +156,7 @@ def results(args) -> int:
             writer.writerow(COLUMNS)
             n = 0
             for row in _rows(store):
-                writer.writerow([neutralise(c) for c in row])
+                writer.writerow(row)
                 n += 1
     finally:
         store.close()
