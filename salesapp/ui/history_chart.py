@@ -16,10 +16,10 @@ def month_label(block: int) -> str:
 class MonthAxis(pg.AxisItem):
     """Bottom axis that shows month names instead of block numbers."""
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
-        return [month_label(int(round(v))) if float(v).is_integer() else "" for v in values]
+    def tickStrings(self, values, scale, spacing):
+        return [month_label(round(v)) if float(v).is_integer() else "" for v in values]
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803
+    def tickValues(self, minVal, maxVal, size):
         span = max(1, int(maxVal - minVal))
         step = max(1, span // 6)   # about six readable labels whatever the history length
         first = int(minVal) + (-int(minVal)) % step
@@ -41,7 +41,7 @@ class HistoryChart(pg.PlotWidget):
                                          pen=pg.mkPen("#b36b00", width=1.5))
         self.addItem(self._history)
         self.addItem(self._forecast)
-        self.addLegend(offset=(10, 5))
+        self.addLegend(offset=(-10, 5))   # top right: history starts at the left
         self.plotItem.legend.addItem(self._history, "sold")
         self.plotItem.legend.addItem(self._forecast, "forecast")
         self.showGrid(y=True, alpha=0.25)
@@ -75,4 +75,4 @@ class HistoryChart(pg.PlotWidget):
         return list(opts["x"]), list(opts["height"])
 
 
-__all__ = ["HistoryChart", "month_label", "Qt"]
+__all__ = ["HistoryChart", "Qt", "month_label"]
