@@ -26,7 +26,7 @@ build: $(STAMP)
 
 # The default data set and the default model bundle; both are committed, these rebuild them.
 data: $(STAMP)
-	$(PY) -m salesapp generate-data data --scale 0.02 --seed 0
+	$(PY) -m salesapp generate-data data --scale 0.05 --seed 0
 
 weights: $(STAMP)
 	$(PY) -m salesapp train --data data --out weights --seed 0

@@ -79,7 +79,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
     p = sub.add_parser("generate-data", help="synthetic data of the 1C sales schema")
     p.add_argument("out", metavar="OUT")
-    p.add_argument("--scale", type=float, default=0.02)
+    p.add_argument("--scale", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
     _common(p)
     return gui, cmd

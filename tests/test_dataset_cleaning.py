@@ -74,3 +74,12 @@ def test_event_shops_are_isolated_months():
     rows += [(11, 36, 1, 1.0, 1)]                            # a shop that just opened
     rows += [(b, 40, 1, 1.0, 1) for b in (4, 5)]              # consecutive months: not an event
     assert cleaning.find_event_shops(sales_frame(rows)) == [9]
+
+
+def test_fix_negative_price_on_float64_prices():
+    # Regression: with float64 prices the shop-month medians came back as a read-only view and the
+    # item-median fallback raised "assignment destination is read-only" (scale >= 0.25 data).
+    frame = sales_frame([(0, 1, 5, 100.0, 1), (1, 2, 5, -1.0, 1)]).astype({"item_price": np.float64})
+    fixed, count = cleaning.fix_negative_prices(frame)
+    assert count == 1
+    assert fixed["item_price"].tolist() == [100.0, 100.0]

@@ -59,3 +59,15 @@ def test_predict_command_long_and_pairs(tmp_path, small_bundle):
                  str(small_bundle.parent / "data" / "test.csv"), "--out", str(sub)]) == 0
     s = pd.read_csv(sub)
     assert list(s.columns) == ["ID", "item_cnt_month"] and s.item_cnt_month.between(0, 20).all()
+
+
+def test_predict_pairs_bad_file_is_one_sentence(tmp_path, small_bundle, capsys):
+    # Regression: --pairs used a bare pandas read, so a bad cell was a raw traceback.
+    bad = tmp_path / "pairs.csv"
+    bad.write_text("ID,shop_id,item_id\n0,2,30\n1,two,31\n", encoding="utf-8")
+    code = main(["predict", "--model", str(small_bundle), "--pairs", str(bad),
+                 "--out", str(tmp_path / "s.csv")])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert "pairs.csv" in err and "line 3" in err and "shop_id" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "s.csv").exists()

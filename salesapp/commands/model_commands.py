@@ -77,11 +77,10 @@ def predict(args) -> int:
     from salesapp.paths import default_model_dir
     predictor = Predictor.load(args.model or default_model_dir())
     if args.pairs:
-        test = pd.read_csv(args.pairs)
-        missing = {"ID", "shop_id", "item_id"} - set(test.columns)
-        if missing:
-            col = min(missing)
-            raise InputError(f"missing column {col}", args.pairs, 1, col)
+        from salesapp.model import schema
+        from salesapp.model.dataset import read_table
+        # The loader's checks: a bad file is one sentence naming the line and column.
+        test = read_table(args.pairs, schema.TEST)
         out = pd.DataFrame({"ID": test["ID"], "item_cnt_month": predictor.predict_pairs(test)})
         out.to_csv(args.out, index=False)
         return 0

@@ -58,7 +58,8 @@ def fix_negative_prices(sales: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     local = valid.groupby(keys)["item_price"].median().rename("local")
     overall = valid.groupby("item_id")["item_price"].median()
     fix = sales.loc[neg, keys].merge(local, left_on=keys, right_index=True, how="left")
-    price = fix["local"].to_numpy(dtype="float64")
+    # A copy: under pandas' copy-on-write, to_numpy of a float64 column is a read-only view.
+    price = fix["local"].to_numpy(dtype="float64", copy=True)
     missing = np.isnan(price)
     price[missing] = fix["item_id"].map(overall).to_numpy(dtype="float64")[missing]
     sales.loc[neg, "item_price"] = price.astype(np.float32)
