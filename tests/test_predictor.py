@@ -71,3 +71,28 @@ def test_predict_pairs_bad_file_is_one_sentence(tmp_path, small_bundle, capsys):
     assert code != 0
     assert "pairs.csv" in err and "line 3" in err and "shop_id" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_predictor_imports_lightgbm_without_sklearn_yet_sklearn_stays_importable():
+    # Every entry point (window, self-test, predict, work) reaches LightGBM through the Predictor.
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import salesapp.model.predictor as p\n"
+            "assert 'lightgbm' in sys.modules and 'sklearn' not in sys.modules\n"
+            "assert p.lgb.Booster\n"
+            "import sklearn\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_lightgbm_import_after_sklearn_is_a_plain_import():
+    import sys
+
+    import sklearn  # noqa: F401
+
+    from salesapp.model.lightgbm_import import import_lightgbm
+
+    assert import_lightgbm() is sys.modules["lightgbm"]

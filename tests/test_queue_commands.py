@@ -62,20 +62,6 @@ def test_formula_cells_are_neutralised():
         ["'=1+2", "'+x", "'-3", "'@a", "ok", 5, -1.0]
 
 
-def test_work_imports_lightgbm_without_sklearn_yet_sklearn_stays_importable():
-    import subprocess
-    import sys
-
-    code = ("import sys\n"
-            "from salesapp.commands.queue_commands import _import_lightgbm_without_sklearn as f\n"
-            "f()\n"
-            "assert 'lightgbm' in sys.modules and 'sklearn' not in sys.modules\n"
-            "import sklearn\n"
-            "print('ok')\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert out.stdout.strip() == "ok", out.stderr
-
-
 def test_results_csv_neutralises_formula_names(tmp_path):
     store_dir, out = tmp_path / "s", tmp_path / "r.csv"
     with JobStore.open(store_dir, max_attempts=1) as store:

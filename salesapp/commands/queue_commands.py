@@ -79,25 +79,8 @@ def _print_progress(done: int, total: int) -> None:
     print(f"salesapp: {done}/{total} jobs", file=sys.stderr, flush=True)
 
 
-def _import_lightgbm_without_sklearn() -> None:
-    """Import LightGBM with its optional scikit-learn wrappers turned off.
-
-    The Predictor uses only the Booster; LightGBM's probe of scikit-learn costs about a second
-    (several on a loaded machine) of `salesapp work` start-up. Only done when LightGBM is not yet
-    imported, and the block is lifted at once so other code can still import scikit-learn.
-    """
-    if "lightgbm" in sys.modules or "sklearn" in sys.modules:
-        return
-    sys.modules["sklearn"] = None   # makes `import sklearn` raise ImportError inside lightgbm
-    try:
-        import lightgbm  # noqa: F401
-    finally:
-        del sys.modules["sklearn"]
-
-
 def work(args) -> int:
     """Run every queued job until none is left; exit 0 only if no job failed."""
-    _import_lightgbm_without_sklearn()
     from salesapp.model.predictor import Predictor
     from salesapp.workers.dispatcher import DEFAULT_BATCH, default_pool_size, model_threads
     from salesapp.workers.headless import run_until_idle

@@ -6,12 +6,15 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from salesapp.model import bundle
 from salesapp.model.features import CLIP, FeatureContext, build_features
+from salesapp.model.lightgbm_import import import_lightgbm
+
+# Before anything else imports LightGBM: spares every entry point the scikit-learn import.
+lgb = import_lightgbm()
 
 
 class Predictor:
