@@ -123,3 +123,19 @@ def test_shutdown_leaves_unrun_jobs_queued(qtbot, store):
     counts = store.counts()
     assert counts["leased"] == 0
     assert counts["done"] + counts["queued"] == 100 and counts["done"] >= 10
+
+
+def test_model_call_marker_exists_only_inside_the_call(store, tmp_path, monkeypatch):
+    marker = tmp_path / "in_model_call"
+    monkeypatch.setenv("SALESAPP_TEST_MODEL_MARKER", str(marker))
+    p = FakePredictor()
+    seen = []
+
+    def predict(ids):
+        seen.append(marker.exists())
+        return p.predict(ids)
+
+    store.submit(range(5), p.version)
+    run_batch(store, "w1", predict, 2, threading.Event(), lambda *a: None)
+    assert seen == [True, True, True] and not marker.exists()
+    assert store.counts()["done"] == 5

@@ -136,19 +136,29 @@ def test_two_workers_and_overlapping_producers(tmp_path, small_bundle, reference
     _check_store(store, range(1200), reference)
 
 
+def _stop_inside_model_call(proc, marker):
+    """SIGSTOP `proc` at a moment it is inside the model call, never mid-write to the store.
+
+    The worker keeps `marker` only while inside the call, with its store writes held; the file
+    still there after the stop proves the stop landed inside. Otherwise resume and try again.
+    """
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if marker.exists():
+            proc.send_signal(signal.SIGSTOP)
+            if marker.exists():
+                return
+            proc.send_signal(signal.SIGCONT)
+        time.sleep(0.01)   # polling another process's file, not waiting on Qt
+    raise AssertionError("the worker never stayed inside a model call long enough to stop it")
+
+
 def test_frozen_worker_past_its_lease(tmp_path, small_bundle, reference):
-    store = tmp_path / "store"
+    store, marker = tmp_path / "store", tmp_path / "in_model_call"
     _run("submit", "--store", store, "--model", small_bundle, "--items", "0-299")
-    frozen = _start_work(store, small_bundle, SALESAPP_TEST_SLOW_MS=1500, SALESAPP_BATCH_SIZE=100)
-    probe = JobStore.open(store)
-    try:
-        deadline = time.monotonic() + 30
-        while probe.counts()["leased"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)   # polling another process's store, not waiting on Qt
-        assert probe.counts()["leased"] > 0
-    finally:
-        probe.close()
-    frozen.send_signal(signal.SIGSTOP)
+    frozen = _start_work(store, small_bundle, SALESAPP_TEST_SLOW_MS=1500, SALESAPP_BATCH_SIZE=100,
+                         SALESAPP_TEST_MODEL_MARKER=marker)
+    _stop_inside_model_call(frozen, marker)
     try:
         _run("work", "--store", store, "--model", small_bundle)   # takes over expired leases
         _check_store(store, range(300), reference)
@@ -158,6 +168,7 @@ def test_frozen_worker_past_its_lease(tmp_path, small_bundle, reference):
     assert frozen.wait(60) == 0
     frozen.stderr.close()
     _check_store(store, range(300), reference)
+    assert not marker.exists()
 
 
 def test_poison_id_fails_alone(tmp_path, small_bundle, reference):

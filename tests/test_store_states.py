@@ -220,3 +220,22 @@ def test_leasing_searches_an_index_not_every_job(store):
     (select,) = [p for p in plans if p.startswith("SELECT mode")]
     plan = " ".join(str(row[-1]) for row in con.execute("EXPLAIN QUERY PLAN " + select))
     assert "USING INDEX Cache_tag_rowid" in plan and "SCAN" not in plan
+
+
+def test_writes_held_keeps_other_threads_out_of_write_transactions(store):
+    import threading
+
+    entered = threading.Event()
+
+    def writer():
+        store.submit([1], V1)
+        entered.set()
+
+    with store.writes_held():
+        t = threading.Thread(target=writer)
+        t.start()
+        # The writer cannot finish while the writes are held (it would within milliseconds).
+        assert not entered.wait(0.3)
+        assert store.counts()["queued"] == 0
+    t.join(10)
+    assert entered.is_set() and store.counts()["queued"] == 1

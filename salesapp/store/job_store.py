@@ -15,7 +15,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -83,6 +84,9 @@ class JobStore:
         self.max_attempts = max_attempts
         # Rows a transaction will write, per thread: pool threads and the GUI thread share a store.
         self._local = threading.local()
+        # One write transaction at a time in this process (SQLite allows one writer anyway); lets
+        # `writes_held` promise that no thread of ours is inside one.
+        self._write_lock = threading.RLock()
 
     @classmethod
     def open(cls, directory: str | Path, timeout: float = 2.0, retries: int = 2,
@@ -109,6 +113,15 @@ class JobStore:
 
     def __enter__(self) -> Self:
         return self
+
+    @contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """While inside, no thread of this process is in (or enters) a write transaction.
+
+        For test hooks: a process stopped (SIGSTOP) inside this block holds no SQLite write lock.
+        """
+        with self._write_lock:
+            yield
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -371,18 +384,19 @@ class JobStore:
 
     def _atomic(self, body: Callable[[], T]) -> T:
         """Run `body` in one transaction, retrying a busy database, then a clear StoreError."""
-        for _ in range(self._retries + 1):
-            self._local.writes, self._local.deletes = [], []
-            try:
-                with self._cache.transact():
-                    out = body()
-                    self._flush()
-                    return out
-            except Timeout:
-                continue
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc):
-                    raise
+        with self._write_lock:
+            for _ in range(self._retries + 1):
+                self._local.writes, self._local.deletes = [], []
+                try:
+                    with self._cache.transact():
+                        out = body()
+                        self._flush()
+                        return out
+                except Timeout:
+                    continue
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc):
+                        raise
         raise recovery.locked_error(self.directory)
 
 

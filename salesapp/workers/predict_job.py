@@ -5,6 +5,9 @@ production):
 - `SALESAPP_CRASH_AT=after_lease|mid_batch|after_complete`: `os._exit(137)` at that point.
 - `SALESAPP_TEST_SLOW_MS=N`: sleep N ms per batch while the model "runs" (lets kills land mid-work).
 - `SALESAPP_POISON_ID=N`: the predict function raises for item N (a poison job).
+- `SALESAPP_TEST_MODEL_MARKER=PATH`: the file exists exactly while a runner is inside the model call,
+  and meanwhile no thread of the process writes to the store; so a test that SIGSTOPs the worker
+  while the file exists never freezes it holding the database's write lock.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from PySide6.QtCore import QRunnable
 
 CRASH_ENV, SLOW_ENV, POISON_ENV = "SALESAPP_CRASH_AT", "SALESAPP_TEST_SLOW_MS", "SALESAPP_POISON_ID"
+MARKER_ENV = "SALESAPP_TEST_MODEL_MARKER"
 
 PredictFn = Callable[[Sequence[int]], list]
 Report = Callable[[str, list], None]
@@ -26,6 +32,23 @@ def _crash_point(name: str) -> None:
     """Test hook: die like a SIGKILL would (no clean-up, no flush) at the named point."""
     if os.environ.get(CRASH_ENV) == name:
         os._exit(137)
+
+
+@contextmanager
+def _model_call_marker(store) -> Iterator[None]:
+    """Test hook: mark the model call with a file, with every store write of the process held."""
+    path = os.environ.get(MARKER_ENV)
+    if not path:
+        yield
+        return
+    with store.writes_held():
+        Path(path).touch()
+        try:
+            yield
+        finally:
+            # Removed before the writes resume: a stopped process with the file present is
+            # certainly inside the model call.
+            Path(path).unlink(missing_ok=True)
 
 
 def with_test_hooks(predict: PredictFn) -> PredictFn:
@@ -102,7 +125,8 @@ def run_one_batch(store, owner: str, predict: PredictFn, batch_size: int, report
     report("started", ids)
     with _Heartbeat(store, owner, ids, lease_seconds):
         _crash_point("mid_batch")
-        done, failed = _predict_batch(predict, ids)
+        with _model_call_marker(store):
+            done, failed = _predict_batch(predict, ids)
     # The store refuses results of jobs no longer ours (lease expired and taken over): announce
     # only what it accepted, so each job is reported finished exactly once.
     accepted = store.complete(owner, done) if done else []
