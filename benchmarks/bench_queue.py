@@ -2,10 +2,12 @@
 `Predictor.predict` of the same items in the same process; and `salesapp work` start-up to its
 first recorded result (fresh process).
 
-Usage: nice python benchmarks/bench_queue.py [MODEL_DIR]
-MODEL_DIR must be a bundle with >= 5,100 items (e.g. trained on `generate-data --scale 0.25`);
+Usage: nice python benchmarks/bench_queue.py [MODEL_DIR] [--repeat N]
+MODEL_DIR must be a bundle with >= 5,100 items (e.g. trained on `generate-data --scale 1`);
 without it, data is generated and a model trained into /tmp/bench_queue (slow, once).
 Budgets (DESIGN.md): queue path <= 2 s and <= 2 x bare; start-up to first result <= 1 s.
+The machine is shared: every figure is the median of N runs (default 3), with the process CPU
+seconds beside the wall seconds and the load average before and after.
 Writes benchmarks/results/queue.json.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,14 +48,24 @@ def _items(bundle: Path) -> list[int]:
     return ids[:N_ITEMS]
 
 
-def _bare(bundle: Path, ids: list[int]) -> float:
+def _timed(times: dict, name: str, start: tuple[float, float]) -> tuple[float, float]:
+    """Record wall and CPU seconds since `start` under `name`; returns a new start."""
+    now = (time.perf_counter(), time.process_time())
+    times[f"{name}_s"] = now[0] - start[0]
+    times[f"{name}_cpu_s"] = now[1] - start[1]
+    return now
+
+
+def _bare(bundle: Path, ids: list[int]) -> dict:
     from salesapp.model.predictor import Predictor
 
     predictor = Predictor.load(bundle, num_threads=os.cpu_count() or 1)
     predictor.predict(ids[:10])   # warm caches so both paths start equal
-    start = time.perf_counter()
+    times: dict = {}
+    start = (time.perf_counter(), time.process_time())
     predictor.predict(ids)
-    return time.perf_counter() - start
+    _timed(times, "bare_predict", start)
+    return times
 
 
 def _queue(bundle: Path, ids: list[int], store_dir: Path) -> dict:
@@ -67,18 +80,17 @@ def _queue(bundle: Path, ids: list[int], store_dir: Path) -> dict:
     pool = default_pool_size()
     predictor = Predictor.load(bundle, num_threads=model_threads(pool))
     predictor.predict(ids[:10])
-    times = {}
-    start = time.perf_counter()
+    times: dict = {"pool": pool}
+    begin = mark = (time.perf_counter(), time.process_time())
     store = JobStore.open(store_dir)
     store.submit(ids, predictor.version)
-    times["submit_s"] = time.perf_counter() - start
-    summary = run_until_idle(store, predictor, pool_size=pool)
-    times["work_s"] = time.perf_counter() - start - times["submit_s"]
+    mark = _timed(times, "submit", mark)
+    summary = run_until_idle(store, predictor, pool_size=pool)   # as `salesapp work` runs it
     store.close()
-    mark = time.perf_counter()
+    mark = _timed(times, "work", mark)
     results(SimpleNamespace(store=str(store_dir), out=str(store_dir.parent / "r.csv")))
-    times["results_s"] = time.perf_counter() - mark
-    times["total_s"] = time.perf_counter() - start
+    _timed(times, "results", mark)
+    _timed(times, "total", begin)
     times["finished"] = summary.finished
     return times
 
@@ -100,23 +112,40 @@ def _startup(bundle: Path, store_dir: Path) -> float:
     return first
 
 
-def main(argv: list[str]) -> None:
-    """Run every measurement and write the JSON file."""
+def _median_run(bundle: Path, ids: list[int], tmp: Path, run: int) -> dict:
+    out = _bare(bundle, ids)
+    out.update(_queue(bundle, ids, tmp / f"store{run}"))
+    out["ratio_queue_vs_bare"] = out["total_s"] / out["bare_predict_s"]
+    out["startup_to_first_result_s"] = _startup(bundle, tmp / f"s1_{run}")
+    out["startup_to_first_result_default_bundle_s"] = _startup(default_bundle(), tmp / f"s2_{run}")
+    return out
+
+
+def default_bundle() -> Path:
+    """The bundle `salesapp work` uses without --model."""
     from salesapp.paths import default_model_dir
 
+    return default_model_dir()
+
+
+def main(argv: list[str]) -> None:
+    """Run every measurement `--repeat` times and write the medians to the JSON file."""
+    repeat = 3
+    if "--repeat" in argv:
+        at = argv.index("--repeat")
+        repeat = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
     bundle = _ensure_model(argv)
     ids = _items(bundle)
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        bare = _bare(bundle, ids)
-        queue = _queue(bundle, ids, tmp / "store")
-        startup = _startup(bundle, tmp / "s1")
-        startup_default = _startup(default_model_dir(), tmp / "s2")
-    report = {"items": len(ids), "cores": os.cpu_count(), "bare_predict_s": round(bare, 3),
-              **{k: round(v, 3) for k, v in queue.items()},
-              "ratio_queue_vs_bare": round(queue["total_s"] / bare, 2),
-              "startup_to_first_result_s": round(startup, 3),
-              "startup_to_first_result_default_bundle_s": round(startup_default, 3),
+        runs = [_median_run(bundle, ids, Path(tmp), r) for r in range(repeat)]
+    report = {"items": len(ids), "cores": os.cpu_count(), "bundle": str(bundle),
+              "repeat": repeat, "statistic": "median",
+              **{k: round(statistics.median(r[k] for r in runs), 3) for k in runs[0]},
+              "all_runs": [{k: round(v, 3) for k, v in r.items()} for r in runs],
+              "load_average_before": [round(x, 2) for x in load_before],
+              "load_average_after": [round(x, 2) for x in os.getloadavg()],
               "budget": {"total_s": 2.0, "ratio": 2.0, "startup_s": 1.0}}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

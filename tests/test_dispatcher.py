@@ -4,9 +4,11 @@ import threading
 
 import pytest
 
+from salesapp.errors import StoreError
 from salesapp.store.job_store import JobStore
 from salesapp.workers.dispatcher import PredictionDispatcher
 from salesapp.workers.predict_job import run_batch
+from salesapp.workers.store_writer import StoreWriter
 
 
 class FakePredictor:
@@ -139,3 +141,111 @@ def test_model_call_marker_exists_only_inside_the_call(store, tmp_path, monkeypa
     run_batch(store, "w1", predict, 2, threading.Event(), lambda *a: None)
     assert seen == [True, True, True] and not marker.exists()
     assert store.counts()["done"] == 5
+
+
+def test_each_runner_starts_with_a_small_batch(store):
+    from salesapp.workers.predict_job import FIRST_BATCH
+
+    p = FakePredictor()
+    store.submit(range(FIRST_BATCH + 150), p.version)
+    run_batch(store, "w1", p.predict, 100, threading.Event(), lambda *a: None)
+    assert [len(c) for c in p.calls] == [FIRST_BATCH, 100, 50]
+
+
+def test_headless_batches_split_the_queue_evenly_within_bounds():
+    from salesapp.workers.dispatcher import DEFAULT_BATCH
+    from salesapp.workers.headless import MAX_BATCH, even_batch
+
+    assert even_batch(5100, 2) == 2550
+    assert even_batch(10, 2) == DEFAULT_BATCH
+    assert even_batch(100_000, 2) == MAX_BATCH
+
+
+class GuiThreadCalls:
+    """The real store; counts the calls of each method made on the GUI (main) thread."""
+
+    def __init__(self, store, fail_submit=False):
+        self._store = store
+        self._fail_submit = fail_submit
+        self.gui_calls: list[str] = []
+
+    def __getattr__(self, name):
+        attr = getattr(self._store, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            if threading.current_thread() is threading.main_thread():
+                self.gui_calls.append(name)
+            if name == "submit" and self._fail_submit:
+                raise StoreError("the store is locked by another program")
+            return attr(*args, **kwargs)
+        return call
+
+
+def test_submit_later_writes_off_the_gui_thread_and_counts_once(qtbot, store):
+    p = FakePredictor()
+    logged = GuiThreadCalls(store)
+    d = PredictionDispatcher(logged, p, pool_size=2, batch_size=64)
+    assert logged.gui_calls == ["counts"]
+    queued, progress = [], []
+    d.job_queued.connect(queued.extend)
+    d.progress_changed.connect(lambda done, total: progress.append((done, total)))
+    with qtbot.waitSignal(d.idle, timeout=10000):
+        d.submit_later(range(1200))   # three write slices
+        assert d.writes_pending()
+    assert sorted(queued) == list(range(1200))
+    assert progress[-1] == (1200, 1200) and all(done <= total for done, total in progress)
+    cached = []
+    d.job_cached.connect(cached.extend)
+    with qtbot.waitSignal(d.idle, timeout=10000):
+        d.submit_later([5, 6])   # done already: answered from the store, nothing queued
+    assert [r["item_id"] for r in cached] == [5, 6]
+    assert progress[-1] == (1200, 1200)
+    assert logged.gui_calls == ["counts"]   # no store call on the GUI thread after start
+    assert d.shutdown(5000)
+
+
+def test_cancel_jobs_runs_after_the_submits_before_it(qtbot, store):
+    d = PredictionDispatcher(store, FakePredictor(), pool_size=1)
+    d.cancel()   # nothing runs: every id is still queued when the cancel comes
+    cancelled = []
+    d.job_cancelled.connect(cancelled.extend)
+    d.submit_later(range(1200))
+    d.cancel_jobs(range(1200))
+    qtbot.waitUntil(lambda: not d.writes_pending(), timeout=10000)
+    assert sorted(cancelled) == list(range(1200))
+    assert store.counts()["queued"] == 0
+    assert d.shutdown(5000)
+
+
+def test_shutdown_finishes_the_writes_asked_for(qtbot, tmp_path):
+    s = JobStore.open(tmp_path / "s")
+    d = PredictionDispatcher(s, FakePredictor(), pool_size=1)
+    d.cancel()
+    d.submit_later(range(3000))
+    assert d.shutdown(5000)   # at once: the writes were still in flight
+    assert s.counts()["queued"] == 3000
+    s.close()
+
+
+def test_failed_submit_is_reported_with_its_ids(qtbot, store):
+    d = PredictionDispatcher(GuiThreadCalls(store, fail_submit=True), FakePredictor())
+    with qtbot.waitSignal(d.write_failed, timeout=10000) as failed:
+        d.submit_later([1, 2, 3])
+    kind, ids, reason = failed.args
+    assert (kind, ids) == ("submit", [1, 2, 3]) and "locked" in reason
+    assert d.shutdown(5000)
+
+
+def test_store_writer_runs_calls_in_order(qtbot, store):
+    writer = StoreWriter(store)
+    seen, outcomes = [], []
+    writer.finished.connect(lambda kind, payload: outcomes.append((kind, payload)))
+    for i in range(20):
+        writer.call("step", lambda i=i: seen.append((i, threading.current_thread().name)) or i)
+    assert writer.busy()
+    assert writer.wait(5000)
+    qtbot.waitUntil(lambda: not writer.busy(), timeout=5000)
+    assert [i for i, _ in seen] == list(range(20)) and [p for _, p in outcomes] == list(range(20))
+    assert all(name != threading.main_thread().name for _, name in seen)

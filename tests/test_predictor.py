@@ -96,3 +96,18 @@ def test_lightgbm_import_after_sklearn_is_a_plain_import():
     from salesapp.model.lightgbm_import import import_lightgbm
 
     assert import_lightgbm() is sys.modules["lightgbm"]
+
+
+def test_batch_results_match_one_by_one_and_history_matches_the_state(small_bundle):
+    p = Predictor.load(small_bundle)
+    cold, warm = _cold_and_warm(small_bundle)
+    ids = warm[:5] + cold[:2] + [999999] + warm[:1]
+    batch = p.predict(ids)
+    assert batch[:-1] == [p.predict([i])[0] for i in ids[:-1]]
+    assert batch[-1] == batch[0] and batch[-1] is not batch[0]   # a repeat is its own dict
+    im = p._ctx.item_month
+    for r in batch[:5]:
+        rows = im[im["i"] == r["item_id"]].sort_values("m")
+        assert r["history"] == [[int(m), round(float(y), 3)] for m, y in zip(rows["m"], rows["y"])]
+        assert all(round(f, 3) == f for _, f in r["shops"])
+        assert r["total"] == round(sum(f for _, f in r["shops"]), 3)

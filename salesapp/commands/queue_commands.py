@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from salesapp.errors import BundleError, InputError
+from salesapp.gc_pause import gc_paused
 from salesapp.paths import default_model_dir, default_store_dir
+from salesapp.store.result_codec import shop_forecasts
 
 # Test hook (reliability tests only): a short lease so a frozen worker's jobs are taken over fast.
 LEASE_ENV = "SALESAPP_LEASE_SECONDS"
@@ -82,7 +84,7 @@ def _print_progress(done: int, total: int) -> None:
 def work(args) -> int:
     """Run every queued job until none is left; exit 0 only if no job failed."""
     from salesapp.model.predictor import Predictor
-    from salesapp.workers.dispatcher import DEFAULT_BATCH, default_pool_size, model_threads
+    from salesapp.workers.dispatcher import default_pool_size, model_threads
     from salesapp.workers.headless import run_until_idle
 
     pool = args.workers or default_pool_size()
@@ -90,7 +92,7 @@ def work(args) -> int:
     store = _open_store(args)
     try:
         summary = run_until_idle(store, predictor, pool_size=pool,
-                                 batch_size=int(_env_number(BATCH_ENV, DEFAULT_BATCH)),
+                                 batch_size=int(_env_number(BATCH_ENV, 0)) or None,
                                  lease_seconds=_env_number(LEASE_ENV, 60.0),
                                  on_progress=_print_progress)
     finally:
@@ -111,22 +113,24 @@ def neutralise(cell):
 
 
 def _rows(store):
-    # One bulk read of every result: thousands of single gets cost seconds.
-    by_key = {(r.get("model_version"), r.get("item_id")): r for r in store.results()}
-    for job in sorted(store.jobs(), key=lambda j: int(j.item_id)):
+    jobs = sorted(store.jobs(), key=lambda j: int(j.item_id))
+    # Results are read in chunks, in the order of the done jobs, in their compact stored form:
+    # one decode per result, no [shop, forecast] lists built only to be written out.
+    results = store.results_of([(j.model_version, j.item_id) for j in jobs if j.state == "done"],
+                               packed=True)
+    for job in jobs:
         if job.state == "failed":
-            yield [job.item_id, "", "", "", neutralise(job.error or "failed")]
+            yield [[job.item_id, "", "", "", neutralise(job.error or "failed")]]
             continue
-        result = by_key.get((job.model_version, job.item_id)) if job.state == "done" else None
+        result = next(results) if job.state == "done" else None
         if result is None:
             continue
         name = neutralise(result.get("item_name") or "")
         if result.get("status") != "ok":
-            yield [job.item_id, name, "", "", neutralise(result.get("error") or "")]
+            yield [[job.item_id, name, "", "", neutralise(result.get("error") or "")]]
             continue
         # Only the text cells can carry a formula; ids and forecasts are numbers.
-        yield from ([job.item_id, name, shop_id, forecast, ""]
-                    for shop_id, forecast in result["shops"])
+        yield [[job.item_id, name, s, f, ""] for s, f in shop_forecasts(result)]
 
 
 def results(args) -> int:
@@ -138,9 +142,10 @@ def results(args) -> int:
             writer = csv.writer(f)
             writer.writerow(COLUMNS)
             n = 0
-            for row in _rows(store):
-                writer.writerow(row)
-                n += 1
+            with gc_paused():
+                for rows in _rows(store):
+                    writer.writerows(rows)
+                    n += len(rows)
     finally:
         store.close()
     print(f"salesapp: wrote {n} rows to {out}.", file=sys.stderr)

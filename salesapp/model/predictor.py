@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesapp.gc_pause import gc_paused
 from salesapp.model import bundle
 from salesapp.model.features import CLIP, FeatureContext, build_features
 from salesapp.model.lightgbm_import import import_lightgbm
+from salesapp.model.prediction_results import ItemHistory, rounded, shop_pairs
 
 # Before anything else imports LightGBM: spares every entry point the scikit-learn import.
 lgb = import_lightgbm()
@@ -38,10 +40,8 @@ class Predictor:
         hist = bundle.load_history(d / "history.npz")
         self._ctx = FeatureContext(hist, items["item_category_id"])
         # plain arrays and dicts: per-item result assembly must not go through pandas indexing
-        im = self._ctx.item_month.sort_values(["i", "m"])
-        self._hist_item = im["i"].to_numpy(np.int64)
-        self._hist_month = im["m"].to_numpy(np.int64).tolist()
-        self._hist_units = im["y"].to_numpy(np.float64).tolist()
+        im = self._ctx.item_month
+        self._history = ItemHistory(im["i"].to_numpy(), im["m"].to_numpy(), im["y"].to_numpy())
         self._names = dict(zip(items.index.tolist(), items["item_name"].astype(str).tolist()))
         self._cats = dict(zip(items.index.tolist(), items["item_category_id"].astype(int).tolist()))
 
@@ -66,11 +66,16 @@ class Predictor:
         return self._features(test_df["item_id"].to_numpy(np.int64),
                               test_df["shop_id"].to_numpy(np.int64))
 
+    def _raw_forecast(self, items: np.ndarray, shops: np.ndarray) -> np.ndarray:
+        """Clipped forecasts for (item, shop) rows (float64)."""
+        if not len(items):
+            return np.zeros(0)
+        pred = self._booster.predict(self._features(items, shops), num_threads=self.num_threads)
+        return np.clip(np.asarray(pred, dtype=np.float64), 0, CLIP)
+
     def _forecast(self, items: np.ndarray, shops: np.ndarray) -> pd.DataFrame:
-        feats = self._features(items, shops)
-        pred = self._booster.predict(feats, num_threads=self.num_threads) if len(items) else []
         return pd.DataFrame({"item_id": items, "shop_id": shops,
-                             "forecast": np.clip(np.asarray(pred, dtype=np.float64), 0, CLIP)})
+                             "forecast": self._raw_forecast(items, shops)})
 
     def predict_pairs(self, test_df: pd.DataFrame) -> np.ndarray:
         """Forecasts for (shop_id, item_id) pairs, in the frame's row (ID) order."""
@@ -80,31 +85,45 @@ class Predictor:
         return np.where(known, out["forecast"].to_numpy(), 0.0)
 
     def predict(self, item_ids: Sequence[int]) -> list[dict]:
-        """One result dict per id (docs/ARCHITECTURE.md "Prediction result"), same order."""
+        """One result dict per id (docs/ARCHITECTURE.md "Prediction result"), same order.
+
+        Forecasts and totals are rounded to 3 decimals; every shop of an item adds up to its total.
+        """
         ids = [int(i) for i in item_ids]
         known = list(dict.fromkeys(i for i in ids if i in self._names))
+        by_id = dict(zip(known, self._known_results(known)))
+        out, seen = [], set()
+        for i in ids:
+            result = by_id.get(i) or self._unknown_result(i)
+            # a repeated id gets its own dict, so callers may change one without the other
+            out.append(dict(result) if i in seen else result)
+            seen.add(i)
+        return out
+
+    def _known_results(self, known: list[int]) -> list[dict]:
         n = len(self.shop_ids)
-        fc = self._forecast(np.repeat(np.array(known, dtype=np.int64), n),
-                            np.tile(np.array(self.shop_ids, dtype=np.int64), len(known)))
-        values = np.round(fc["forecast"].to_numpy(), 4).reshape(len(known), n)
-        row_of = {i: k for k, i in enumerate(known)}
-        return [self._result(i, values[row_of[i]] if i in row_of else None) for i in ids]
+        raw = self._raw_forecast(np.repeat(np.array(known, dtype=np.int64), n),
+                                 np.tile(np.array(self.shop_ids, dtype=np.int64), len(known)))
+        with gc_paused():   # hundreds of thousands of small lists, none in a cycle
+            rows, totals = rounded(raw.reshape(len(known), n))
+            shops = shop_pairs(self.shop_ids, rows)
+            histories = self._history.of_items(known)
+            return [self._result(i, shops[k], totals[k], histories[k])
+                    for k, i in enumerate(known)]
 
-    def _history_of(self, item_id: int) -> list[list]:
-        lo, hi = np.searchsorted(self._hist_item, [item_id, item_id + 1])
-        return [[m, u] for m, u in zip(self._hist_month[lo:hi], self._hist_units[lo:hi])]
-
-    def _result(self, item_id: int, forecasts: np.ndarray | None) -> dict:
-        base = {"item_id": item_id, "model_version": self.version,
+    def _base(self, item_id: int) -> dict:
+        return {"item_id": item_id, "model_version": self.version,
                 "forecast_block": self.forecast_block}
-        if forecasts is None:
-            return {**base, "status": "error", "error": f"item {item_id} is not in items.csv",
-                    "item_name": None, "category_id": None, "category_name": None,
-                    "cold_start": False, "total": None, "shops": [], "history": []}
+
+    def _unknown_result(self, item_id: int) -> dict:
+        return {**self._base(item_id), "status": "error",
+                "error": f"item {item_id} is not in items.csv", "item_name": None,
+                "category_id": None, "category_name": None, "cold_start": False, "total": None,
+                "shops": [], "history": []}
+
+    def _result(self, item_id: int, shops: list, total: float, history: list) -> dict:
         cat = self._cats[item_id]
-        history = self._history_of(item_id)
-        return {**base, "status": "ok", "error": None, "item_name": self._names[item_id],
-                "category_id": cat, "category_name": str(self._cat_names.get(cat, "")),
-                "cold_start": not history, "total": round(float(forecasts.sum()), 4),
-                "shops": [list(p) for p in zip(self.shop_ids, forecasts.tolist())],
-                "history": history}
+        return {**self._base(item_id), "status": "ok", "error": None,
+                "item_name": self._names[item_id], "category_id": cat,
+                "category_name": str(self._cat_names.get(cat, "")), "cold_start": not history,
+                "total": total, "shops": shops, "history": history}

@@ -5,7 +5,8 @@ Layout of the keys in one diskcache `Cache` (JSON values, see `json_disk`):
                   (tag_index), holds the state, or `q{seq:012d}` while queued: tag order is FIFO
                   order, so leasing reads the first rows of an index instead of scanning every job,
                   and counts read no values. (A separate `q:` row per job cost 2x the writes.)
-- `r:{model_version}:{item_id}` the result; written in the same transaction as the done state.
+- `r:{model_version}:{item_id}` the result, in the compact stored form of `result_codec`; written
+                  in the same transaction as the done state.
 - `m:seq`         the next sequence number.
 Every state change is one `cache.transact()`; a crash at any instant leaves the old or new state.
 """
@@ -24,8 +25,10 @@ from typing import Any, Self, TypeVar
 from diskcache import Timeout
 
 from salesapp.errors import StoreError
+from salesapp.gc_pause import gc_paused
 from salesapp.store import recovery
 from salesapp.store.json_disk import open_cache
+from salesapp.store.result_codec import pack, unpack
 
 QUEUED, LEASED, DONE, FAILED = "queued", "leased", "done", "failed"
 STATES = (QUEUED, LEASED, DONE, FAILED)
@@ -202,7 +205,8 @@ class JobStore:
                 mine = job.state == LEASED and job.owner == owner
                 if not (mine or job.state == QUEUED):  # queued: expired, not yet re-leased
                     continue
-                self._local.writes.append((result_key(job.model_version, item_id), by_id[item_id], None))
+                stored = pack(by_id[item_id])
+                self._local.writes.append((result_key(job.model_version, item_id), stored, None))
                 job.state, job.owner, job.lease_until, job.error = DONE, None, None, None
                 self._put(job)
                 accepted.append(item_id)
@@ -284,11 +288,28 @@ class JobStore:
 
     def result(self, model_version: str, item_id: int) -> dict | None:
         """The stored result of `item_id` under `model_version`, or None."""
-        return self._cache.get(result_key(model_version, int(item_id)))
+        stored = self._cache.get(result_key(model_version, int(item_id)))
+        return None if stored is None else unpack(stored)
 
     def results(self) -> list[dict]:
         """Every stored result (any model version), ordered by key."""
-        return [value for _, value in self._rows_with_prefix("r:", None)]
+        with gc_paused():
+            return [unpack(value) for _, value in self._rows_with_prefix("r:", None)]
+
+    def results_of(self, wanted: Iterable[tuple[str, int]], packed: bool = False
+                   ) -> Iterator[dict | None]:
+        """The result of each (model_version, item_id) in `wanted`, in order; None if absent.
+
+        Read in chunks, so a large export never holds every result at once. `packed=True` yields
+        the compact stored form (`result_codec`), for readers that need no [key, value] pairs.
+        """
+        keys = [result_key(v, int(i)) for v, i in wanted]
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            found = self._fetch(chunk)
+            for key in chunk:
+                value = found.get(key)
+                yield value if value is None or packed else unpack(value)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -361,8 +382,9 @@ class JobStore:
             marks = ",".join("?" * len(chunk))
             rows = self._sql("SELECT key, mode, filename, value FROM Cache"
                              f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
-            for key, mode, filename, value in rows:
-                out[key] = fetch(mode, filename, value, False)
+            with gc_paused():
+                for key, mode, filename, value in rows:
+                    out[key] = fetch(mode, filename, value, False)
         return out
 
     def _rows_with_prefix(self, prefix: str, limit: int | None) -> list[tuple[str, Any]]:
@@ -375,7 +397,9 @@ class JobStore:
             query += " LIMIT ?"
             params += (int(limit),)
         fetch = self._cache.disk.fetch
-        return [(k, fetch(m, f, v, False)) for k, m, f, v in self._sql(query, params).fetchall()]
+        rows = self._sql(query, params).fetchall()
+        with gc_paused():
+            return [(k, fetch(m, f, v, False)) for k, m, f, v in rows]
 
     def _sql(self, statement: str, params: Iterable = ()):
         # Batched reads by key range use the Cache table's (key, raw) index directly; diskcache
@@ -388,7 +412,8 @@ class JobStore:
             for _ in range(self._retries + 1):
                 self._local.writes, self._local.deletes = [], []
                 try:
-                    with self._cache.transact():
+                    # A batch's results are thousands of fresh lists to pack and encode.
+                    with gc_paused(), self._cache.transact():
                         out = body()
                         self._flush()
                         return out

@@ -24,6 +24,10 @@ from PySide6.QtCore import QRunnable
 CRASH_ENV, SLOW_ENV, POISON_ENV = "SALESAPP_CRASH_AT", "SALESAPP_TEST_SLOW_MS", "SALESAPP_POISON_ID"
 MARKER_ENV = "SALESAPP_TEST_MODEL_MARKER"
 
+# Each runner's first batch: a first result reaches the user after one small model call, not after
+# a full batch (seconds at full scale); later batches are full size, where batching pays.
+FIRST_BATCH = 16
+
 PredictFn = Callable[[Sequence[int]], list]
 Report = Callable[[str, list], None]
 
@@ -142,10 +146,15 @@ def run_one_batch(store, owner: str, predict: PredictFn, batch_size: int, report
 
 def run_batch(store, owner: str, predict: PredictFn, batch_size: int,
               cancel: threading.Event, report: Report, lease_seconds: float = 60.0) -> int:
-    """Keep leasing and running batches until none is queued or `cancel` is set; returns jobs run."""
+    """Keep leasing and running batches until none is queued or `cancel` is set; returns jobs run.
+
+    The first batch holds at most `FIRST_BATCH` jobs, the others `batch_size`.
+    """
     total = 0
+    size = min(batch_size, FIRST_BATCH)
     while not cancel.is_set():
-        n = run_one_batch(store, owner, predict, batch_size, report, lease_seconds)
+        n = run_one_batch(store, owner, predict, size, report, lease_seconds)
+        size = batch_size
         if n == 0:
             break
         total += n

@@ -1,0 +1,44 @@
+"""Pause Python's cyclic garbage collector around bulk work that allocates many small objects.
+
+Decoding or building thousands of results creates about a million lists and dicts, none of them
+in a reference cycle. Each allocation burst triggers full collections that walk every object of the
+process (pandas, Qt, the model state): measured 1.7 s instead of 0.4 s to decode 5,100 results.
+Reference counting still frees everything; only cycle detection waits until the block ends.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class _Pauses:
+    """Blocks open in any thread; the collector is restored when the last one ends."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.restore = False
+
+
+_PAUSES = _Pauses()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Inside, no automatic cyclic collection runs (nestable, safe from several threads)."""
+    p = _PAUSES
+    with p.lock:
+        if p.depth == 0:
+            p.restore = gc.isenabled()
+            gc.disable()
+        p.depth += 1
+    try:
+        yield
+    finally:
+        with p.lock:
+            p.depth -= 1
+            if p.depth == 0 and p.restore:
+                gc.enable()
