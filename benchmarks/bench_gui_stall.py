@@ -55,7 +55,7 @@ class StallMeter:
 
 
 def _all_final(window, ids) -> bool:
-    if window.model.pending_updates() or window._to_submit:
+    if window.model.pending_updates() or window.submitting():
         return False
     c = window.model.counts()   # kept incrementally by the model: cheap to poll
     return c["done"] + c["failed"] >= len(ids)

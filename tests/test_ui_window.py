@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import threading
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThreadPool, QUrl
@@ -41,9 +42,9 @@ def make_window(qtbot, tmp_path, predictor):
     """Build windows on a store directory; each is closed (workers stopped) after the test."""
     made = []
 
-    def make(store_dir=None):
+    def make(store_dir=None, batch_size=1024):
         store = JobStore.open(store_dir or tmp_path / "store")
-        dispatcher = PredictionDispatcher(store, predictor, pool_size=2)
+        dispatcher = PredictionDispatcher(store, predictor, pool_size=2, batch_size=batch_size)
         window = MainWindow(store, dispatcher, predictor)
         dispatcher.setParent(window)
         qtbot.addWidget(window)
@@ -140,9 +141,11 @@ def test_restart_restores_rows_and_results(qtbot, make_window, predictor, tmp_pa
     wait_all_final(qtbot, w1, ids)
     w1.close()
     w2 = make_window(tmp_path / "shared")
-    assert sorted(w2.model.item_ids()) == sorted(ids)
+    assert sorted(w2.model.item_ids()) == sorted(ids)   # rows at once, results read off-thread
     assert all(w2.model.row_for(i).status == "done" for i in ids)
-    assert w2.model.row_for(ids[0]).result["total"] == w1.model.row_for(ids[0]).result["total"]
+    qtbot.waitUntil(lambda: all(w2.model.row_for(i).result for i in ids), timeout=WAIT_MS)
+    for i in ids:
+        assert w2.model.row_for(i).result == w1.model.row_for(i).result
 
 
 def test_close_mid_batch_keeps_jobs_queued(qtbot, make_window, predictor, tmp_path):
@@ -166,8 +169,8 @@ def test_detail_panel_shows_shops_and_chart(qtbot, make_window, predictor):
     w.submit_ids(ids)
     wait_all_final(qtbot, w, ids)
     w.table.selectRow(0)
-    w.table.setCurrentIndex(w.proxy.index(0, 0))
-    item = int(w.proxy.index(0, 0).data())
+    w.table.setCurrentIndex(w.table.model().index(0, 0))
+    item = int(w.table.model().index(0, 0).data())
     result = w.model.row_for(item).result
     assert w.detail.shops.rowCount() == len(result["shops"])
     forecasts = [float(w.detail.shops.item(r, 2).text()) for r in range(w.detail.shops.rowCount())]
@@ -192,23 +195,126 @@ def test_export_and_clipboard(qtbot, make_window, predictor, tmp_path):
     assert {r[1] for r in rows[1:] if r[0] == str(ids[0])} == {"'=HYPERLINK(\"x\")"}
     w.table.selectRow(0)
     assert w.export_to(str(out), selected_only=True) == len(w.model.row_for(
-        int(w.proxy.index(0, 0).data())).result["shops"])
+        int(w.table.model().index(0, 0).data())).result["shops"])
     w.copy_selection()
     text = QApplication.clipboard().text()
     assert text.splitlines()[0].startswith("Item id\tItem name")
 
 
-def test_cancel_and_remove(qtbot, make_window, predictor):
-    w = make_window()
+def test_cancel_stops_pending_running_batches_finish(qtbot, make_window, predictor, tmp_path,
+                                                    monkeypatch):
+    monkeypatch.setenv("SALESAPP_TEST_SLOW_MS", "300")   # batches last long enough to cancel
+    w = make_window(tmp_path / "cancel", batch_size=4)
+    ids = known_ids(predictor, 40)
+    with qtbot.waitSignal(w.dispatcher.job_started, timeout=WAIT_MS):
+        w.submit_ids(ids)
+    qtbot.waitUntil(lambda: not w.submitting(), timeout=WAIT_MS)
+    with qtbot.waitSignal(w.dispatcher.job_cancelled, timeout=WAIT_MS) as cancelled:
+        w.cancel_pending()
+    qtbot.waitUntil(lambda: w.model.counts()["running"] == 0 and not w.model.pending_updates(),
+                    timeout=WAIT_MS)
+    counts = w.model.counts()
+    assert counts["cancelled"] == len(cancelled.args[0]) > 0
+    assert counts["done"] >= 4 and counts["done"] + counts["cancelled"] == len(ids)
+    assert "cancelled" in w.statusBar().currentMessage()
+    store = w.store
+    assert store.counts()["queued"] == 0 and store.counts()["done"] == counts["done"]
+    # new ids after a Cancel run again
+    w.submit_ids(known_ids(predictor, 42)[40:])
+    wait_all_final(qtbot, w, known_ids(predictor, 42)[40:])
+
+
+def test_cancel_leaves_jobs_outside_the_view_queued(qtbot, make_window, predictor, tmp_path):
+    w = make_window(tmp_path / "rest")
+    w.dispatcher.cancel()   # hold the pool: every id stays pending
     ids = known_ids(predictor, 30)
-    w.dispatcher.cancel()   # hold the pool so that ids stay pending for the Cancel
-    w._cancelled = False
-    w.dispatcher.submit([])
-    w.model.add_rows([])
-    w._to_submit = list(ids)
-    w._submit_slice()
-    w.cancel_pending()
-    assert w.model.counts()["queued"] == 0
-    w.table.selectAll()
-    w.remove_selected()
-    assert w.model.rowCount() == 0
+    w.submit_ids(ids)
+    qtbot.waitUntil(lambda: not w.submitting(), timeout=WAIT_MS)
+    hidden = ids[:10]
+    w.model.remove_ids(hidden)
+    with qtbot.waitSignal(w.dispatcher.job_cancelled, timeout=WAIT_MS) as cancelled:
+        w.cancel_pending()
+    assert sorted(cancelled.args[0]) == sorted(ids[10:])
+    qtbot.waitUntil(lambda: w.model.counts()["cancelled"] == 20, timeout=WAIT_MS)
+    assert w.store.counts()["queued"] == len(hidden)
+
+
+def test_keyboard_delete_removes_rows_and_ctrl_c_copies(qtbot, make_window, predictor):
+    w = make_window()
+    ids = known_ids(predictor, 3)
+    w.submit_ids(ids)
+    wait_all_final(qtbot, w, ids)
+    w.show()
+    w.activateWindow()
+    qtbot.waitActive(w)
+    w.table.setFocus()
+    w.table.selectRow(0)
+    first = int(w.table.model().index(0, 0).data())
+    QApplication.clipboard().clear()
+    qtbot.keyClick(w.table, Qt.Key_C, Qt.ControlModifier)
+    lines = QApplication.clipboard().text().splitlines()
+    assert lines[0].split("\t")[:2] == ["Item id", "Item name"]
+    assert lines[1].split("\t")[0] == str(first) and len(lines) == 2
+    qtbot.keyClick(w.table, Qt.Key_Delete)
+    assert w.model.row_for(first) is None and w.model.rowCount() == 2
+    assert w.store.counts()["done"] == 3   # removed from view only
+
+
+def test_close_mid_submit_writes_every_id(qtbot, make_window, predictor, tmp_path):
+    ids = known_ids(predictor, 20) + list(range(10**6, 10**6 + 2980))   # unknown ids queue too
+    w1 = make_window(tmp_path / "closing")
+    w1.dispatcher.cancel()   # nothing runs: every id must be found queued on disk
+    w1.submit_ids(ids)
+    w1.close()   # at once: rows and store writes still in flight
+    assert "stay queued" in w1.statusBar().currentMessage()
+    store = JobStore.open(tmp_path / "closing")
+    try:
+        assert sorted(int(j.item_id) for j in store.jobs()) == sorted(ids)
+        assert store.counts()["queued"] == len(ids)
+    finally:
+        store.close()
+
+
+class ThreadLog:
+    """The real store, recording which of its methods run on the GUI thread."""
+
+    def __init__(self, store):
+        self._store = store
+        self.gui_calls: list[str] = []
+
+    def __getattr__(self, name):
+        attr = getattr(self._store, name)
+        if not callable(attr):
+            return attr
+
+        def logged(*args, **kwargs):
+            if threading.current_thread() is threading.main_thread():
+                self.gui_calls.append(name)
+            return attr(*args, **kwargs)
+        return logged
+
+
+def test_gui_thread_never_touches_the_store_during_a_batch(qtbot, predictor, tmp_path):
+    store = ThreadLog(JobStore.open(tmp_path / "log"))
+    dispatcher = PredictionDispatcher(store, predictor, pool_size=2, batch_size=16)
+    w = MainWindow(store, dispatcher, predictor)
+    dispatcher.setParent(w)
+    qtbot.addWidget(w)
+    try:
+        assert store.gui_calls == ["counts", "jobs"]   # once each, at start
+        store.gui_calls.clear()
+        ids = known_ids(predictor, 60) + [999999]
+        with qtbot.waitSignal(dispatcher.idle, timeout=WAIT_MS):
+            w.submit_ids(ids)
+        wait_all_final(qtbot, w, ids)
+        w.cancel_pending()
+        w.submit_ids(ids[:5])   # cached now: answered from the store
+        qtbot.waitUntil(lambda: not w.submitting() and not w.model.pending_updates(),
+                        timeout=WAIT_MS)
+        assert store.gui_calls == []
+
+        def progress_full():
+            assert w.progress.value() == w.progress.maximum() == len(ids)
+        qtbot.waitUntil(progress_full, timeout=WAIT_MS)
+    finally:
+        w.close()

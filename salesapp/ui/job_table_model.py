@@ -20,6 +20,15 @@ STATUSES = ("queued", "running", "done", "failed", "cancelled")
 STATUS_COLOURS = {"queued": "#6b717a", "running": "#1f6fd1", "done": "#23803f",
                   "failed": "#b3261e", "cancelled": "#8a6410"}
 _ROOT = QModelIndex()   # the invalid index: default parent of a flat table
+_DISPLAY, _DECORATION, _ALIGNMENT, _FOREGROUND = (int(Qt.DisplayRole), int(Qt.DecorationRole),
+                                                  int(Qt.TextAlignmentRole),
+                                                  int(Qt.ForegroundRole))
+# Roles the delegate asks for at every paint that this model leaves to the style.
+_UNUSED_ROLES = frozenset(int(r) for r in (Qt.FontRole, Qt.BackgroundRole, Qt.CheckStateRole,
+                                           Qt.ToolTipRole, Qt.StatusTipRole, Qt.WhatsThisRole,
+                                           Qt.SizeHintRole, Qt.EditRole))
+_RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
+_N_COLUMNS = len(COLUMNS)
 SLICE_SECONDS = 0.02   # per timer tick; the views' reaction to dataChanged comes on top (50 ms)
 
 
@@ -70,25 +79,51 @@ class JobTableModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
+    def index(self, row, column, parent=_ROOT):
+        """Qt's default asks rowCount and columnCount, two Python calls; one here."""
+        if parent.isValid() or not (0 <= row < len(self._rows) and 0 <= column < _N_COLUMNS):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
     def data(self, index, role=Qt.DisplayRole):
         """Display texts, status icon/colour, and the custom roles (status, result, sort key)."""
-        if not index.isValid() or index.row() >= len(self._rows):
+        pos = index.row()   # an invalid index has row -1
+        if pos < 0 or pos >= len(self._rows):
             return None
-        row, col = self._rows[index.row()], index.column()
-        if role == Qt.DisplayRole:
-            return self._cells(row)[col]
+        return self._value(self._rows[pos], index.column(), role)
+
+    def multiData(self, index, span):
+        """Every role a delegate asks for one cell in one call (Qt would call data() per role).
+
+        Each call from Qt into Python waits for the GIL the pool threads hold: a paint that asks
+        7 roles of 70 cells is 70 waits here instead of 490.
+        """
+        pos = index.row()
+        if pos < 0 or pos >= len(self._rows):
+            return
+        row, col = self._rows[pos], index.column()
+        for role_data in span:
+            value = self._value(row, col, role_data.role())
+            if value is not None:
+                role_data.setData(value)
+
+    def _value(self, row: JobRow, col: int, role: int):
+        if role == _DISPLAY:
+            return (row.cells or self._cells(row))[col]
+        if role in _UNUSED_ROLES:
+            return None
+        if role == _DECORATION:
+            return self._icons[row.status] if col == 3 else None
+        if role == _FOREGROUND:
+            return self._colours[row.status] if col == 3 else None
+        if role == _ALIGNMENT:
+            return _RIGHT if col in (0, 4) else None
         if role == StatusRole:
             return row.status
         if role == ResultRole:
             return row.result
         if role == SortRole:
             return self._sort_key(row, col)
-        if col == 3 and role == Qt.DecorationRole:
-            return self._icons[row.status]
-        if col == 3 and role == Qt.ForegroundRole:
-            return self._colours[row.status]
-        if col in (0, 4) and role == Qt.TextAlignmentRole:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
 
     # -- rows ---------------------------------------------------------------------------------
@@ -175,12 +210,19 @@ class JobTableModel(QAbstractTableModel):
     def queue_results(self, results: list[dict]) -> None:
         """Queue finished results; the timer applies them in slices of at most ~40 ms."""
         self._pending.extend(results)
-        if not self._drain.isActive():
-            self._drain.start()
+        self._start_drain()
 
     def queue_failures(self, failures: list) -> None:
         """Queue (item_id, reason) pairs, applied with the results."""
         self._pending.extend(("failed", int(i), str(reason)) for i, reason in failures)
+        self._start_drain()
+
+    def queue_status(self, item_ids, status: str, note: str | None = None) -> None:
+        """Queue a status change of shown rows, applied in order with the results."""
+        self._pending.extend((status, int(i), note) for i in item_ids)
+        self._start_drain()
+
+    def _start_drain(self) -> None:
         if not self._drain.isActive():
             self._drain.start()
 
@@ -202,10 +244,10 @@ class JobTableModel(QAbstractTableModel):
 
     def _apply_one(self, update) -> int | None:
         if isinstance(update, tuple):
-            _, item_id, reason = update
+            status, item_id, note = update
             pos = self._index.get(item_id)
             if pos is not None:
-                self._set(pos, "failed", note=reason)
+                self._set(pos, status, note=note)
             return pos
         pos = self._index.get(int(update["item_id"]))
         if pos is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,44 +26,21 @@ from salesapp.paths import resource_path
 from salesapp.ui.detail_panel import DetailPanel
 from salesapp.ui.export import export_csv, to_tsv
 from salesapp.ui.id_import import FileImporter
+from salesapp.ui.job_filter import JobFilterProxy
 from salesapp.ui.job_table_model import (
     COLUMNS,
     STATUSES,
     JobRow,
     JobTableModel,
     ResultRole,
-    SortRole,
-    StatusRole,
-    result_status,
 )
+from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.model_card import card_text
 
-SUBMIT_SLICE = 200   # ids per submit call: store transaction + row insert stay well under 50 ms
+# Ids shown as pending rows per timer tick; their store write runs on the dispatcher's writer.
+ROW_SLICE = 1000
 STORE_STATES = {"queued": "queued", "leased": "queued", "running": "queued", "done": "done",
                 "failed": "failed", "cancelled": "cancelled"}
-
-
-class JobFilterProxy(QSortFilterProxyModel):
-    """Text filter over every column plus a status filter."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.status = ""
-        self.setSortRole(SortRole)
-        self.setFilterCaseSensitivity(Qt.CaseInsensitive)
-        self.setFilterKeyColumn(-1)
-
-    def set_status(self, status: str) -> None:
-        """Show only rows of this status ('' = all)."""
-        self.status = status
-        self.invalidate()
-
-    def filterAcceptsRow(self, row, parent):
-        if self.status:
-            src = self.sourceModel()
-            if src.data(src.index(row, 0, parent), StatusRole) != self.status:
-                return False
-        return super().filterAcceptsRow(row, parent)
 
 
 class MainWindow(QMainWindow):
@@ -81,8 +57,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
         self.setAcceptDrops(True)
         self.model = JobTableModel(predictor.shop_names, self)
+        # Attached only while a filter or a sort is on: see `_use_proxy`.
         self.proxy = JobFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
         self.importer = FileImporter(self)
         self._submitter = QTimer(self)
         self._submitter.setInterval(0)
@@ -113,13 +89,12 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table = JobTableView()
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         # Unsorted (submission order) until the user clicks a header: keeping 10,000s of rows
         # sorted while they arrive costs ~0.1 ms a row on the GUI thread.
         self.table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
-        self.proxy.sort(-1)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -164,6 +139,8 @@ class MainWindow(QMainWindow):
         self.copy_action = self._action(m, "&Copy", self.copy_selection, QKeySequence.Copy)
         self.copy_action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
         self.table.addAction(self.copy_action)
+        self.table.copy_requested.connect(self.copy_selection)
+        self.table.remove_requested.connect(self.remove_selected)
         self._action(m, "&Remove from view", self.remove_selected, QKeySequence.Delete)
         self._action(m, "Cancel &pending", self.cancel_pending)
         m = bar.addMenu("&Help")
@@ -184,9 +161,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.input.returnPressed.connect(self.submit_typed)
-        self.filter_box.textChanged.connect(self.proxy.setFilterFixedString)
-        self.status_filter.currentTextChanged.connect(
-            lambda s: self.proxy.set_status("" if s == "all" else s))
+        self.filter_box.textChanged.connect(self._on_filter_text_changed)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._on_sort_changed)
+        self.status_filter.currentTextChanged.connect(self._on_status_filter_changed)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.model.counts_changed.connect(self._on_counts_changed)
         self.model.dataChanged.connect(self._on_model_data_changed)
@@ -194,24 +171,30 @@ class MainWindow(QMainWindow):
         d = self.dispatcher
         d.job_started.connect(self._on_job_started)
         d.job_finished.connect(self.model.queue_results)
+        d.job_cached.connect(self.model.queue_results)
         d.job_failed.connect(self.model.queue_failures)
+        d.job_cancelled.connect(self._on_job_cancelled)
+        d.write_failed.connect(self._on_write_failed)
         d.progress_changed.connect(self._on_progress_changed)
         d.idle.connect(self._on_idle)
 
     # -- restore and submit -------------------------------------------------------------------
     def restore_from_store(self) -> None:
-        """Show the jobs of earlier sessions (with their results) and resume the pending ones."""
-        rows, pending = [], False
+        """Show the jobs of earlier sessions and resume the pending ones.
+
+        One read of the jobs here; their results are fetched on the dispatcher's writer thread
+        and arrive like any other result.
+        """
+        rows, done, pending = [], [], False
         for job in self.store.jobs():
             status = STORE_STATES.get(job.state, "queued")
-            row = JobRow(int(job.item_id), status, note=job.error or "")
+            rows.append(JobRow(int(job.item_id), status, note=job.error or ""))
             if status == "done":
-                result = self.store.result(job.model_version, job.item_id)
-                if result is not None:
-                    row.status, row.result, row.note = result_status(result)
+                done.append((job.model_version, int(job.item_id)))
             pending = pending or status == "queued"
-            rows.append(row)
         self.model.add_rows(rows)
+        if done:
+            self.dispatcher.fetch_results(done)
         if getattr(self.store, "notice", None):
             self.report(self.store.notice)
         if pending:
@@ -227,13 +210,18 @@ class MainWindow(QMainWindow):
             self.submit_ids(parsed.ids)
 
     def submit_ids(self, ids: list[int]) -> None:
-        """Queue ids; big lists go to the dispatcher in slices so the window stays responsive."""
+        """Queue ids: rows appear pending in slices at once, their store writes follow off-thread."""
         self._to_submit.extend(int(i) for i in ids)
         if not self._submitter.isActive():
             self._submitter.start()
 
+    def submitting(self) -> bool:
+        """True while typed or imported ids are not all written to the store yet."""
+        return bool(self._to_submit) or self.dispatcher.writes_pending()
+
     def _submit_slice(self) -> None:
-        chunk, self._to_submit = self._to_submit[:SUBMIT_SLICE], self._to_submit[SUBMIT_SLICE:]
+        chunk = self._to_submit[:ROW_SLICE]
+        del self._to_submit[:ROW_SLICE]
         if not self._to_submit:
             self._submitter.stop()
         if not chunk or self._closed:
@@ -241,12 +229,14 @@ class MainWindow(QMainWindow):
         if self._cancelled:   # a Cancel stopped the dispatcher: new ids restart it
             self._cancelled = False
             self.dispatcher.start()
-        report = self.dispatcher.submit(chunk)
-        cached = list(getattr(report, "cached", []) or [])
-        self.model.add_rows([JobRow(i) for i in chunk if i not in set(cached)]
-                            + [JobRow(i, "done") for i in cached])
-        results = [self.store.result(self.predictor.version, i) for i in cached]
-        self.model.queue_results([r for r in results if r is not None])
+        self.model.add_rows(self._rows_to_queue(chunk))
+        self.dispatcher.submit_later(chunk)
+
+    def _rows_to_queue(self, ids: list[int]) -> list[JobRow]:
+        """New pending rows; rows already pending, running or done keep their state."""
+        keep = ("queued", "running", "done")
+        rows = (self.model.row_for(i) for i in ids)
+        return [JobRow(i) for i, row in zip(ids, rows) if row is None or row.status not in keep]
 
     # -- files ----------------------------------------------------------------------------------
     def import_files(self, paths) -> None:
@@ -305,7 +295,20 @@ class MainWindow(QMainWindow):
 
     # -- dispatcher signals ---------------------------------------------------------------------
     def _on_job_started(self, ids: list) -> None:
-        self.model.set_status(ids, "running")
+        self.model.queue_status(ids, "running")
+
+    def _on_job_cancelled(self, ids: list) -> None:
+        self.model.queue_status(ids, "cancelled", "cancelled by the user")
+        self.statusBar().showMessage(f"{len(ids)} pending items cancelled.", 10000)
+
+    def _on_write_failed(self, kind: str, ids: list, reason: str) -> None:
+        if kind == "submit":
+            self.model.queue_status(ids, "failed", f"not queued: {reason}")
+            self.report(f"{len(ids)} items could not be queued: {reason}")
+        elif kind == "cancel":
+            self.report(f"{len(ids)} items could not be cancelled: {reason}")
+        else:
+            self.report(f"The stored results of {len(ids)} items could not be read: {reason}")
 
     def _on_progress_changed(self, done: int, total: int) -> None:
         # QProgressBar.setValue repaints synchronously (~25 ms offscreen): apply at most 4x a second
@@ -315,27 +318,71 @@ class MainWindow(QMainWindow):
 
     def _apply_progress(self) -> None:
         done, total = self._progress
+        # setValue repaints synchronously, and a repaint also paints whatever else is dirty (the
+        # table, through Python data() calls): with updates off it only schedules a paint.
+        self.progress.setUpdatesEnabled(False)
         self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
+        self.progress.setValue(min(done, max(total, 1)))
+        self.progress.setUpdatesEnabled(True)
 
     def _on_idle(self) -> None:
-        self.statusBar().showMessage("All queued items are forecast.", 5000)
+        if self._cancelled:
+            n = self.model.counts()["cancelled"]
+            self.statusBar().showMessage(f"Stopped: {n} items cancelled; the batches already "
+                                         "running were finished.", 10000)
+        else:
+            self.statusBar().showMessage("All queued items are forecast.", 5000)
 
     def _on_counts_changed(self, c: dict) -> None:
         self.counts_label.setText(f"pending {c['queued']} · running {c['running']} · "
                                   f"done {c['done']} · failed {c['failed']}"
                                   + (f" · cancelled {c['cancelled']}" if c["cancelled"] else ""))
 
+    def _on_status_filter_changed(self, text: str) -> None:
+        self.proxy.set_status("" if text == "all" else text)
+        self._use_proxy()
+
+    def _on_filter_text_changed(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text)
+        self._use_proxy()
+
+    def _on_sort_changed(self, column: int, order) -> None:
+        self.proxy.sort(column, order)
+        self._use_proxy()
+
+    def _use_proxy(self) -> None:
+        """Show the table through the filter proxy only while a filter or a sort is on.
+
+        Every row inserted or changed under a proxy costs Python calls (index checks of the
+        source model) and each of those waits for the GIL the pool threads hold: with no filter,
+        the view reads the model directly and a batch costs a few calls, not 10,000s.
+        """
+        wanted = bool(self.proxy.filterRegularExpression().pattern() or self.proxy.status
+                      or self.proxy.sortColumn() >= 0)
+        target = self.proxy if wanted else self.model
+        if self.table.model() is target:
+            return
+        self.proxy.setSourceModel(self.model if wanted else None)
+        self.table.setModel(target)   # a new selection model: connect it again
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self._show_detail(self.table.currentIndex())
+
+    def _to_source(self, view_index):
+        """The JobTableModel index of an index of the table's current model."""
+        if self.table.model() is self.model or not view_index.isValid():
+            return view_index
+        return self.proxy.to_source(view_index)
+
     def _on_current_changed(self, current, _previous) -> None:
         self._show_detail(current)
 
     def _on_model_data_changed(self, top, bottom, _roles=()) -> None:
-        cur = self.proxy.mapToSource(self.table.currentIndex())
+        cur = self._to_source(self.table.currentIndex())
         if cur.isValid() and top.row() <= cur.row() <= bottom.row():
             self._show_detail(self.table.currentIndex())
 
     def _show_detail(self, proxy_index) -> None:
-        src = self.proxy.mapToSource(proxy_index)
+        src = self._to_source(proxy_index)
         if not src.isValid():
             self.detail.show_result(None, None)
             return
@@ -346,7 +393,7 @@ class MainWindow(QMainWindow):
     def selected_source_rows(self) -> list[int]:
         """Source-model rows of the selected table rows."""
         rows = self.table.selectionModel().selectedRows()
-        return sorted({self.proxy.mapToSource(i).row() for i in rows})
+        return sorted({self._to_source(i).row() for i in rows})
 
     def _results(self, rows) -> list[dict]:
         out = (self.model.data(self.model.index(r, 0), ResultRole) for r in rows)
@@ -389,15 +436,21 @@ class MainWindow(QMainWindow):
         self.model.remove_ids([int(self.model.data(self.model.index(r, 0))) for r in rows])
 
     def cancel_pending(self) -> None:
-        """Stop the queued jobs (running ones finish); they are marked cancelled."""
+        """Stop the pending jobs: running batches finish; queued ones leave the queue (cancelled).
+
+        Ids typed or imported but not yet shown are dropped. The store removes the queued jobs on
+        the writer thread, after every submit before it; `job_cancelled` then marks their rows.
+        """
+        dropped = len(self._to_submit)
         self._to_submit.clear()
+        self._submitter.stop()
         ids = [i for i in self.model.item_ids() if self.model.row_for(i).status == "queued"]
         self.dispatcher.cancel()
         self._cancelled = True
         if ids:
-            self.store.cancel(ids)
-        self.model.set_status(ids, "cancelled", note="cancelled by the user")
-        self.statusBar().showMessage(f"{len(ids)} pending items cancelled.", 10000)
+            self.dispatcher.cancel_jobs(ids)
+        extra = f" ({dropped} not yet queued are dropped)" if dropped else ""
+        self.statusBar().showMessage(f"Cancelling {len(ids)} pending items{extra}…", 10000)
 
     def show_model_card(self) -> None:
         """Help -> About the model (non-modal)."""
@@ -409,14 +462,19 @@ class MainWindow(QMainWindow):
 
     # -- shutdown ------------------------------------------------------------------------------
     def closeEvent(self, event):
-        """Stop workers (pending jobs stay queued on disk), close the store, then close."""
+        """Write every id asked for, stop workers (pending jobs stay queued), close the store."""
         if not self._closed:
             self._closed = True
             self._submitter.stop()
-            pending = self.model.counts()["queued"] + self.model.counts()["running"]
+            backlog, self._to_submit = self._to_submit, []
+            if backlog:   # typed or dropped, not yet shown: still written, nothing asked is lost
+                self.dispatcher.submit_later(backlog)
+            counts = self.model.counts()
+            pending = counts["queued"] + counts["running"] + len(self._rows_to_queue(backlog))
             if pending:
                 self.statusBar().showMessage(f"Closing: {pending} items stay queued for next time.")
-            self.dispatcher.shutdown(5000)   # cancel, pool.clear, waitForDone
+                self.statusBar().repaint()   # seen now: the shutdown below blocks the event loop
+            self.dispatcher.shutdown(5000)   # writes finish, then cancel, pool.clear, waitForDone
             self.importer.shutdown(5000)
             if self._owns_store:
                 self.store.close()
