@@ -143,7 +143,7 @@ def test_model_call_marker_exists_only_inside_the_call(store, tmp_path, monkeypa
     assert store.counts()["done"] == 5
 
 
-def test_each_runner_starts_with_a_small_batch(store):
+def test_a_runner_starting_alone_begins_with_a_small_batch(store):
     from salesapp.workers.predict_job import FIRST_BATCH
 
     p = FakePredictor()
@@ -249,3 +249,24 @@ def test_store_writer_runs_calls_in_order(qtbot, store):
     qtbot.waitUntil(lambda: not writer.busy(), timeout=5000)
     assert [i for i, _ in seen] == list(range(20)) and [p for _, p in outcomes] == list(range(20))
     assert all(name != threading.main_thread().name for _, name in seen)
+
+
+def test_a_runner_joining_work_under_way_starts_with_a_full_batch(store):
+    p = FakePredictor()
+    store.submit(range(300), p.version)
+    inner = []
+
+    def predict(ids):
+        if not inner:   # while this runner works, a second one starts
+            inner.append(run_batch(store, "w2", p.predict, 100, threading.Event(),
+                                   lambda *a: None))
+        return p.predict(ids)
+
+    from salesapp.workers.predict_job import FIRST_BATCH
+
+    run_batch(store, "w1", predict, 100, threading.Event(), lambda *a: None)
+    # w1 leased a small first batch; w2, started during w1's model call, drained the rest in full
+    # batches before w1's own call went through.
+    rest = 300 - FIRST_BATCH
+    assert [len(c) for c in p.calls] == [100, 100, rest - 200, FIRST_BATCH]
+    assert store.counts()["done"] == 300

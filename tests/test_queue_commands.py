@@ -74,3 +74,22 @@ def test_results_csv_neutralises_formula_names(tmp_path):
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
     assert rows[1] == ["1", "'=HYPERLINK(\"x\")", "0", "1.5", ""]
     assert rows[2] == ["2", "", "", "", "'-boom"]
+
+
+def test_results_csv_is_what_csv_writer_writes(tmp_path):
+    store_dir, out = tmp_path / "s", tmp_path / "r.csv"
+    names = {1: 'Товар, "в кавычках"', 2: "", 3: "line\nbreak", 4: "plain"}
+    with JobStore.open(store_dir) as store:
+        store.submit(list(names), "v1")
+        store.lease("w", 4, 60)
+        store.complete("w", {i: {"item_id": i, "model_version": "v1", "status": "ok",
+                                 "item_name": n, "shops": [[2, 0.125], [10, 3.0]]}
+                             for i, n in names.items()})
+    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
+    expected = tmp_path / "expected.csv"
+    with open(expected, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["item_id", "item_name", "shop_id", "forecast", "error"])
+        for i, n in names.items():
+            w.writerows([[i, n, 2, 0.125, ""], [i, n, 10, 3.0, ""]])
+    assert out.read_bytes() == expected.read_bytes()

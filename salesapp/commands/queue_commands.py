@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sys
 from pathlib import Path
@@ -112,7 +113,27 @@ def neutralise(cell):
     return cell
 
 
-def _rows(store):
+def _csv_line(cells: list) -> str:
+    """One CSV line exactly as `csv.writer` writes it (quoting, `\\r\\n`)."""
+    buf = io.StringIO()
+    csv.writer(buf).writerow(cells)
+    return buf.getvalue()
+
+
+def _result_lines(item_id: int, result: dict) -> tuple[str, int]:
+    """CSV text of one done job's rows and how many rows it holds."""
+    name = neutralise(result.get("item_name") or "")
+    if result.get("status") != "ok":
+        return _csv_line([item_id, name, "", "", neutralise(result.get("error") or "")]), 1
+    # Only the text cells can carry a formula; ids and forecasts are numbers. The id and name are
+    # formatted once per item (214,200 rows through csv.writer took 1.5x as long).
+    prefix = _csv_line([item_id, name])[:-2]
+    lines = [f"{prefix},{s},{f},\r\n" for s, f in shop_forecasts(result)]
+    return "".join(lines), len(lines)
+
+
+def _chunks(store):
+    """(CSV text, rows) per job, in item id order: results, failures, unknown ids."""
     jobs = sorted(store.jobs(), key=lambda j: int(j.item_id))
     # Results are read in chunks, in the order of the done jobs, in their compact stored form:
     # one decode per result, no [shop, forecast] lists built only to be written out.
@@ -120,17 +141,11 @@ def _rows(store):
                                packed=True)
     for job in jobs:
         if job.state == "failed":
-            yield [[job.item_id, "", "", "", neutralise(job.error or "failed")]]
+            yield _csv_line([job.item_id, "", "", "", neutralise(job.error or "failed")]), 1
             continue
         result = next(results) if job.state == "done" else None
-        if result is None:
-            continue
-        name = neutralise(result.get("item_name") or "")
-        if result.get("status") != "ok":
-            yield [[job.item_id, name, "", "", neutralise(result.get("error") or "")]]
-            continue
-        # Only the text cells can carry a formula; ids and forecasts are numbers.
-        yield [[job.item_id, name, s, f, ""] for s, f in shop_forecasts(result)]
+        if result is not None:
+            yield _result_lines(job.item_id, result)
 
 
 def results(args) -> int:
@@ -139,13 +154,12 @@ def results(args) -> int:
     out = Path(args.out)
     try:
         with open(out, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(COLUMNS)
+            f.write(_csv_line(COLUMNS))
             n = 0
             with gc_paused():
-                for rows in _rows(store):
-                    writer.writerows(rows)
-                    n += len(rows)
+                for text, rows in _chunks(store):
+                    f.write(text)
+                    n += rows
     finally:
         store.close()
     print(f"salesapp: wrote {n} rows to {out}.", file=sys.stderr)

@@ -24,9 +24,32 @@ from PySide6.QtCore import QRunnable
 CRASH_ENV, SLOW_ENV, POISON_ENV = "SALESAPP_CRASH_AT", "SALESAPP_TEST_SLOW_MS", "SALESAPP_POISON_ID"
 MARKER_ENV = "SALESAPP_TEST_MODEL_MARKER"
 
-# Each runner's first batch: a first result reaches the user after one small model call, not after
-# a full batch (seconds at full scale); later batches are full size, where batching pays.
+# The first batch of a runner that starts while no other runner of the process is working: the
+# first result reaches the user after one small model call, not after a full batch (seconds at
+# full scale). Runners that join work already under way go straight to full batches, because every
+# model call has a fixed cost (the feature tables), so each extra small call costs throughput.
 FIRST_BATCH = 16
+
+
+class _ActiveRunners:
+    """How many `run_batch` calls are running in this process (any dispatcher, any thread)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def enter(self) -> bool:
+        """Count one more runner; True when no other runner was working."""
+        with self._lock:
+            self._count += 1
+            return self._count == 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+
+_ACTIVE = _ActiveRunners()
 
 PredictFn = Callable[[Sequence[int]], list]
 Report = Callable[[str, list], None]
@@ -148,16 +171,20 @@ def run_batch(store, owner: str, predict: PredictFn, batch_size: int,
               cancel: threading.Event, report: Report, lease_seconds: float = 60.0) -> int:
     """Keep leasing and running batches until none is queued or `cancel` is set; returns jobs run.
 
-    The first batch holds at most `FIRST_BATCH` jobs, the others `batch_size`.
+    The first batch holds at most `FIRST_BATCH` jobs when no other runner of the process is
+    working (a quick first result), the others `batch_size`.
     """
     total = 0
-    size = min(batch_size, FIRST_BATCH)
-    while not cancel.is_set():
-        n = run_one_batch(store, owner, predict, size, report, lease_seconds)
-        size = batch_size
-        if n == 0:
-            break
-        total += n
+    size = min(batch_size, FIRST_BATCH) if _ACTIVE.enter() else batch_size
+    try:
+        while not cancel.is_set():
+            n = run_one_batch(store, owner, predict, size, report, lease_seconds)
+            size = batch_size
+            if n == 0:
+                break
+            total += n
+    finally:
+        _ACTIVE.leave()
     return total
 
 
