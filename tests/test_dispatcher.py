@@ -1,5 +1,7 @@
 """Dispatcher and run_batch against the real JobStore; real Predictor (small_bundle) and a fake."""
 
+import os
+import sys
 import threading
 
 import pytest
@@ -270,3 +272,26 @@ def test_a_runner_joining_work_under_way_starts_with_a_full_batch(store):
     rest = 300 - FIRST_BATCH
     assert [len(c) for c in p.calls] == [100, 100, rest - 200, FIRST_BATCH]
     assert store.counts()["done"] == 300
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_yield_to_gui_lowers_worker_threads_only(qtbot, store):
+    seen = {}
+
+    class Recording(FakePredictor):
+        def predict(self, item_ids):
+            seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            return super().predict(item_ids)
+
+    before = sys.getswitchinterval()
+    d = PredictionDispatcher(store, Recording(), pool_size=1)
+    try:
+        d.yield_to_gui(3)
+        with qtbot.waitSignal(d.idle, timeout=10000):
+            d.submit_later(range(10))
+        gui_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert seen["nice"] == min(19, gui_nice + 3)
+        assert sys.getswitchinterval() <= 0.001
+    finally:
+        sys.setswitchinterval(before)
+        assert d.shutdown(5000)

@@ -38,7 +38,7 @@ from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.model_card import card_text
 
 # Ids shown as pending rows per timer tick; their store write runs on the dispatcher's writer.
-ROW_SLICE = 1000
+ROW_SLICE = 500
 STORE_STATES = {"queued": "queued", "leased": "queued", "running": "queued", "done": "done",
                 "failed": "failed", "cancelled": "cancelled"}
 
@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.store, self.dispatcher, self.predictor = store, dispatcher, predictor
         self._owns_store = owns_store
+        dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
         self._to_submit: list[int] = []
         self._closed = False
         self._cancelled = False

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from salesapp.workers.thread_priority import lower_current_thread
+
 # Ids per store transaction: long enough to amortise the commit's fsync, short enough that the
 # pool threads' lease/complete calls never wait long on SQLite's write lock (~0.35 ms an id).
 WRITE_SLICE = 500
@@ -46,12 +48,14 @@ def fetch_results(store, pairs: Sequence[tuple[str, int]]) -> list[dict]:
 class _StoreTask(QRunnable):
     """Runs one store call on the pool thread. Holds plain data and bound signals only."""
 
-    def __init__(self, kind: str, call: Callable, args: tuple, finished, failed):
+    def __init__(self, kind: str, call: Callable, args: tuple, finished, failed, nice: int):
         super().__init__()
         self._kind, self._call, self._args = kind, call, args
         self._finished, self._failed = finished, failed
+        self._nice = nice
 
     def run(self) -> None:
+        lower_current_thread(self._nice)
         try:
             payload = self._call(*self._args)
         except Exception as exc:  # noqa: BLE001 - reported to the GUI, never kills the pool thread
@@ -76,6 +80,7 @@ class StoreWriter(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)   # one thread: calls run in order, never side by side
         self._in_flight = 0
+        self._nice = 0
         # Connected first, so that receivers connected later already see the updated `busy()`.
         self.finished.connect(self._on_finished)
         self.failed.connect(self._on_failed)
@@ -94,7 +99,11 @@ class StoreWriter(QObject):
     def call(self, kind: str, fn: Callable, *args) -> None:
         """Run `fn(*args)` after every call asked before; its result comes as `finished`."""
         self._in_flight += 1
-        self._pool.start(_StoreTask(kind, fn, args, self.finished, self.failed))
+        self._pool.start(_StoreTask(kind, fn, args, self.finished, self.failed, self._nice))
+
+    def lower_priority(self, steps: int) -> None:
+        """Run the calls from now on at `steps` nice levels below normal (see thread_priority)."""
+        self._nice = steps
 
     def busy(self) -> bool:
         """True while a call has not yet reported back to this thread."""
