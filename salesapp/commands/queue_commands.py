@@ -84,7 +84,10 @@ def _print_progress(done: int, total: int) -> None:
 
 def work(args) -> int:
     """Run every queued job until none is left; exit 0 only if no job failed."""
+    # The Qt-free engine first: once PySide6 is imported, its import hook reads the source of
+    # every module imported after it (~0.5 s CPU for pandas, LightGBM and diskcache).
     from salesapp.model.predictor import Predictor
+    from salesapp.store.job_store import JobStore  # noqa: F401
     from salesapp.workers.dispatcher import default_pool_size, model_threads
     from salesapp.workers.headless import run_until_idle
 

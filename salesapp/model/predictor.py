@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from salesapp.gc_pause import gc_paused
-from salesapp.model import bundle
+from salesapp.model import bundle, context_cache
 from salesapp.model.features import CLIP, FeatureContext, build_features
 from salesapp.model.lightgbm_import import import_lightgbm
 from salesapp.model.prediction_results import ItemHistory, rounded, shop_pairs
@@ -37,8 +37,10 @@ class Predictor:
         self._items = items
         self._cat_names = dict(zip(cats["item_category_id"], cats["item_category_name"]))
         self._booster = lgb.Booster(model_str=(d / "model.txt").read_text(encoding="utf-8"))
-        hist = bundle.load_history(d / "history.npz")
-        self._ctx = FeatureContext(hist, items["item_category_id"])
+        # Built once per bundle and code version, then read back from the per-user cache.
+        self._ctx = context_cache.load_or_build(
+            d, lambda: FeatureContext(bundle.load_history(d / "history.npz"),
+                                      items["item_category_id"]))
         # plain arrays and dicts: per-item result assembly must not go through pandas indexing
         im = self._ctx.item_month
         self._history = ItemHistory(im["i"].to_numpy(), im["m"].to_numpy(), im["y"].to_numpy())
