@@ -49,6 +49,14 @@ class StallMeter:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
 
+    def pause(self):
+        """Stop measuring (a screenshot blocks the loop on purpose); `resume` starts afresh."""
+        self.timer.stop()
+        self._last = None
+
+    def resume(self):
+        self.timer.start()
+
     def _tick(self):
         now, cpu = time.perf_counter(), time.thread_time()
         if self._last is not None:
@@ -72,9 +80,9 @@ def _load() -> list[float]:
 class BatchDriver:
     """Runs the event loop until every id is final; saves the mid-batch screenshot on the way."""
 
-    def __init__(self, app, window, ids, shot_mid):
+    def __init__(self, app, window, ids, shot_mid, meter):
         from PySide6.QtCore import QEventLoop, QTimer
-        self.window, self.ids = window, ids
+        self.window, self.ids, self.meter = window, ids, meter
         self.shot_mid = shot_mid   # None: still to take; False: not wanted; True: taken
         self.loop = QEventLoop()
         self.check = QTimer()
@@ -91,7 +99,9 @@ class BatchDriver:
     def _on_check(self) -> None:
         c = self.window.model.counts()
         if self.shot_mid is None and c["done"] + c["failed"] > len(self.ids) // 4:
+            self.meter.pause()
             self.window.grab().save(str(ROOT / "docs" / "screenshot_mid_batch.png"))
+            self.meter.resume()
             self.shot_mid = True
         if _all_final(self.window, self.ids) or time.perf_counter() > self.deadline:
             self.loop.quit()
@@ -117,7 +127,7 @@ def run(model: str | None, screenshots: bool) -> dict:
         # unknown ids fill up to 10,000: they still go through store, workers and table
         ids = (known + list(range(10**6, 10**6 + max(0, N_IDS - len(known)))))[:N_IDS]
         meter = StallMeter()
-        driver = BatchDriver(app, window, ids, None if screenshots else False)
+        driver = BatchDriver(app, window, ids, None if screenshots else False, meter)
         meter.timer.start()
         start = time.perf_counter()
         window.submit_ids(ids)

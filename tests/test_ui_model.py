@@ -109,3 +109,27 @@ def test_self_test_command_passes(small_bundle, capsys):
     from salesapp.commands.gui_commands import self_test
     assert self_test(argparse.Namespace(model=str(small_bundle), store=None, files=[])) == 0
     assert "self-test OK" in capsys.readouterr().out
+
+
+def test_delegate_reads_each_cell_alone_through_multidata(qtbot, results):
+    """The delegate reuses one role span for every cell: nothing may leak from cell to cell."""
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    predictor, res = results
+    model = JobTableModel(predictor.shop_names)
+    model.add_rows([JobRow(r["item_id"]) for r in res])
+    model.queue_results(res)
+    qtbot.waitUntil(lambda: model.pending_updates() == 0, timeout=5000)
+    delegate = QStyledItemDelegate()
+
+    def option(col):
+        opt = QStyleOptionViewItem()
+        delegate.initStyleOption(opt, model.index(0, col))
+        return opt
+
+    status = option(3)   # icon, colour
+    assert not status.icon.isNull() and status.text == "done"
+    name = option(1)     # read right after the status cell, through the same span
+    assert name.icon.isNull() and name.text == res[0]["item_name"]
+    assert not name.displayAlignment & Qt.AlignRight
+    assert option(0).displayAlignment & Qt.AlignRight

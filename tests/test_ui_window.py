@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
+from salesapp.ui.history_chart import month_label
 from salesapp.ui.main_window import MainWindow
 from salesapp.workers.dispatcher import PredictionDispatcher
 
@@ -175,9 +176,15 @@ def test_detail_panel_shows_shops_and_chart(qtbot, make_window, predictor):
     assert w.detail.shops.rowCount() == len(result["shops"])
     forecasts = [float(w.detail.shops.item(r, 2).text()) for r in range(w.detail.shops.rowCount())]
     assert forecasts == sorted(forecasts, reverse=True)
-    x, h = w.detail.chart.forecast_bar()
+    chart = w.detail.chart
+    x, h = chart.forecast_bar()
     assert x == [result["forecast_block"]] and h == [pytest.approx(result["total"])]
-    assert str(item) in w.detail.title.text()
+    assert chart.history_bars()[0] == [m for m, _ in result["history"]]
+    month = month_label(result["forecast_block"])
+    assert month in chart.tick_labels()   # the forecast month is always a labelled tick
+    assert chart.forecast_text() == f"{result['total']:.1f}"
+    assert chart.getAxis("left").labelText.startswith("units sold")
+    assert str(item) in w.detail.title.text() and month in w.detail.title.text()
 
 
 def test_export_and_clipboard(qtbot, make_window, predictor, tmp_path):

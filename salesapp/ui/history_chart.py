@@ -14,7 +14,9 @@ def month_label(block: int) -> str:
 
 
 class MonthAxis(pg.AxisItem):
-    """Bottom axis that shows month names instead of block numbers."""
+    """Bottom axis that shows month names instead of block numbers; the forecast month always."""
+
+    forecast_block: int | None = None
 
     def tickStrings(self, values, scale, spacing):
         return [month_label(round(v)) if float(v).is_integer() else "" for v in values]
@@ -23,7 +25,12 @@ class MonthAxis(pg.AxisItem):
         span = max(1, int(maxVal - minVal))
         step = max(1, span // 6)   # about six readable labels whatever the history length
         first = int(minVal) + (-int(minVal)) % step
-        return [(step, list(range(first, int(maxVal) + 1, step)))]
+        ticks = list(range(first, int(maxVal) + 1, step))
+        block = self.forecast_block
+        if block is not None and minVal <= block <= maxVal:
+            # the forecast month is labelled, and no other label crowds it
+            ticks = [t for t in ticks if abs(t - block) >= max(2, step // 2)] + [block]
+        return [(step, sorted(ticks))]
 
 
 class HistoryChart(pg.PlotWidget):
@@ -41,10 +48,14 @@ class HistoryChart(pg.PlotWidget):
                                          pen=pg.mkPen("#b36b00", width=1.5))
         self.addItem(self._history)
         self.addItem(self._forecast)
+        self._forecast_text = pg.TextItem("", color="#8a5200", anchor=(0.5, 1.0))
+        self.addItem(self._forecast_text)
         self.addLegend(offset=(-10, 5))   # top right: history starts at the left
         self.plotItem.legend.addItem(self._history, "sold")
         self.plotItem.legend.addItem(self._forecast, "forecast")
         self.showGrid(y=True, alpha=0.25)
+        for side in ("left", "bottom"):   # never "(x0.001)" on an empty chart
+            self.getAxis(side).enableAutoSIPrefix(False)
 
     def show_result(self, result: dict | None) -> None:
         """Draw a result's history and total forecast; an empty chart for None."""
@@ -53,21 +64,42 @@ class HistoryChart(pg.PlotWidget):
         total = (result or {}).get("total")
         xs = [int(m) for m, _ in history]
         self._history.setOpts(x=xs, height=[float(y) for _, y in history])
+        axis = self.getAxis("bottom")
+        axis.forecast_block = None if block is None else int(block)
         if block is not None and total is not None:
             self._forecast.setOpts(x=[int(block)], height=[float(total)])
+            self._forecast_text.setText(f"{float(total):.1f}")
+            self._forecast_text.setPos(int(block), float(total))
         else:
             self._forecast.setOpts(x=[], height=[])
+            self._forecast_text.setText("")
         lo = min(xs + ([block] if block is not None else [0]))
         hi = max(xs + ([block] if block is not None else [1]))
         self.setXRange(lo - 0.7, hi + 0.7, padding=0)
-        self.enableAutoRange(axis="y")
+        if history or total:
+            self.enableAutoRange(axis="y")
+        else:
+            self.setYRange(0, 1, padding=0)
         self.plotItem.vb.setLimits(yMin=0)
         self.setToolTip("" if block is None else f"forecast for {month_label(int(block))}")
+        axis.picture = None   # ticks depend on the forecast month: redraw them
+        axis.update()
 
     def forecast_bar(self) -> tuple[list, list]:
         """(x, height) of the highlighted forecast bar (for tests and screenshots)."""
         opts = self._forecast.opts
         return list(opts["x"]), list(opts["height"])
+
+    def forecast_text(self) -> str:
+        """The value printed above the forecast bar."""
+        return self._forecast_text.toPlainText()
+
+    def tick_labels(self) -> list[str]:
+        """The month labels the bottom axis shows now."""
+        axis = self.getAxis("bottom")
+        lo, hi = axis.range
+        return [label for _, values in axis.tickValues(lo, hi, 1) for label in
+                axis.tickStrings(values, 1, 1)]
 
     def history_bars(self) -> tuple[list, list]:
         """(x, height) of the history bars."""

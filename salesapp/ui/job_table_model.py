@@ -104,7 +104,10 @@ class JobTableModel(QAbstractTableModel):
         row, col = self._rows[pos], index.column()
         for role_data in span:
             value = self._value(row, col, role_data.role())
-            if value is not None:
+            # The delegate reuses its span from cell to cell: clear what this cell leaves unset.
+            if value is None:
+                role_data.clearData()
+            else:
                 role_data.setData(value)
 
     def _value(self, row: JobRow, col: int, role: int):

@@ -34,15 +34,15 @@ class SubmitOutcome:
 def submit_slice(store, item_ids: Sequence[int], model_version: str) -> SubmitOutcome:
     """Queue `item_ids` in one transaction; fetch the stored results of the ids already done."""
     report = store.submit(list(item_ids), model_version)
-    cached = (store.result(model_version, i) for i in report.cached)
-    return SubmitOutcome(list(item_ids), list(report.queued), list(report.already_pending),
-                         [r for r in cached if r is not None])
+    cached = fetch_results(store, [(model_version, i) for i in report.cached])
+    return SubmitOutcome(list(item_ids), list(report.queued), list(report.already_pending), cached)
 
 
 def fetch_results(store, pairs: Sequence[tuple[str, int]]) -> list[dict]:
-    """The stored results of (model_version, item_id) pairs that have one."""
-    found = (store.result(version, item_id) for version, item_id in pairs)
-    return [r for r in found if r is not None]
+    """The stored results of (model_version, item_id) pairs that have one (read in bulk)."""
+    if not pairs:
+        return []
+    return [r for r in store.results_of(pairs) if r is not None]
 
 
 class _StoreTask(QRunnable):
