@@ -161,6 +161,7 @@ def test_headless_batches_split_the_queue_evenly_within_bounds():
     assert even_batch(5100, 2) == 2550
     assert even_batch(10, 2) == DEFAULT_BATCH
     assert even_batch(100_000, 2) == MAX_BATCH
+    assert even_batch(5100, 1) == 5100
 
 
 class GuiThreadCalls:

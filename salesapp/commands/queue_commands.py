@@ -88,10 +88,10 @@ def work(args) -> int:
     # every module imported after it (~0.5 s CPU for pandas, LightGBM and diskcache).
     from salesapp.model.predictor import Predictor
     from salesapp.store.job_store import JobStore  # noqa: F401
-    from salesapp.workers.dispatcher import default_pool_size, model_threads
-    from salesapp.workers.headless import run_until_idle
+    from salesapp.workers.dispatcher import model_threads
+    from salesapp.workers.headless import HEADLESS_POOL, run_until_idle
 
-    pool = args.workers or default_pool_size()
+    pool = args.workers or HEADLESS_POOL
     predictor = Predictor.load(_model_dir(args), num_threads=model_threads(pool))
     store = _open_store(args)
     try:
