@@ -282,6 +282,22 @@ def test_close_mid_submit_writes_every_id(qtbot, make_window, predictor, tmp_pat
         store.close()
 
 
+def test_close_while_a_dropped_file_is_read_keeps_its_ids(qtbot, make_window, predictor,
+                                                          tmp_path):
+    ids = list(range(10**6, 10**6 + 20000))   # big enough to be still reading at the close
+    f = tmp_path / "many.csv"
+    f.write_text("item_id\n" + "\n".join(map(str, ids)) + "\n", encoding="utf-8")
+    w = make_window(tmp_path / "dropclose")
+    w.dispatcher.cancel()
+    w.import_files([f])
+    w.close()
+    store = JobStore.open(tmp_path / "dropclose")
+    try:
+        assert store.counts()["queued"] == len(ids)
+    finally:
+        store.close()
+
+
 class ThreadLog:
     """The real store, recording which of its methods run on the GUI thread."""
 

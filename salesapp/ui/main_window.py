@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
         self._to_submit: list[int] = []
         self._closed = False
+        self._closing = False
         self._cancelled = False
         self.setWindowTitle("Sales Forecast Desk")
         self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
@@ -273,6 +274,8 @@ class MainWindow(QMainWindow):
         return column if ok else None
 
     def _on_file_read(self, path: str, kind: str, payload) -> None:
+        if kind == "ask" and self._closing:
+            return   # no question while the window closes: the file was not read
         if kind == "ask":
             column = self.ask_column(path, payload.columns)
             if column:
@@ -465,6 +468,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         """Write every id asked for, stop workers (pending jobs stay queued), close the store."""
         if not self._closed:
+            self._closing = True
+            # A dropped file still being read: wait for it and take its ids (delivered now from
+            # the posted queue), so they are written below with the rest.
+            self.importer.shutdown(5000)
+            QCoreApplication.sendPostedEvents(None, QEvent.MetaCall)
             self._closed = True
             self._submitter.stop()
             backlog, self._to_submit = self._to_submit, []
@@ -476,7 +484,6 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"Closing: {pending} items stay queued for next time.")
                 self.statusBar().repaint()   # seen now: the shutdown below blocks the event loop
             self.dispatcher.shutdown(5000)   # writes finish, then cancel, pool.clear, waitForDone
-            self.importer.shutdown(5000)
             if self._owns_store:
                 self.store.close()
         event.accept()
