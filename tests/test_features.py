@@ -33,7 +33,8 @@ def test_each_lag_lands_on_its_month():
     assert f["pair_lag12"] == 1.0     # month 0
     assert f["pair_months_since_sale"] == 1
     assert f["item_age"] == 12 and f["pair_age"] == 12
-    assert f["month_of_year"] == 0 and f["days_in_month"] == 31   # January 2014
+    # one shop sells: its weight is 1 and the pair's rate estimate is the item's units per shop
+    assert f["item_rate_lag1"] == 12.0 and f["shop_weight"] == 1.0 and f["pair_hat1"] == 12.0
 
 
 def test_target_month_does_not_leak():
@@ -51,12 +52,22 @@ def test_months_without_sales_are_zero_and_gap_counted():
     f = _features(9, 1, 10)
     assert f["pair_lag1"] == 0.0 and f["pair_lag2"] == 0.0 and f["pair_lag3"] == 7.0
     assert f["pair_months_since_sale"] == 3
+    # the item sold before: a month without sales is a rate of 0, not unknown
+    assert f["item_rate_lag1"] == 0.0 and f["item_rate_mean3"] == 7.0 / 3
+
+
+def test_rates_are_not_clipped():
+    hist, cats = _history()
+    hist.cnt[(hist.month == 11) & (hist.item == 10)] = 50.0
+    f = build_features(FeatureContext(hist, cats), np.array([12]), np.array([1]),
+                       np.array([10])).iloc[0]
+    assert f["pair_lag1"] == 20.0 and f["item_rate_lag1"] == 50.0
 
 
 def test_new_item_has_no_history_features():
     f = _features(13, 1, 12)
-    assert f["is_new_item"] == 1 and f["item_age"] == 0
-    assert np.isnan(f["item_lag1"]) and f["pair_lag1"] == 0.0
+    assert f["item_age"] == 0
+    assert np.isnan(f["item_lag1"]) and np.isnan(f["item_rate_lag1"]) and f["pair_lag1"] == 0.0
     assert f["pair_months_since_sale"] == -1
 
 

@@ -14,7 +14,7 @@ from salesapp.errors import InputError
 from salesapp.model import bundle
 from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
-from salesapp.model.training import train_model
+from salesapp.model.training import train_history
 
 TOTAL = "total"  # shop_id of the per-item total row in `predict --items/--file` output
 
@@ -32,15 +32,16 @@ def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: 
     """Load, train, evaluate and write a bundle; returns the card."""
     from salesapp.model.dataset import load_dataset
     data = load_dataset(data_dir)
-    booster, info = train_model(data.sales, data.items, seed, threads)
     hist = monthly_history(data.sales)
+    booster, info = train_history(hist, data.items, seed, threads)
     last = int(hist.month.max())
     open_shops = sorted(int(s) for s in np.unique(hist.shop[hist.month == last]))
     card = {**info, "data_fingerprint": _fingerprint(data.sales), "seed": seed,
             "oracle_rmse": oracle_rmse(data_dir), "versions": _versions(),
             "shops": len(data.shops), "items": len(data.items),
             "open_shops": len(open_shops), "forecast_block": last + 1}
-    state = {"forecast_block": last + 1, "open_shops": open_shops}
+    state = {"forecast_block": last + 1, "open_shops": open_shops,
+             "shop_aliases": {str(k): int(v) for k, v in sorted(data.shop_aliases.items())}}
     tables = {"items": data.items[["item_id", "item_category_id", "item_name"]],
               "categories": data.categories, "shops": data.shops}
     card["model_version"] = bundle.write_bundle(out, booster.model_to_string(), card, state, hist,
@@ -75,12 +76,13 @@ def predict(args) -> int:
     """Write long-format forecasts (with a total row per item) or an ID,item_cnt_month submission."""
     from salesapp.model.predictor import Predictor
     from salesapp.paths import default_model_dir
-    predictor = Predictor.load(args.model or default_model_dir())
+    model_dir = args.model or default_model_dir()
+    predictor = Predictor.load(model_dir)
     if args.pairs:
         from salesapp.model import schema
         from salesapp.model.dataset import read_table
         # The loader's checks: a bad file is one sentence naming the line and column.
-        test = read_table(args.pairs, schema.TEST)
+        test = bundle.alias_pairs(read_table(args.pairs, schema.TEST), model_dir)
         out = pd.DataFrame({"ID": test["ID"], "item_cnt_month": predictor.predict_pairs(test)})
         out.to_csv(args.out, index=False)
         return 0

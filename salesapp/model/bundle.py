@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from salesapp.errors import BundleError
 from salesapp.model.features import MonthlyHistory
@@ -89,3 +90,22 @@ def write_bundle(out: str | Path, model_text: str, card: dict, state: dict,
     for name in ("items", "categories", "shops"):
         tables[name].to_csv(d / f"{name}.csv", index=False, encoding="utf-8")
     return write_manifest(d)
+
+
+def shop_aliases(directory: str | Path) -> dict[int, int]:
+    """Duplicate shop id -> kept id that the bundle's history was merged under ({} if none)."""
+    state = json.loads((Path(directory) / "state.json").read_text(encoding="utf-8"))
+    return {int(k): int(v) for k, v in state.get("shop_aliases", {}).items()}
+
+
+def alias_pairs(pairs: pd.DataFrame, directory: str | Path) -> pd.DataFrame:
+    """(shop_id, item_id) pairs with duplicate shop ids replaced by the id their history is under.
+
+    The loader merges a shop's two ids into one; a test.csv that still names the other id must
+    be forecast from the merged history, not as a shop that never sold anything.
+    """
+    aliases = shop_aliases(directory)
+    if not aliases:
+        return pairs
+    shop = pairs["shop_id"].to_numpy(np.int64)
+    return pairs.assign(shop_id=pd.Series(shop).replace(aliases).to_numpy(np.int64))

@@ -53,8 +53,11 @@ def evaluate_against_oracle(data_dir: str | Path, bundle_dir: str | Path) -> dic
     d = Path(data_dir)
     if not (d / "oracle.csv").is_file() or not (d / "test.csv").is_file():
         return None
-    test = pd.read_csv(d / "test.csv")
-    oracle = pd.read_csv(d / "oracle.csv").set_index("ID").reindex(test["ID"])
+    from salesapp.model.bundle import alias_pairs
+
+    raw = pd.read_csv(d / "test.csv")
+    test = alias_pairs(raw, bundle_dir)
+    oracle = pd.read_csv(d / "oracle.csv").set_index("ID").reindex(raw["ID"])
     p = Predictor.load(bundle_dir)
     feats = p.features_for_pairs(test)
     out = score(p.predict_pairs(test), oracle["realised"].to_numpy(), feats)

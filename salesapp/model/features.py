@@ -7,13 +7,16 @@ so the target month never leaks into its own features. Lookups use int64 composi
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 LAGS = (1, 2, 3, 6, 12)
+# Lags kept per level. Shop-level values are nearly constant within a month, so many of them
+# would let the trees tell the training months apart and fit each month's noise; `shop_weight`
+# carries the shop's size instead. The pair's lags 1-3 and 12 also feed the naive baselines.
+LEVEL_LAGS = {"pair": LAGS, "item": LAGS, "shop": (1,), "cat": (1, 2, 12), "shopcat": (1,)}
 CLIP = 20.0
 LEVELS = ("pair", "item", "shop", "cat", "shopcat")
 NONE = -1  # "no such month" in the age features
@@ -108,6 +111,7 @@ class FeatureContext:
         }
         first_item = df.groupby("i")["m"].min()
         self.first_item = first_item
+        self._rate_tables(hist, df, shops_open, first_item)
         self.first_pair = df.groupby(["s", "i"])["m"].min()
         self.first_pair.index = _key(self.first_pair.index.get_level_values(0),
                                      self.first_pair.index.get_level_values(1))
@@ -117,6 +121,32 @@ class FeatureContext:
                                     self.cat_price.index.get_level_values(1))
         self.item_month = df.groupby(["i", "m"]).agg(y=("y", "sum"), p=("p", "mean")).reset_index()
         self.new_items = self._new_item_signals(df, first_item)
+
+    def _rate_tables(self, hist: MonthlyHistory, df: pd.DataFrame, shops_open: pd.Series,
+                     first_item: pd.Series) -> None:
+        """Unclipped rates: the data's multiplicative structure (item x shop x season) made explicit.
+
+        Trees find products hard to learn; an item's units per open shop times a shop's share of
+        the chain's sales is close to the pair's expected count, so it is given directly.
+        """
+        units = pd.DataFrame({"m": df.m, "s": df.s, "i": df.i, "c": df.c,
+                              "u": np.maximum(hist.cnt, 0)})
+        per_shop = units.groupby(["m", "s"])["u"].sum()
+        months = per_shop.index.get_level_values(0)
+        month_mean = per_shop.groupby(level=0).mean()
+        mean = month_mean.reindex(months).to_numpy()
+        weight = np.divide(per_shop.to_numpy(), mean, out=np.full(len(mean), np.nan),
+                           where=mean > 0)
+        self.shop_weight = pd.Series(weight, index=_key(months, per_shop.index.get_level_values(1)))
+        self.rates = {"item": self._mean(units.rename(columns={"u": "y"}), ["i"], shops_open),
+                      "cat": self._mean(units.rename(columns={"u": "y"}), ["c"], shops_open)}
+        chain = units.groupby("m")["u"].sum() / shops_open
+        self.chain_rate = pd.Series(chain.to_numpy(), index=chain.index.to_numpy(np.int64))
+        # units per open shop of the items first sold that month: the prior of a new item
+        new = units[units.m.to_numpy() == units.i.map(first_item).to_numpy()]
+        n_new = new.groupby("m")["i"].nunique()
+        new_rate = new.groupby("m")["u"].sum() / n_new / shops_open.reindex(n_new.index)
+        self.new_rate = pd.Series(new_rate.to_numpy(), index=new_rate.index.to_numpy(np.int64))
 
     @staticmethod
     def _mean(df: pd.DataFrame, keys: list[str], per_month: pd.Series) -> pd.Series:
@@ -160,22 +190,52 @@ def build_features(ctx: FeatureContext, month: np.ndarray, shop: np.ndarray,
     out: dict[str, np.ndarray] = {"shop_id": shop.astype(np.int16), "category_id": cat.astype(np.int16)}
     for level in LEVELS:
         fill = 0.0 if level == "pair" else np.nan
-        for lag in LAGS:
-            keys = _key(month - lag, *ids[level])
-            out[f"{level}_lag{lag}"] = _lookup(ctx.tables[level], keys, fill)
-        out[f"{level}_mean3"] = np.nanmean(
-            np.stack([out[f"{level}_lag{i}"] for i in (1, 2, 3)]), axis=0).astype(np.float32) \
-            if level == "pair" else (out[f"{level}_lag1"] + np.nan_to_num(out[f"{level}_lag2"])
-                                     + np.nan_to_num(out[f"{level}_lag3"])) / 3
+        lags = {lag: _lookup(ctx.tables[level], _key(month - lag, *ids[level]), fill)
+                for lag in sorted({*LEVEL_LAGS[level], 1, 2, 3})}
+        out.update({f"{level}_lag{lag}": lags[lag] for lag in LEVEL_LAGS[level]})
+        if level != "shop":
+            out[f"{level}_mean3"] = (lags[1] + np.nan_to_num(lags[2])
+                                     + np.nan_to_num(lags[3])) / np.float32(3)
+    out.update(_rate_features(ctx, month, shop, item, cat))
     out.update(_age_features(ctx, month, shop, item))
     out.update(_price_features(ctx, month, item, cat))
     for name, table in ctx.new_items.items():
         keys = (month - 1, shop, cat) if name == "shop" else (month - 1, cat)
         out[f"new_{name}_lag1"] = _lookup(table, _key(*keys))
-    out["month_of_year"] = (month % 12).astype(np.int8)
-    out["days_in_month"] = np.array([calendar.monthrange(2013 + m // 12, m % 12 + 1)[1]
-                                     for m in range(64)], dtype=np.int8)[np.clip(month, 0, 63)]
     return pd.DataFrame(out)
+
+
+def _nanmean3(lags: np.ndarray) -> np.ndarray:
+    """Mean of the non-missing lags (NaN where all three are missing), without a warning."""
+    count = (~np.isnan(lags)).sum(axis=0)
+    total = np.nansum(lags, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
+
+
+def _rate_features(ctx: FeatureContext, month, shop, item, cat) -> dict[str, np.ndarray]:
+    """Item rate x shop weight (x last year's seasonal step) and the new-item prior for the shop."""
+    first = ctx.first_item.reindex(item).to_numpy(np.float64)
+    rates = np.stack([_item_rate(ctx, month - k, item, first) for k in (1, 2, 3)])
+    rate1, rate3 = rates[0], _nanmean3(rates)
+    weight = _nanmean3(np.stack([_lookup(ctx.shop_weight, _key(month - k, shop))
+                                 for k in (1, 2, 3)]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cat_step = (_lookup(ctx.rates["cat"], _key(month - 12, cat))
+                    / _lookup(ctx.rates["cat"], _key(month - 13, cat)))
+        chain_step = _lookup(ctx.chain_rate, month - 12) / _lookup(ctx.chain_rate, month - 13)
+    new3 = _nanmean3(np.stack([_lookup(ctx.new_rate, month - k) for k in (1, 2, 3)]))
+    return {"item_rate_lag1": rate1, "item_rate_mean3": rate3, "shop_weight": weight,
+            "pair_hat1": rate1 * weight, "pair_hat3": rate3 * weight,
+            "pair_hat3_season": rate3 * weight * chain_step,
+            "cat_season_step": cat_step, "new_item_hat": new3 * weight * chain_step}
+
+
+def _item_rate(ctx: FeatureContext, month: np.ndarray, item: np.ndarray,
+               first: np.ndarray) -> np.ndarray:
+    """Units per open shop in `month`: 0 once the item has sold anywhere, NaN before that."""
+    rate = _lookup(ctx.rates["item"], _key(month, item))
+    return np.where(np.isnan(rate) & (first <= month), 0.0, rate).astype(np.float32)
 
 
 def _age_features(ctx: FeatureContext, month, shop, item) -> dict[str, np.ndarray]:
@@ -190,8 +250,7 @@ def _age_features(ctx: FeatureContext, month, shop, item) -> dict[str, np.ndarra
     since = np.where(last >= 0, month - last, NONE)
     return {"item_age": np.nan_to_num(item_age).astype(np.int16),
             "pair_age": np.nan_to_num(pair_age).astype(np.int16),
-            "pair_months_since_sale": since.astype(np.int16),
-            "is_new_item": (np.nan_to_num(item_age) == 0).astype(np.int8)}
+            "pair_months_since_sale": since.astype(np.int16)}
 
 
 def _price_features(ctx: FeatureContext, month, item, cat) -> dict[str, np.ndarray]:
@@ -210,18 +269,24 @@ def _price_features(ctx: FeatureContext, month, item, cat) -> dict[str, np.ndarr
                 "price_vs_cat": (last_price / cat_price).astype(np.float32)}
 
 
+def grid_month(hist: MonthlyHistory, m: int):
+    """(shop, item, clipped target) of month m's grid: its shops x its items; None if no sales."""
+    sel = hist.month == m
+    shops, items = np.unique(hist.shop[sel]), np.unique(hist.item[sel])
+    if len(shops) == 0:
+        return None
+    target = np.zeros(len(shops) * len(items), dtype=np.float32)
+    at = np.searchsorted(shops, hist.shop[sel]) * len(items) + np.searchsorted(items, hist.item[sel])
+    target[at] = np.clip(hist.cnt[sel], 0, CLIP)
+    return np.repeat(shops, len(items)), np.tile(items, len(shops)), target
+
+
 def training_grid(hist: MonthlyHistory, months: range) -> pd.DataFrame:
     """Shops with sales that month x items with sales that month, with the clipped monthly target."""
     parts = []
     for m in months:
-        sel = hist.month == m
-        shops = np.unique(hist.shop[sel])
-        items = np.unique(hist.item[sel])
-        if len(shops) == 0:
-            continue
-        parts.append(pd.DataFrame({"month": np.int16(m), "shop": np.repeat(shops, len(items)),
-                                   "item": np.tile(items, len(shops))}))
-    grid = pd.concat(parts, ignore_index=True)
-    target = pd.Series(np.clip(hist.cnt, 0, CLIP), index=_key(hist.month, hist.shop, hist.item))
-    grid["target"] = _lookup(target, _key(grid.month, grid.shop, grid.item), 0.0)
-    return grid
+        g = grid_month(hist, m)
+        if g is not None:
+            parts.append(pd.DataFrame({"month": np.int16(m), "shop": g[0], "item": g[1],
+                                       "target": g[2]}))
+    return pd.concat(parts, ignore_index=True)
