@@ -95,6 +95,7 @@ def test_chart_and_card(qtbot, results):
     predictor, res = results
     chart = HistoryChart()
     qtbot.addWidget(chart)
+    assert chart.viewRange()[1] == [0, 1]   # empty from the start: no negative units
     chart.show_result(res[0])
     assert chart.history_bars()[0] == [m for m, _ in res[0]["history"]]
     assert chart.forecast_bar()[0] == [res[0]["forecast_block"]]

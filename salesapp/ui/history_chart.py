@@ -56,6 +56,7 @@ class HistoryChart(pg.PlotWidget):
         self.showGrid(y=True, alpha=0.25)
         for side in ("left", "bottom"):   # never "(x0.001)" on an empty chart
             self.getAxis(side).enableAutoSIPrefix(False)
+        self.show_result(None)   # start with the empty chart's ranges, not pyqtgraph's defaults
 
     def show_result(self, result: dict | None) -> None:
         """Draw a result's history and total forecast; an empty chart for None."""
