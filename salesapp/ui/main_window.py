@@ -26,6 +26,7 @@ from salesapp.paths import resource_path
 from salesapp.ui.detail_panel import DetailPanel
 from salesapp.ui.export import export_csv, to_tsv
 from salesapp.ui.id_import import FileImporter
+from salesapp.ui.id_submission import IdSubmission
 from salesapp.ui.job_filter import JobFilterProxy
 from salesapp.ui.job_table_model import (
     COLUMNS,
@@ -37,8 +38,6 @@ from salesapp.ui.job_table_model import (
 from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.model_card import card_text
 
-# Ids shown as pending rows per timer tick; their store write runs on the dispatcher's writer.
-ROW_SLICE = 500
 STORE_STATES = {"queued": "queued", "leased": "queued", "running": "queued", "done": "done",
                 "failed": "failed", "cancelled": "cancelled"}
 
@@ -51,10 +50,8 @@ class MainWindow(QMainWindow):
         self.store, self.dispatcher, self.predictor = store, dispatcher, predictor
         self._owns_store = owns_store
         dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
-        self._to_submit: list[int] = []
         self._closed = False
         self._closing = False
-        self._cancelled = False
         self.setWindowTitle("Sales Forecast Desk")
         self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
         self.setAcceptDrops(True)
@@ -62,9 +59,7 @@ class MainWindow(QMainWindow):
         # Attached only while a filter or a sort is on: see `_use_proxy`.
         self.proxy = JobFilterProxy(self)
         self.importer = FileImporter(self)
-        self._submitter = QTimer(self)
-        self._submitter.setInterval(0)
-        self._submitter.timeout.connect(self._submit_slice)
+        self.submission = IdSubmission(self.model, dispatcher, self)
         self._progress = (0, 0)
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
@@ -213,32 +208,11 @@ class MainWindow(QMainWindow):
 
     def submit_ids(self, ids: list[int]) -> None:
         """Queue ids: rows appear pending in slices at once, their store writes follow off-thread."""
-        self._to_submit.extend(int(i) for i in ids)
-        if not self._submitter.isActive():
-            self._submitter.start()
+        self.submission.add(ids)
 
     def submitting(self) -> bool:
         """True while typed or imported ids are not all written to the store yet."""
-        return bool(self._to_submit) or self.dispatcher.writes_pending()
-
-    def _submit_slice(self) -> None:
-        chunk = self._to_submit[:ROW_SLICE]
-        del self._to_submit[:ROW_SLICE]
-        if not self._to_submit:
-            self._submitter.stop()
-        if not chunk or self._closed:
-            return
-        if self._cancelled:   # a Cancel stopped the dispatcher: new ids restart it
-            self._cancelled = False
-            self.dispatcher.start()
-        self.model.add_rows(self._rows_to_queue(chunk))
-        self.dispatcher.submit_later(chunk)
-
-    def _rows_to_queue(self, ids: list[int]) -> list[JobRow]:
-        """New pending rows; rows already pending, running or done keep their state."""
-        keep = ("queued", "running", "done")
-        rows = (self.model.row_for(i) for i in ids)
-        return [JobRow(i) for i, row in zip(ids, rows) if row is None or row.status not in keep]
+        return self.submission.busy()
 
     # -- files ----------------------------------------------------------------------------------
     def import_files(self, paths) -> None:
@@ -330,7 +304,7 @@ class MainWindow(QMainWindow):
         self.progress.setUpdatesEnabled(True)
 
     def _on_idle(self) -> None:
-        if self._cancelled:
+        if self.submission.stopped:
             n = self.model.counts()["cancelled"]
             self.statusBar().showMessage(f"Stopped: {n} items cancelled; the batches already "
                                          "running were finished.", 10000)
@@ -445,12 +419,9 @@ class MainWindow(QMainWindow):
         Ids typed or imported but not yet shown are dropped. The store removes the queued jobs on
         the writer thread, after every submit before it; `job_cancelled` then marks their rows.
         """
-        dropped = len(self._to_submit)
-        self._to_submit.clear()
-        self._submitter.stop()
+        dropped = self.submission.cancel()
         ids = [i for i in self.model.item_ids() if self.model.row_for(i).status == "queued"]
         self.dispatcher.cancel()
-        self._cancelled = True
         if ids:
             self.dispatcher.cancel_jobs(ids)
         extra = f" ({dropped} not yet queued are dropped)" if dropped else ""
@@ -474,12 +445,9 @@ class MainWindow(QMainWindow):
             self.importer.shutdown(5000)
             QCoreApplication.sendPostedEvents(None, QEvent.MetaCall)
             self._closed = True
-            self._submitter.stop()
-            backlog, self._to_submit = self._to_submit, []
-            if backlog:   # typed or dropped, not yet shown: still written, nothing asked is lost
-                self.dispatcher.submit_later(backlog)
+            unshown = self.submission.close()   # ids not yet shown are still written
             counts = self.model.counts()
-            pending = counts["queued"] + counts["running"] + len(self._rows_to_queue(backlog))
+            pending = counts["queued"] + counts["running"] + unshown
             if pending:
                 self.statusBar().showMessage(f"Closing: {pending} items stay queued for next time.")
                 self.statusBar().repaint()   # seen now: the shutdown below blocks the event loop

@@ -1,0 +1,75 @@
+"""Ids on their way in: pending rows at once, in slices, and their store writes off the GUI thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Slot
+
+from salesapp.ui.job_table_model import JobRow
+
+# Ids shown as pending rows per event-loop turn; their store write runs on the dispatcher's writer.
+ROW_SLICE = 500
+_KEEP = ("queued", "running", "done")   # states a resubmitted id keeps
+
+
+class IdSubmission(QObject):
+    """Typed or imported ids -> pending rows (`ROW_SLICE` per turn) -> `dispatcher.submit_later`.
+
+    The row appears before the store write returns; the write follows within the same second.
+    `cancel` drops the ids not yet shown; `close` writes them, so nothing asked for is lost.
+    """
+
+    def __init__(self, model, dispatcher, parent: QObject | None = None):
+        super().__init__(parent)
+        self._model, self._dispatcher = model, dispatcher
+        self._backlog: list[int] = []
+        self.stopped = False   # a Cancel stopped the dispatcher: the next ids restart it
+        self._closed = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._on_tick)
+
+    def add(self, ids) -> None:
+        """Queue ids; their rows appear from the next event-loop turn on."""
+        self._backlog.extend(int(i) for i in ids)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def busy(self) -> bool:
+        """True while ids are not all shown and written to the store."""
+        return bool(self._backlog) or self._dispatcher.writes_pending()
+
+    def cancel(self) -> int:
+        """Drop the ids not yet shown (never written); returns how many."""
+        dropped = len(self._backlog)
+        self._backlog.clear()
+        self._timer.stop()
+        self.stopped = True
+        return dropped
+
+    def close(self) -> int:
+        """Hand every id not yet shown to the writer (no rows); returns how many new jobs that is."""
+        self._closed = True
+        self._timer.stop()
+        backlog, self._backlog = self._backlog, []
+        if backlog:
+            self._dispatcher.submit_later(backlog)
+        return len(self.rows_to_queue(backlog))
+
+    def rows_to_queue(self, ids: list[int]) -> list[JobRow]:
+        """New pending rows; rows already pending, running or done keep their state."""
+        rows = (self._model.row_for(i) for i in ids)
+        return [JobRow(i) for i, row in zip(ids, rows) if row is None or row.status not in _KEEP]
+
+    @Slot()
+    def _on_tick(self) -> None:
+        chunk = self._backlog[:ROW_SLICE]
+        del self._backlog[:ROW_SLICE]
+        if not self._backlog:
+            self._timer.stop()
+        if not chunk or self._closed:
+            return
+        if self.stopped:
+            self.stopped = False
+            self._dispatcher.start()
+        self._model.add_rows(self.rows_to_queue(chunk))
+        self._dispatcher.submit_later(chunk)
