@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
         self._closed = False
         self._closing = False
+        self._detail_shown: tuple = (None, None)   # (item id, result) the detail panel shows
         self.setWindowTitle("Sales Forecast Desk")
         self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
         self.setAcceptDrops(True)
@@ -362,10 +363,16 @@ class MainWindow(QMainWindow):
     def _show_detail(self, proxy_index) -> None:
         src = self._to_source(proxy_index)
         if not src.isValid():
-            self.detail.show_result(None, None)
+            shown = (None, None)
+        else:
+            shown = (int(self.model.data(self.model.index(src.row(), 0))),
+                     self.model.data(src, ResultRole))
+        # A batch's dataChanged spans cover the current row without changing it: rebuilding the
+        # shop table and the chart for nothing costs a paint's worth of the GUI thread each time.
+        if shown[0] == self._detail_shown[0] and shown[1] is self._detail_shown[1]:
             return
-        item_id = int(self.model.data(self.model.index(src.row(), 0)))
-        self.detail.show_result(item_id, self.model.data(src, ResultRole))
+        self._detail_shown = shown
+        self.detail.show_result(*shown)
 
     # -- selection, export, cancel ------------------------------------------------------------
     def selected_source_rows(self) -> list[int]:
