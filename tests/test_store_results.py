@@ -31,12 +31,28 @@ def store(tmp_path):
 def test_pack_and_unpack_round_trip_exactly_through_json():
     r = full_result(5)
     stored = pack(r)
-    assert "shops" not in stored and stored["forecasts"] == [0.5, 1.0, 0.0]
+    assert "shops" not in stored and stored["forecasts_milli"] == [500, 1000, 0]
     assert stored["shop_ids"] == [2, 7, 9] and stored["history_months"] == [0, 3]
     assert r == full_result(5), "pack must not change its argument"
     assert unpack(json.loads(json.dumps(stored))) == r
     assert list(shop_forecasts(stored)) == [(2, 0.5), (7, 1.0), (9, 0.0)]
     assert list(shop_forecasts(r)) == [(2, 0.5), (7, 1.0), (9, 0.0)]
+
+
+def test_values_not_exact_in_thousandths_are_stored_as_they_are():
+    r = {"item_id": 1, "shops": [[2, 0.1234], [3, 1.0]], "history": [[0, 5], [1, 2.0]]}
+    stored = pack(r)
+    assert stored["forecasts"] == [0.1234, 1.0] and stored["history_units"] == [5, 2.0]
+    assert unpack(json.loads(json.dumps(stored))) == r
+    assert [type(v) for _, v in unpack(pack(r))["history"]] == [int, float]
+
+
+def test_thousandths_give_back_the_very_same_floats():
+    values = [round(i * 0.0007, 3) for i in range(20000)] + [19.999, 0.001, 12.345]
+    r = {"shops": [[i, v] for i, v in enumerate(values)]}
+    back = unpack(json.loads(json.dumps(pack(r))))
+    assert [v for _, v in back["shops"]] == values
+    assert [repr(v) for _, v in back["shops"]] == [repr(v) for v in values]
 
 
 def test_error_results_without_pairs_round_trip():
@@ -53,7 +69,7 @@ def test_store_keeps_the_compact_form_and_reads_back_the_result(store):
     con = sqlite3.connect(store.directory / "cache.db")
     (raw,) = con.execute("SELECT value FROM Cache WHERE key = ?", (f"r:{V1}:1",)).fetchone()
     con.close()
-    assert set(json.loads(bytes(raw))) >= {"shop_ids", "forecasts", "history_units"}
+    assert set(json.loads(bytes(raw))) >= {"shop_ids", "forecasts_milli", "history_units_milli"}
     assert store.result(V1, 1) == full_result(1)
     assert store.results() == [full_result(1)]
 
@@ -75,7 +91,7 @@ def test_results_of_follows_the_order_asked_across_chunks(store):
     assert got[1200:] == [None, None]
     assert got[0] == full_result(1199)
     packed = next(store.results_of([(V1, 3)], packed=True))
-    assert packed["forecasts"] == [0.5, 1.0, 0.0] and "shops" not in packed
+    assert packed["forecasts_milli"] == [500, 1000, 0] and "shops" not in packed
 
 
 def test_gc_pause_nests_and_restores_the_collector():
