@@ -138,24 +138,33 @@ def _unfinished(window, ids) -> list[int]:
 
 
 def _verdict(window, ids) -> str | None:
-    """None when every id has a finite, non-negative forecast; else the reason."""
+    """None when every id has a finite, non-negative forecast; else the reason.
+
+    An id unknown to the model is a done job with an "error" result (a right answer); a job that
+    failed (its attempts used up) is a broken pipeline and fails the self-test.
+    """
+    errors = window.dispatcher.errors
     for i in ids:
         row = window.model.row_for(i)
         if row is None or row.status not in ("done", "failed"):
-            return f"item {i} did not finish (status {row.status if row else 'missing'})"
+            status = row.status if row else "missing"
+            return f"item {i} did not finish (status {status})" + (
+                f"; the workers stopped: {errors[0]}" if errors else "")
+        if row.status == "failed":
+            return f"item {i} failed: {row.note or 'no reason given'}"
         r = row.result or {}
         if r.get("status") == "ok":
             values = [f for _, f in r["shops"]] + [r["total"]]
             if not all(math.isfinite(v) and v >= 0 for v in values):
                 return f"item {i} has a forecast that is negative or not finite"
     if not any((window.model.row_for(i).result or {}).get("status") == "ok" for i in ids):
-        reasons = {(window.model.row_for(i).note or "").strip() for i in ids} - {""}
-        return "no item was forecast" + (f" ({'; '.join(sorted(reasons))})" if reasons else "")
+        return "no item was forecast (every id is unknown to the model)"
     return None
 
 
-def _wait_until_finished(app, window, ids, seconds: float) -> None:
-    """Run the event loop until every id is done or failed, or the time is up (no sleeping)."""
+def _wait_until_finished(window, ids, seconds: float) -> None:
+    """Run the event loop until every id is done or failed, the workers stopped on an error, or
+    the time is up (no sleeping)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop = QEventLoop()
@@ -164,7 +173,8 @@ def _wait_until_finished(app, window, ids, seconds: float) -> None:
     check.setInterval(10)
 
     def _check():
-        if not _unfinished(window, ids) or time.perf_counter() > deadline:
+        if (not _unfinished(window, ids) or window.dispatcher.errors
+                or time.perf_counter() > deadline):
             loop.quit()
 
     check.timeout.connect(_check)
@@ -183,7 +193,7 @@ def self_test(args) -> int:
     configure_logging()
     marks = [("start", time.perf_counter())]
     _import_engine()
-    app = _application()
+    app = _application()  # noqa: F841 -- held: PySide deletes an unreferenced QApplication
     with tempfile.TemporaryDirectory(prefix="salesapp-selftest-") as tmp:
         window = open_window(Path(tmp) / "store", args.model)
         marks.append(("window built", time.perf_counter()))
@@ -191,7 +201,7 @@ def self_test(args) -> int:
             ids = _self_test_ids(window.predictor)
             window.submit_ids(ids)   # queued before the first paint: the pool starts at once
             window.show()
-            _wait_until_finished(app, window, ids, SELF_TEST_SECONDS)
+            _wait_until_finished(window, ids, SELF_TEST_SECONDS)
             marks.append(("forecasts", time.perf_counter()))
             reason = _verdict(window, ids)
         finally:
