@@ -134,3 +134,22 @@ def test_delegate_reads_each_cell_alone_through_multidata(qtbot, results):
     assert name.icon.isNull() and name.text == res[0]["item_name"]
     assert not name.displayAlignment & Qt.AlignRight
     assert option(0).displayAlignment & Qt.AlignRight
+
+
+def test_sort_is_one_layout_change_and_indexes_follow(qtbot, qtmodeltester, results):
+    predictor, res = results
+    model = JobTableModel(predictor.shop_names)
+    model.add_rows([JobRow(r["item_id"]) for r in res])
+    model.queue_results(res)
+    qtbot.waitUntil(lambda: model.pending_updates() == 0, timeout=5000)
+    from PySide6.QtCore import QPersistentModelIndex
+    last = QPersistentModelIndex(model.index(len(res) - 1, 1))
+    followed = model.data(model.index(len(res) - 1, 0))
+    with qtbot.waitSignal(model.layoutChanged, timeout=5000):
+        model.sort(4, Qt.DescendingOrder)
+    totals = [model.row_for(i).result.get("total", -1.0) or -1.0 for i in model.item_ids()]
+    assert totals == sorted(totals, reverse=True)
+    assert model.data(model.index(last.row(), 0)) == followed
+    assert model.row_for(int(followed)) is model._rows[last.row()]
+    assert model.row_contains(0, model.data(model.index(0, 1)).casefold()[:3])
+    qtmodeltester.check(model)

@@ -149,6 +149,33 @@ def test_restart_restores_rows_and_results(qtbot, make_window, predictor, tmp_pa
         assert w2.model.row_for(i).result == w1.model.row_for(i).result
 
 
+def test_filters_and_sort(qtbot, make_window, predictor):
+    w = make_window()
+    ids = known_ids(predictor, 8)
+    w.submit_ids(ids + [999999])
+    wait_all_final(qtbot, w, ids + [999999])
+    assert w.table.model() is w.model   # no proxy while nothing is filtered
+    name = w.model.row_for(ids[3]).result["item_name"]
+    w.filter_box.setText(name.upper())
+    view = w.table.model()
+    assert view is w.proxy and view.rowCount() >= 1
+    assert all(name.casefold() in view.index(r, 1).data().casefold()
+               for r in range(view.rowCount()))
+    w.filter_box.setText("")
+    w.status_filter.setCurrentText("failed")
+    assert [w.table.model().index(r, 0).data() for r in range(w.table.model().rowCount())] == [
+        "999999"]
+    w.status_filter.setCurrentText("all")
+    assert w.table.model() is w.model and w.model.rowCount() == 9
+    w.table.selectRow(0)
+    selected = int(w.model.index(0, 0).data())
+    w.table.horizontalHeader().setSortIndicator(4, Qt.DescendingOrder)   # a header click
+    totals = [float(w.model.index(r, 4).data() or -1) for r in range(w.model.rowCount())]
+    assert totals == sorted(totals, reverse=True)
+    assert [int(w.model.data(w.model.index(r.row(), 0))) for r in
+            w.table.selectionModel().selectedRows()] == [selected]   # the selection follows
+
+
 def test_close_mid_batch_keeps_jobs_queued(qtbot, make_window, predictor, tmp_path):
     ids = known_ids(predictor, 40)
     w1 = make_window(tmp_path / "mid")

@@ -1,35 +1,34 @@
-"""Filtering and sorting of the job table: two stacked proxies, both served by Qt in C++.
+"""Filtering of the job table: a status proxy (Qt's own, in C++) under a text proxy.
 
-A Python `filterAcceptsRow` runs for every row inserted or changed, 10,000s of calls per batch on
-the GUI thread; Qt's own filter returns at once while its pattern is empty. So the status filter
-is a proxy matching `StatusRole`, the text filter and the sorting a second proxy on top of it.
+Attached to the view only while a filter is on (see `MainWindow._use_proxy`): every row inserted
+or changed under a proxy costs calls into Python. Sorting is the JobTableModel's own (one Python
+sort), so it needs no proxy.
 """
 
 from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QRegularExpression, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QRegularExpression, QSortFilterProxyModel
 
-from salesapp.ui.job_table_model import SortRole, StatusRole
+from salesapp.ui.job_table_model import StatusRole
 
 
 class JobFilterProxy(QSortFilterProxyModel):
-    """Text filter over every column and sorting, on top of a status filter; `set_status('')` = all."""
+    """Text filter over every column, on top of a status filter; `set_status('')` = all."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.status = ""
+        self.text = ""
+        self._needle = ""
         self._by_status = QSortFilterProxyModel(self)
         self._by_status.setFilterRole(StatusRole)
         self._by_status.setFilterKeyColumn(0)
         super().setSourceModel(self._by_status)
-        self.setSortRole(SortRole)
-        self.setFilterCaseSensitivity(Qt.CaseInsensitive)
-        self.setFilterKeyColumn(-1)
 
     def setSourceModel(self, model) -> None:
-        """Filter `model` (the JobTableModel): it becomes the status proxy's source."""
+        """Filter `model` (the JobTableModel, or None to detach): the status proxy's source."""
         self._by_status.setSourceModel(model)
 
     def jobs_model(self):
@@ -41,6 +40,29 @@ class JobFilterProxy(QSortFilterProxyModel):
         self.status = status
         pattern = f"^{re.escape(status)}$" if status else ""
         self._by_status.setFilterRegularExpression(QRegularExpression(pattern))
+
+    def set_text(self, text: str) -> None:
+        """Show only rows with `text` in a cell (case-insensitive; '' = all)."""
+        self.beginFilterChange()
+        self.text, self._needle = text, text.casefold()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row, source_parent) -> bool:
+        # One Python call per row reading the model's cached cells; Qt's own filter over every
+        # column would call data() per cell (7 calls a row).
+        if not self._needle:
+            return True
+        jobs = self.jobs_model()
+        if jobs is None:
+            return True
+        row = self._by_status.mapToSource(self._by_status.index(source_row, 0)).row()
+        return jobs.row_contains(row, self._needle)
+
+    def sort(self, column: int, order=None) -> None:
+        """Sort the JobTableModel itself (fast); this proxy keeps its order."""
+        jobs = self.jobs_model()
+        if jobs is not None:
+            jobs.sort(column, order)
 
     def to_source(self, index):
         """The JobTableModel index under an index of this proxy."""

@@ -147,6 +147,28 @@ class JobTableModel(QAbstractTableModel):
             return -1.0 if total is None else float(total)
         return self._cells(row)[col]
 
+    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        """Sort the rows by a column: one Python sort and one layout change.
+
+        Rows added later are appended (not placed), until the next sort.
+        """
+        if not 0 <= column < _N_COLUMNS:
+            return
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()   # selection and current index follow their rows
+        ids = [self._rows[i.row()].item_id for i in persistent]
+        self._rows.sort(key=lambda r: self._sort_key(r, column),
+                        reverse=order == Qt.DescendingOrder)
+        self._index = {r.item_id: i for i, r in enumerate(self._rows)}
+        self.changePersistentIndexList(
+            persistent, [self.index(self._index[i], p.column()) for i, p in zip(ids, persistent)])
+        self.layoutChanged.emit()
+
+    def row_contains(self, pos: int, needle: str) -> bool:
+        """True if a display cell of row `pos` contains `needle` (already case-folded)."""
+        row = self._rows[pos]
+        return any(needle in cell.casefold() for cell in (row.cells or self._cells(row)))
+
     def row_for(self, item_id: int) -> JobRow | None:
         """The row of an item id, or None."""
         pos = self._index.get(int(item_id))

@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
         self.setAcceptDrops(True)
         self.model = JobTableModel(predictor.shop_names, self)
-        # Attached only while a filter or a sort is on: see `_use_proxy`.
+        # Attached only while a filter is on: see `_use_proxy`.
         self.proxy = JobFilterProxy(self)
         self.importer = FileImporter(self)
         self.submission = IdSubmission(self.model, dispatcher, self)
@@ -160,7 +160,6 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.input.returnPressed.connect(self.submit_typed)
         self.filter_box.textChanged.connect(self._on_filter_text_changed)
-        self.table.horizontalHeader().sortIndicatorChanged.connect(self._on_sort_changed)
         self.status_filter.currentTextChanged.connect(self._on_status_filter_changed)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.model.counts_changed.connect(self._on_counts_changed)
@@ -322,22 +321,17 @@ class MainWindow(QMainWindow):
         self._use_proxy()
 
     def _on_filter_text_changed(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text)
-        self._use_proxy()
-
-    def _on_sort_changed(self, column: int, order) -> None:
-        self.proxy.sort(column, order)
+        self.proxy.set_text(text)
         self._use_proxy()
 
     def _use_proxy(self) -> None:
-        """Show the table through the filter proxy only while a filter or a sort is on.
+        """Show the table through the filter proxy only while a filter is on.
 
         Every row inserted or changed under a proxy costs Python calls (index checks of the
         source model) and each of those waits for the GIL the pool threads hold: with no filter,
         the view reads the model directly and a batch costs a few calls, not 10,000s.
         """
-        wanted = bool(self.proxy.filterRegularExpression().pattern() or self.proxy.status
-                      or self.proxy.sortColumn() >= 0)
+        wanted = bool(self.proxy.text or self.proxy.status)
         target = self.proxy if wanted else self.model
         if self.table.model() is target:
             return
