@@ -73,11 +73,41 @@ def install_excepthook(show: Callable[[str], None] | None = None) -> Path:
     return log_path
 
 
+_gui_relay = None   # set by relay_to_gui(): carries sentences from other threads to the GUI thread
+
+
+def relay_to_gui() -> None:
+    """Let `show_to_user` reach the window from any thread; call from the GUI thread once the
+    QApplication exists. Other threads' sentences travel by a queued signal to a message box."""
+    global _gui_relay
+    from PySide6.QtCore import QObject, Signal, Slot
+
+    class _Relay(QObject):
+        said = Signal(str)
+
+        def __init__(self):
+            super().__init__()
+            # the receiver lives in the GUI thread, so an emit from elsewhere is queued there
+            self.said.connect(self._show)
+
+        @Slot(str)
+        def _show(self, sentence: str) -> None:
+            show_to_user(sentence)
+
+    _gui_relay = _Relay()
+
+
 def show_to_user(sentence: str) -> None:
-    """A non-blocking message box over the window when one is up (GUI thread); else stderr."""
+    """A non-blocking message box over the window when one is up; else stderr.
+
+    Off the GUI thread it writes to stderr and, after `relay_to_gui()`, also hands the sentence to
+    the GUI thread for the message box (widgets may only be touched from that thread).
+    """
     window = _visible_window()
     if window is None:
         _to_stderr(sentence)
+        if _gui_relay is not None and threading.current_thread() is not threading.main_thread():
+            _gui_relay.said.emit(sentence)
         return
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMessageBox

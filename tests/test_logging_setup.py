@@ -25,9 +25,10 @@ def _run_salesapp(args, env, timeout=120):
 
 
 @pytest.fixture
-def restore_hooks():
+def restore_hooks(monkeypatch):
     """install_excepthook replaces process-wide hooks: put pytest's back after the test."""
     saved = sys.excepthook, threading.excepthook
+    monkeypatch.setattr(logging_setup, "_gui_relay", None)
     yield
     sys.excepthook, threading.excepthook = saved
 
@@ -142,3 +143,32 @@ def test_window_crash_hooks_and_startup_probe_from_source(small_bundle, tmp_path
     assert "told in a message box: Something went wrong: RuntimeError" in log_text
     assert "startup probe: window ready in" in log_text
     assert (home / "store").is_dir()   # the default store lives under the user data dir
+
+
+def test_exception_in_a_worker_thread_reaches_the_window_through_the_relay(qtbot, restore_hooks,
+                                                                         capsys):
+    from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+
+    from salesapp.logging_setup import relay_to_gui
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    install_excepthook(show_to_user)
+    relay_to_gui()
+
+    def work():
+        raise OSError("disk gone")
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert "Something went wrong: OSError: disk gone." in capsys.readouterr().err
+
+    def boxes():
+        return [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMessageBox) and w.isVisible()]
+
+    qtbot.waitUntil(lambda: len(boxes()) == 1, timeout=5000)   # delivered by the GUI thread
+    assert boxes()[0].parent() is window and "disk gone" in boxes()[0].text()
+    boxes()[0].close()

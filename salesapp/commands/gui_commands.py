@@ -87,7 +87,7 @@ def open_window(store_dir, model_dir, files=()):
 
 def gui(args) -> int:
     """Open the window, import args.files, use args.store / args.model; returns the exit code."""
-    from salesapp.logging_setup import install_excepthook, show_to_user
+    from salesapp.logging_setup import install_excepthook, relay_to_gui, show_to_user
 
     if sys.excepthook is sys.__excepthook__:   # not yet installed by __main__
         install_excepthook(show_to_user)
@@ -96,6 +96,7 @@ def gui(args) -> int:
     _import_engine()
     marks.append(("engine imported", process_age_ms()))
     app = _application()
+    relay_to_gui()
     marks.append(("Qt up", process_age_ms()))
     window = open_window(args.store, args.model, args.files)
     marks.append(("window built", process_age_ms()))
