@@ -153,3 +153,19 @@ def test_sort_is_one_layout_change_and_indexes_follow(qtbot, qtmodeltester, resu
     assert model.row_for(int(followed)) is model._rows[last.row()]
     assert model.row_contains(0, model.data(model.index(0, 1)).casefold()[:3])
     qtmodeltester.check(model)
+
+
+def test_results_in_the_table_cost_the_gc_nothing(qtbot, results):
+    import gc
+
+    predictor, res = results
+    model = JobTableModel(predictor.shop_names)
+    model.add_rows([JobRow(r["item_id"]) for r in res])
+    model.queue_results(res)
+    qtbot.waitUntil(lambda: model.pending_updates() == 0, timeout=5000)
+    kept = model.row_for(res[0]["item_id"]).result
+    assert isinstance(res[0]["shops"], list)   # the signal's payload is not changed
+    assert [list(p) for p in kept["shops"]] == res[0]["shops"]
+    assert [list(p) for p in kept["history"]] == res[0]["history"]
+    gc.collect()
+    assert not gc.is_tracked(kept["shops"]) and not gc.is_tracked(kept["history"][0])
