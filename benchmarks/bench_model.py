@@ -98,8 +98,10 @@ TRAIN_CHILD = """
 import json, resource, sys, time
 from salesapp.commands.model_commands import train_bundle
 t = time.perf_counter(); train_bundle(sys.argv[1], sys.argv[2], int(sys.argv[3]), 2)
+use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"train_seconds": time.perf_counter() - t,
-                  "train_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "train_peak_rss_mb": use.ru_maxrss / 1024,
+                  "train_cpu_seconds": use.ru_utime + use.ru_stime}))
 """
 
 
