@@ -299,3 +299,27 @@ def test_yield_to_gui_lowers_worker_threads_only(qtbot, store):
     finally:
         sys.setswitchinterval(before)
         assert d.shutdown(5000)
+
+
+def test_writer_is_not_idle_before_its_last_outcome_is_handled(qtbot, store):
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from PySide6.QtCore import QObject, Slot
+
+    writer = StoreWriter(store)
+    handled = []
+
+    class Listener(QObject):   # like the dispatcher: a QObject's slot
+        @Slot(str, object)
+        def on_finished(self, kind, payload):
+            handled.append((payload, writer.busy()))
+
+    listener = Listener()
+    writer.finished.connect(listener.on_finished)
+    writer.call("one", lambda: 1)
+    writer.call("two", lambda: 2)
+    assert writer.wait(5000)
+    assert writer.busy() and handled == []
+    # Deliver only the events posted to the writer: every outcome is handled by then.
+    QCoreApplication.sendPostedEvents(writer, QEvent.MetaCall)
+    assert handled == [(1, True), (2, False)] and not writer.busy()

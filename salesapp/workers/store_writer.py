@@ -67,12 +67,16 @@ class _StoreTask(QRunnable):
 class StoreWriter(QObject):
     """Runs store calls one at a time, in the order asked, off the thread that owns the writer.
 
-    `finished(kind, payload)` and `failed(kind, args, reason)` come back in the same order.
-    `busy()` says whether an outcome is still to come; `wait()` blocks until every call ran.
+    `finished(kind, payload)` and `failed(kind, args, reason)` come back in the same order, emitted
+    in the writer's thread: receivers there run in the same event in which `busy()` turns False
+    for that outcome. `wait()` blocks until every call ran.
     """
 
     finished = Signal(str, object)
     failed = Signal(str, object, str)
+    # What the pool thread emits: one queued event per outcome, relayed by the slots below.
+    _task_finished = Signal(str, object)
+    _task_failed = Signal(str, object, str)
 
     def __init__(self, store, parent: QObject | None = None):
         super().__init__(parent)
@@ -81,9 +85,11 @@ class StoreWriter(QObject):
         self._pool.setMaxThreadCount(1)   # one thread: calls run in order, never side by side
         self._in_flight = 0
         self._nice = 0
-        # Connected first, so that receivers connected later already see the updated `busy()`.
-        self.finished.connect(self._on_finished)
-        self.failed.connect(self._on_failed)
+        # A relay, not a second receiver of the pool's signal: with two receivers the writer's
+        # count and the listeners' slots were two queued events, and `busy()` could turn False
+        # before the last outcome was handled (seen under load).
+        self._task_finished.connect(self._on_task_finished)
+        self._task_failed.connect(self._on_task_failed)
 
     def submit(self, item_ids: Sequence[int], model_version: str) -> int:
         """Queue ids in slices of `WRITE_SLICE`; one `finished('submit', SubmitOutcome)` each.
@@ -99,7 +105,8 @@ class StoreWriter(QObject):
     def call(self, kind: str, fn: Callable, *args) -> None:
         """Run `fn(*args)` after every call asked before; its result comes as `finished`."""
         self._in_flight += 1
-        self._pool.start(_StoreTask(kind, fn, args, self.finished, self.failed, self._nice))
+        self._pool.start(_StoreTask(kind, fn, args, self._task_finished, self._task_failed,
+                                    self._nice))
 
     def lower_priority(self, steps: int) -> None:
         """Run the calls from now on at `steps` nice levels below normal (see thread_priority)."""
@@ -114,9 +121,11 @@ class StoreWriter(QObject):
         return self._pool.waitForDone(timeout_ms)
 
     @Slot(str, object)
-    def _on_finished(self, _kind: str, _payload) -> None:
-        self._in_flight -= 1
+    def _on_task_finished(self, kind: str, payload) -> None:
+        self._in_flight -= 1   # first: listeners already see the calls still to come
+        self.finished.emit(kind, payload)
 
     @Slot(str, object, str)
-    def _on_failed(self, _kind: str, _args, _reason: str) -> None:
+    def _on_task_failed(self, kind: str, args, reason: str) -> None:
         self._in_flight -= 1
+        self.failed.emit(kind, args, reason)
