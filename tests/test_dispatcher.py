@@ -302,9 +302,7 @@ def test_yield_to_gui_lowers_worker_threads_only(qtbot, store):
 
 
 def test_writer_is_not_idle_before_its_last_outcome_is_handled(qtbot, store):
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    from PySide6.QtCore import QObject, Slot
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject, Slot
 
     writer = StoreWriter(store)
     handled = []
