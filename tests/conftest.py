@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +62,19 @@ def small_bundle(tmp_path_factory):
         _write_tiny_data(data)
     train_bundle(data, root / "bundle", seed=0, threads=1)
     return root / "bundle"
+
+
+@pytest.fixture
+def no_dangling_pool_threads(qapp):
+    """Fail a test that leaves QThreadPool threads running (napari's _dangling_qthread_pool)."""
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    yield
+    pools = [QThreadPool.globalInstance()]
+    for widget in QApplication.topLevelWidgets():
+        pools += widget.findChildren(QThreadPool)
+    busy = [p for p in pools if p.activeThreadCount()]
+    for p in busy:
+        p.waitForDone(5000)
+    assert not busy, "a test left QThreadPool threads running"

@@ -6,8 +6,7 @@ import argparse
 import csv
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
 from salesapp.model.predictor import Predictor
 from salesapp.ui.export import export_csv, neutralise, to_tsv
@@ -15,18 +14,7 @@ from salesapp.ui.history_chart import HistoryChart, month_label
 from salesapp.ui.job_table_model import JobRow, JobTableModel, ResultRole, StatusRole
 from salesapp.ui.model_card import card_text
 
-
-@pytest.fixture(autouse=True)
-def _no_dangling_pool_threads(qapp):
-    """Fail a test that leaves QThreadPool threads running."""
-    yield
-    pools = [QThreadPool.globalInstance()]
-    for widget in QApplication.topLevelWidgets():
-        pools += widget.findChildren(QThreadPool)
-    busy = [p for p in pools if p.activeThreadCount()]
-    for p in busy:
-        p.waitForDone(5000)
-    assert not busy, "a test left QThreadPool threads running"
+pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import math
 import threading
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -20,17 +20,7 @@ from salesapp.workers.dispatcher import PredictionDispatcher
 WAIT_MS = 20000
 
 
-@pytest.fixture(autouse=True)
-def _no_dangling_pool_threads(qapp):
-    """Fail a test that leaves QThreadPool threads running (napari's _dangling_qthread_pool)."""
-    yield
-    pools = [QThreadPool.globalInstance()]
-    for widget in QApplication.topLevelWidgets():
-        pools += widget.findChildren(QThreadPool)
-    busy = [p for p in pools if p.activeThreadCount()]
-    for p in busy:
-        p.waitForDone(5000)
-    assert not busy, "a test left QThreadPool threads running"
+pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
 
 
 @pytest.fixture(scope="module")
