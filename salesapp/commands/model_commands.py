@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salesapp.errors import InputError
+from salesapp.commands.id_arguments import requested_ids
 from salesapp.model import bundle
 from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
@@ -62,16 +62,6 @@ def train(args) -> int:
     return 0
 
 
-def _ids(args) -> list[int]:
-    from salesapp.model.id_input import parse_id_text, read_id_csv
-    parsed = parse_id_text(args.items) if args.items else read_id_csv(args.file)
-    for problem in parsed.problems:
-        print(f"salesapp: {problem}", file=sys.stderr)
-    if not parsed.ids:
-        raise InputError("no valid item ids given", args.file)
-    return parsed.ids
-
-
 def predict(args) -> int:
     """Write long-format forecasts (with a total row per item) or an ID,item_cnt_month submission."""
     from salesapp.model.predictor import Predictor
@@ -86,7 +76,7 @@ def predict(args) -> int:
         out = pd.DataFrame({"ID": test["ID"], "item_cnt_month": predictor.predict_pairs(test)})
         out.to_csv(args.out, index=False)
         return 0
-    results = predictor.predict(_ids(args))
+    results = predictor.predict(requested_ids(args))
     rows = []
     for r in results:
         if r["status"] != "ok":

@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from salesapp.errors import BundleError, InputError
+from salesapp.commands.id_arguments import requested_ids
+from salesapp.errors import BundleError
 from salesapp.gc_pause import gc_paused
 from salesapp.paths import default_model_dir, default_store_dir
 from salesapp.store.result_codec import shop_forecasts
@@ -38,17 +39,6 @@ def _open_store(args):
     return store
 
 
-def _requested_ids(args) -> list[int]:
-    from salesapp.model.id_input import parse_id_text, read_id_csv
-
-    parsed = read_id_csv(args.file) if args.file else parse_id_text(args.items)
-    for problem in parsed.problems:
-        print(f"salesapp: {problem}", file=sys.stderr)
-    if not parsed.ids:
-        raise InputError("no valid item ids given", args.file)
-    return parsed.ids
-
-
 def bundle_version(model_dir: Path) -> str:
     """The bundle's model version from its manifest alone (cheap: no model is loaded)."""
     from salesapp.model import bundle
@@ -61,7 +51,7 @@ def bundle_version(model_dir: Path) -> str:
 
 def submit(args) -> int:
     """Enqueue the requested ids for the bundle's model version; prints what was queued."""
-    ids = _requested_ids(args)
+    ids = requested_ids(args)
     version = bundle_version(_model_dir(args))
     store = _open_store(args)
     try:

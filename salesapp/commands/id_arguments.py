@@ -1,0 +1,19 @@
+"""The item ids of `--items` / `--file`, shared by `predict` and `submit`."""
+
+from __future__ import annotations
+
+import sys
+
+from salesapp.errors import InputError
+
+
+def requested_ids(args) -> list[int]:
+    """Valid ids of the mutually exclusive --items/--file; problems go to stderr, none valid raises."""
+    from salesapp.model.id_input import parse_id_text, read_id_csv
+
+    parsed = read_id_csv(args.file) if args.file else parse_id_text(args.items)
+    for problem in parsed.problems:
+        print(f"salesapp: {problem}", file=sys.stderr)
+    if not parsed.ids:
+        raise InputError("no valid item ids given", args.file)
+    return parsed.ids
