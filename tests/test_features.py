@@ -79,3 +79,42 @@ def test_grid_is_shops_times_items_of_the_month_with_clipped_target():
     assert month2.set_index(["shop", "item"]).target.to_dict() == {
         (1, 10): 3.0, (1, 11): 0.0, (2, 10): 0.0, (2, 11): 4.0}
     assert grid.target.max() <= 20
+
+
+def _random_history(seed=3, months=20, shops=7, items=60):
+    rng = np.random.default_rng(seed)
+    rows = [(m, s, i, float(10 + i % 5 + m), float(rng.integers(-1, 30)))
+            for m in range(months) for s in range(shops) for i in range(items)
+            if rng.random() < 0.15 + 0.5 * (i % 3 == 0)]
+    sales = pd.DataFrame(rows, columns=["date_block_num", "shop_id", "item_id", "item_price",
+                                        "item_cnt_day"])
+    # ids with gaps (the dense tables use compact codes) and a category for each item
+    sales["item_id"] = sales["item_id"] * 7 + 3
+    cats = pd.Series(np.arange(items) % 5 + 10, index=np.arange(items) * 7 + 3)
+    return monthly_history(sales), cats, sales
+
+
+def test_dense_tables_match_a_brute_force_reading_of_the_history():
+    hist, cats, sales = _random_history()
+    ctx = FeatureContext(hist, cats)
+    rng = np.random.default_rng(0)
+    n = 200   # rows of mixed months, including unknown shops and items
+    month = rng.integers(0, 22, n)
+    shop = rng.integers(0, 9, n)
+    item = rng.integers(0, 64, n) * 7 + 3
+    f = build_features(ctx, month, shop, item)
+    df = pd.DataFrame({"m": hist.month, "s": hist.shop, "i": hist.item,
+                       "y": np.clip(hist.cnt, 0, 20)})
+    for k in range(n):
+        m, s, i = int(month[k]), int(shop[k]), int(item[k])
+        pair = df[(df.s == s) & (df.i == i)]
+        lag1 = pair[pair.m == m - 1].y
+        assert f["pair_lag1"][k] == (lag1.iloc[0] if len(lag1) else 0.0)
+        before = pair[pair.m < m].m
+        assert f["pair_months_since_sale"][k] == (m - before.max() if len(before) else -1)
+        item_prev = df[(df.i == i) & (df.m == m - 1)]
+        open_shops = df[df.m == m - 1].s.nunique()
+        want = item_prev.y.sum() / open_shops if len(item_prev) else np.nan
+        assert np.isclose(f["item_lag1"][k], want, equal_nan=True)
+        first = df[df.i == i].m.min()
+        assert f["item_age"][k] == (m - first if first < m else 0)
