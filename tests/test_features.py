@@ -91,11 +91,11 @@ def _random_history(seed=3, months=20, shops=7, items=60):
     # ids with gaps (the dense tables use compact codes) and a category for each item
     sales["item_id"] = sales["item_id"] * 7 + 3
     cats = pd.Series(np.arange(items) % 5 + 10, index=np.arange(items) * 7 + 3)
-    return monthly_history(sales), cats, sales
+    return monthly_history(sales), cats
 
 
 def test_dense_tables_match_a_brute_force_reading_of_the_history():
-    hist, cats, sales = _random_history()
+    hist, cats = _random_history()
     ctx = FeatureContext(hist, cats)
     rng = np.random.default_rng(0)
     n = 200   # rows of mixed months, including unknown shops and items
