@@ -134,37 +134,40 @@ class FeatureContext:
         self.items, i = _ids_and_codes(hist.item)
         item_cat = np.nan_to_num(item_cats.reindex(self.items).to_numpy(np.float64), nan=0)
         self.cats, cat_code = _ids_and_codes(item_cat.astype(np.int64))
-        c = cat_code[i]
         nm, ns, ni, nc = (int(m.max()) + 1 if len(m) else 1, len(self.shops), len(self.items),
                           len(self.cats))
         y = np.clip(hist.cnt, 0, CLIP).astype(np.float64)
         u = np.maximum(hist.cnt, 0).astype(np.float64)
-        at = {"mi": m * ni + i, "ms": m * ns + s, "mc": m * nc + c, "msc": (m * ns + s) * nc + c}
-        shape = {"mi": (nm, ni), "ms": (nm, ns), "mc": (nm, nc), "msc": (nm, ns, nc)}
-        rows = {k: _sums(shape[k], at[k]) for k in at}
-        shops_open = (rows["ms"] > 0).sum(axis=1).astype(np.float64)
-        items_active = (rows["mi"] > 0).sum(axis=1).astype(np.float64)
-
-        def mean_per(k: str, values: np.ndarray, per: np.ndarray) -> np.ndarray:
-            return _ratio(_sums(shape[k], at[k], values), per, rows[k] > 0)
-
-        self.tables = {"item": mean_per("mi", y, shops_open[:, None]),
-                       "shop": mean_per("ms", y, items_active[:, None]),
-                       "cat": mean_per("mc", y, shops_open[:, None]),
-                       "shopcat": mean_per("msc", y, rows["msc"])}
+        p = hist.price.astype(np.float64)
+        # Two passes over the rows: month x item and month x shop x category. Every other level
+        # is a sum over one axis of the second (sums of counts are exact in any order).
+        at_mi, at_msc = m * ni + i, (m * ns + s) * nc + cat_code[i]
+        mi = {k: _sums((nm, ni), at_mi, v) for k, v in (("n", None), ("y", y), ("u", u), ("p", p))}
+        msc = {k: _sums((nm, ns, nc), at_msc, v)
+               for k, v in (("n", None), ("y", y), ("u", u), ("p", p))}
+        ms = {k: v.sum(axis=2) for k, v in msc.items()}
+        mc = {k: v.sum(axis=1) for k, v in msc.items()}
+        shops_open = (ms["n"] > 0).sum(axis=1).astype(np.float64)
+        items_active = (mi["n"] > 0).sum(axis=1).astype(np.float64)
+        self.tables = {"item": _ratio(mi["y"], shops_open[:, None], mi["n"] > 0),
+                       "shop": _ratio(ms["y"], items_active[:, None], ms["n"] > 0),
+                       "cat": _ratio(mc["y"], shops_open[:, None], mc["n"] > 0),
+                       "shopcat": _ratio(msc["y"], msc["n"], msc["n"] > 0)}
         self._pairs(m, s, i, y, nm, ns, ni)
-        first = np.full(ni, 1 << 14, dtype=np.int64)
-        np.minimum.at(first, i, m)
+        sold = mi["n"] > 0   # every item in the history sold in some month
+        first = np.argmax(sold, axis=0)
         self.first_item = first.astype(np.float64)
         new = m == first[i]   # the rows of each item's first month
-        self._rates(m, at, shape, rows, u, shops_open, new, first)
-        self._prices(i, at, shape, rows, y, hist.price.astype(np.float64), new, ni)
-        n_new = _sums(shape["mc"], first * nc + cat_code)   # items first sold per month, category
+        new_msc = {k: _sums((nm, ns, nc), at_msc[new], v)
+                   for k, v in (("n", None), ("y", y[new]), ("u", u[new]))}
+        self._rates(mi, ms, mc, shops_open, new_msc["u"].sum(axis=(1, 2)), _sums((nm,), first))
+        self._prices(mi, mc, i[new], p[new])
+        n_new = _sums((nm, nc), first * nc + cat_code)   # items first sold per month, category
+        per_new = np.maximum(n_new, 1)
         self.new_items = {
-            "shop": _ratio(_sums(shape["msc"], at["msc"][new], y[new]) / np.maximum(n_new, 1)[:, None, :],
-                           1.0, _sums(shape["msc"], at["msc"][new]) > 0),
-            "chain": _ratio(_sums(shape["mc"], at["mc"][new], y[new]) / np.maximum(n_new, 1) / max(1, ns),
-                            1.0, _sums(shape["mc"], at["mc"][new]) > 0)}
+            "shop": _ratio(new_msc["y"] / per_new[:, None, :], 1.0, new_msc["n"] > 0),
+            "chain": _ratio(new_msc["y"].sum(axis=1) / per_new / max(1, ns), 1.0,
+                            new_msc["n"].sum(axis=1) > 0)}
 
     def _pairs(self, m, s, i, y, nm, ns, ni) -> None:
         """The pair level: its rows sorted by month (a contiguous block per month), first/last sale."""
@@ -173,45 +176,46 @@ class FeatureContext:
         self.pair_item = i[order].astype(np.int32)
         self.pair_y = y[order].astype(np.float32)
         self.pair_month_start = np.searchsorted(m[order], np.arange(nm + 1))
-        pair = s * ni + i
-        first = np.full(ns * ni, 1 << 14, dtype=np.int64)
-        np.minimum.at(first, pair, m)
-        last = np.full(ns * ni, NONE, dtype=np.int64)
-        np.maximum.at(last, pair, m)
-        self.first_pair = np.where(first == 1 << 14, np.nan, first).reshape(ns, ni)
-        self.last_pair = last.astype(np.int16).reshape(ns, ni)
+        # a pair appears at most once in a month's block: plain assignments, month by month, leave
+        # the earliest (descending pass) and the latest (ascending pass) month of each pair
+        first = np.full((ns, ni), np.nan)
+        last = np.full((ns, ni), NONE, dtype=np.int16)
+        blocks = list(zip(range(nm), self.pair_month_start[:-1], self.pair_month_start[1:]))
+        for month, a, b in reversed(blocks):
+            first[self.pair_shop[a:b], self.pair_item[a:b]] = month
+        for month, a, b in blocks:
+            last[self.pair_shop[a:b], self.pair_item[a:b]] = month
+        self.first_pair, self.last_pair = first, last
 
-    def _rates(self, m, at, shape, rows, u, shops_open, new, first) -> None:
+    def _rates(self, mi, ms, mc, shops_open, new_units, n_new) -> None:
         """Unclipped rates: the data's multiplicative structure (item x shop x season) made explicit.
 
         Trees find products hard to learn; an item's units per open shop times a shop's share of
         the chain's sales is close to the pair's expected count, so it is given directly.
         """
-        nm = shape["mi"][0]
-        open_ms = rows["ms"] > 0
-        per_shop = _sums(shape["ms"], at["ms"], u)
-        month_mean = np.where(open_ms, per_shop, 0).sum(axis=1) / np.maximum(open_ms.sum(axis=1), 1)
-        self.shop_weight = _ratio(per_shop, month_mean[:, None], open_ms)
-        self.rates = {name: _ratio(_sums(shape[k], at[k], u), shops_open[:, None], rows[k] > 0)
-                      for k, name in (("mi", "item"), ("mc", "cat"))}
-        self.chain_rate = _ratio(_sums((nm,), m, u), shops_open, shops_open > 0)
+        open_ms = ms["n"] > 0
+        month_mean = (np.where(open_ms, ms["u"], 0).sum(axis=1)
+                      / np.maximum(open_ms.sum(axis=1), 1))
+        self.shop_weight = _ratio(ms["u"], month_mean[:, None], open_ms)
+        self.rates = {"item": _ratio(mi["u"], shops_open[:, None], mi["n"] > 0),
+                      "cat": _ratio(mc["u"], shops_open[:, None], mc["n"] > 0)}
+        self.chain_rate = _ratio(ms["u"].sum(axis=1), shops_open, shops_open > 0)
         # units per open shop of the items first sold that month: the prior of a new item
-        n_new = _sums((nm,), first)
-        per_new = _sums((nm,), m[new], u[new]) / np.maximum(n_new, 1)
-        self.new_rate = _ratio(per_new, shops_open, n_new > 0)
+        self.new_rate = _ratio(new_units / np.maximum(n_new, 1), shops_open, n_new > 0)
 
-    def _prices(self, i, at, shape, rows, y, p, new, ni) -> None:
+    def _prices(self, mi, mc, first_rows_item, first_rows_price) -> None:
         """Item and category prices; also the item's monthly units (its chart and last sale)."""
-        nm = shape["mi"][0]
-        sold = rows["mi"] > 0
-        self.item_month_y = np.where(sold, _sums(shape["mi"], at["mi"], y), np.nan)
-        self.item_month_p = _ratio(_sums(shape["mi"], at["mi"], p), rows["mi"], sold)
+        nm, ni = mi["n"].shape
+        sold = mi["n"] > 0
+        self.item_month_y = np.where(sold, mi["y"], np.nan)
+        self.item_month_p = _ratio(mi["p"], mi["n"], sold)
         # latest month <= m in which the item sold anywhere (NONE before its first sale)
         self.item_last_sale = np.maximum.accumulate(
             np.where(sold, np.arange(nm)[:, None], NONE), axis=0).astype(np.int16)
-        n_first = _sums((ni,), i[new])
-        self.first_price = _ratio(_sums((ni,), i[new], p[new]), n_first, n_first > 0)
-        self.cat_price = _ratio(_sums(shape["mc"], at["mc"], p), rows["mc"], rows["mc"] > 0)
+        n_first = _sums((ni,), first_rows_item)
+        self.first_price = _ratio(_sums((ni,), first_rows_item, first_rows_price), n_first,
+                                  n_first > 0)
+        self.cat_price = _ratio(mc["p"], mc["n"], mc["n"] > 0)
 
     @property
     def item_month(self) -> pd.DataFrame:
