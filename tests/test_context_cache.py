@@ -50,9 +50,10 @@ def test_a_layout_never_names_code_to_run(small_bundle):
     Predictor.load(small_bundle)
     (folder,) = _folders()
     layout = json.loads((folder / context_cache.LAYOUT).read_text(encoding="utf-8"))
-    layout["attrs"]["hist"]["cls"] = "os.system"
+    # the layout only ever names data kinds (array, series, frame, dict, scalar), never a class
+    layout["attrs"]["item_cats"] = {"t": "object", "cls": "os.system", "args": ["true"]}
     (folder / context_cache.LAYOUT).write_text(json.dumps(layout), encoding="utf-8")
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError):
         context_cache.read(folder)
 
 

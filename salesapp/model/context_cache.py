@@ -16,7 +16,6 @@ cache: the context is built as before. A cache that cannot be read is rebuilt.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -31,11 +30,9 @@ import pandas as pd
 from salesapp.model import features
 from salesapp.paths import user_data_dir
 
-FORMAT = 1
+FORMAT = 2   # 2: no dataclass nodes (the context no longer keeps the raw history)
 KEEP = 3   # cached bundles kept (most recently used); each is about the size of its history
 LAYOUT = "layout.json"
-# The only classes a cache may name: the layout never chooses what code runs.
-DATACLASSES = {"MonthlyHistory": features.MonthlyHistory}
 
 
 class Unsupported(TypeError):
@@ -141,10 +138,6 @@ def _encode(obj, arrays: list) -> dict:
                 "columns": [[_name(c), _encode(obj[c].to_numpy(), arrays)] for c in obj.columns]}
     if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
         return {"t": "dict", "items": {k: _encode(v, arrays) for k, v in obj.items()}}
-    if dataclasses.is_dataclass(obj) and DATACLASSES.get(type(obj).__name__) is type(obj):
-        return {"t": "dataclass", "cls": type(obj).__name__,
-                "fields": {f.name: _encode(getattr(obj, f.name), arrays)
-                           for f in dataclasses.fields(obj)}}
     if obj is None or type(obj) in (bool, int, float, str):
         return {"t": "scalar", "v": obj}
     raise Unsupported(type(obj).__name__)
@@ -177,9 +170,6 @@ def _decode(node: dict, array: Callable[[int], np.ndarray]):
         return pd.DataFrame(cols, index=_decode_index(node["index"], array), copy=False)
     if kind == "dict":
         return {k: _decode(v, array) for k, v in node["items"].items()}
-    if kind == "dataclass":
-        cls = DATACLASSES[node["cls"]]
-        return cls(**{k: _decode(v, array) for k, v in node["fields"].items()})
     if kind == "scalar":
         return node["v"]
     raise ValueError(f"unknown cache node {kind!r}")

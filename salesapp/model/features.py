@@ -127,7 +127,6 @@ class FeatureContext:
 
     def __init__(self, hist: MonthlyHistory, item_cats: pd.Series):
         """`item_cats`: item_category_id indexed by item_id (every known item)."""
-        self.hist = hist
         self.item_cats = item_cats
         m = hist.month.astype(np.int64)
         self.shops, s = _ids_and_codes(hist.shop)
@@ -246,7 +245,7 @@ def build_features(ctx: FeatureContext, month: np.ndarray, shop: np.ndarray,
             out[f"{level}_mean3"] = (lags[1] + np.nan_to_num(lags[2])
                                      + np.nan_to_num(lags[3])) / np.float32(3)
     out.update(_rate_features(ctx, month, s, i, c))
-    out.update(_age_features(ctx, month, shop, item, s, i))
+    out.update(_age_features(ctx, month, s, i))
     out.update(_price_features(ctx, month, i, c))
     out["new_shop_lag1"] = _take(ctx.new_items["shop"], month - 1, s, c)
     out["new_chain_lag1"] = _take(ctx.new_items["chain"], month - 1, c)
@@ -305,7 +304,7 @@ def _item_rate(ctx: FeatureContext, month: np.ndarray, i: np.ndarray,
     return np.where(np.isnan(rate) & (first <= month), 0.0, rate).astype(np.float32)
 
 
-def _age_features(ctx: FeatureContext, month, shop, item, s, i) -> dict[str, np.ndarray]:
+def _age_features(ctx: FeatureContext, month, s, i) -> dict[str, np.ndarray]:
     first_item = _take(ctx.first_item, i).astype(np.float64)
     first_pair = _take(ctx.first_pair, s, i).astype(np.float64)
     # a first sale at or after the row's month is not history yet: age 0 means "new"
@@ -313,10 +312,10 @@ def _age_features(ctx: FeatureContext, month, shop, item, s, i) -> dict[str, np.
     pair_age = np.where(first_pair < month, month - first_pair, 0)
     return {"item_age": np.nan_to_num(item_age).astype(np.int16),
             "pair_age": np.nan_to_num(pair_age).astype(np.int16),
-            "pair_months_since_sale": _months_since_pair_sale(ctx, month, shop, item, s, i)}
+            "pair_months_since_sale": _months_since_pair_sale(ctx, month, s, i)}
 
 
-def _months_since_pair_sale(ctx: FeatureContext, month, shop, item, s, i) -> np.ndarray:
+def _months_since_pair_sale(ctx: FeatureContext, month, s, i) -> np.ndarray:
     """Months since the pair's latest sale before `month` (NONE if none).
 
     A row after the pair's last sale (every row of a forecast) reads it from the dense table;
@@ -325,9 +324,11 @@ def _months_since_pair_sale(ctx: FeatureContext, month, shop, item, s, i) -> np.
     last = _take(ctx.last_pair, s, i, fill=NONE).astype(np.int64)
     inside = last >= month
     if inside.any():
+        ni = len(ctx.items)
         pairs = _memo(ctx, "pair_months", lambda: np.sort(
-            _key(ctx.hist.shop, ctx.hist.item) * 64 + ctx.hist.month.astype(np.int64)))
-        last[inside] = _last_in(pairs, _key(shop[inside], item[inside]), month[inside])
+            (ctx.pair_shop.astype(np.int64) * ni + ctx.pair_item) * 64
+            + np.repeat(np.arange(len(ctx.pair_month_start) - 1), np.diff(ctx.pair_month_start))))
+        last[inside] = _last_in(pairs, s[inside] * ni + i[inside], month[inside])
     return np.where(last >= 0, month - last, NONE).astype(np.int16)
 
 
