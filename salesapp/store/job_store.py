@@ -28,7 +28,7 @@ from salesapp.errors import StoreError
 from salesapp.gc_pause import gc_paused
 from salesapp.store import recovery
 from salesapp.store.json_disk import open_cache
-from salesapp.store.result_codec import pack, unpack
+from salesapp.store.result_codec import pack_many, unpack
 
 QUEUED, LEASED, DONE, FAILED = "queued", "leased", "done", "failed"
 STATES = (QUEUED, LEASED, DONE, FAILED)
@@ -200,17 +200,15 @@ class JobStore:
         by_id = {int(k): v for k, v in results.items()}
 
         def body() -> list[int]:
-            accepted = []
-            for item_id, job in self._jobs_by_id(list(by_id)).items():
-                mine = job.state == LEASED and job.owner == owner
-                if not (mine or job.state == QUEUED):  # queued: expired, not yet re-leased
-                    continue
-                stored = pack(by_id[item_id])
-                self._local.writes.append((result_key(job.model_version, item_id), stored, None))
+            jobs = [job for job in self._jobs_by_id(list(by_id)).values()
+                    # queued: its lease expired, and nobody has leased it again yet
+                    if (job.state == LEASED and job.owner == owner) or job.state == QUEUED]
+            stored = pack_many([by_id[job.item_id] for job in jobs])
+            for job, value in zip(jobs, stored):
+                self._local.writes.append((result_key(job.model_version, job.item_id), value, None))
                 job.state, job.owner, job.lease_until, job.error = DONE, None, None, None
                 self._put(job)
-                accepted.append(item_id)
-            return accepted
+            return [job.item_id for job in jobs]
 
         return self._atomic(body)
 

