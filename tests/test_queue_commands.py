@@ -3,7 +3,7 @@
 import csv
 
 from salesapp.cli import main
-from salesapp.commands.queue_commands import neutralise
+from salesapp.commands.results_csv import neutralise
 from salesapp.model.predictor import Predictor
 from salesapp.paths import default_store_dir
 from salesapp.store.job_store import JobStore
@@ -93,3 +93,43 @@ def test_results_csv_is_what_csv_writer_writes(tmp_path):
         for i, n in names.items():
             w.writerows([[i, n, 2, 0.125, ""], [i, n, 10, 3.0, ""]])
     assert out.read_bytes() == expected.read_bytes()
+
+
+def test_results_csv_formats_any_stored_number_as_csv_writer_does(tmp_path):
+    store_dir, out = tmp_path / "s", tmp_path / "r.csv"
+    shops = {1: [[2, 0.125], [3, 20.0], [4, 0.0]],            # thousandths from the table
+             2: [[2, -1.5], [3, 20.001], [4, 1234.5]],       # thousandths outside it
+             3: [[2, 0.1234], [3, 1e-7], [4, 2.0]],           # not exact in thousandths
+             4: [[2, 3], [3, 0.5], [4, None]],                # not all floats
+             5: [[5, 0.5]]}                                    # other shops than the others
+    with JobStore.open(store_dir) as store:
+        store.submit(list(shops), "v1")
+        store.lease("w", 5, 60)
+        store.complete("w", {i: {"item_id": i, "model_version": "v1", "status": "ok",
+                                 "item_name": f"n{i}", "shops": s} for i, s in shops.items()})
+    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
+    expected = tmp_path / "expected.csv"
+    with open(expected, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["item_id", "item_name", "shop_id", "forecast", "error"])
+        for i, s in shops.items():
+            w.writerows([[i, f"n{i}", shop, "None" if v is None else v, ""] for shop, v in s])
+    assert out.read_bytes() == expected.read_bytes()
+
+
+def test_work_reports_the_first_batch_then_the_rest(tmp_path, small_bundle, capsys, qapp):
+    from salesapp.workers.batch_runner import FIRST_BATCH
+
+    store = tmp_path / "s"
+    assert main(["submit", "--store", str(store), "--model", str(small_bundle),
+                 "--items", f"0-{FIRST_BATCH + 29}"]) == 0
+    capsys.readouterr()
+    assert main(["work", "--store", str(store), "--model", str(small_bundle)]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    progress = [tuple(map(int, line.split()[1].split("/"))) for line in lines if "jobs" in line]
+    assert progress[0] == (FIRST_BATCH, FIRST_BATCH + 30)
+    assert progress[-1] == (FIRST_BATCH + 30, FIRST_BATCH + 30)
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+    assert f"{FIRST_BATCH + 30} done, 0 failed" in lines[-1]
+    with JobStore.open(store) as s:
+        assert s.counts() == {"queued": 0, "leased": 0, "done": FIRST_BATCH + 30, "failed": 0}

@@ -1,6 +1,6 @@
 """Process-level reliability of `salesapp work` (real processes, real store, real small model).
 
-Test hooks used (documented in salesapp/workers/predict_job.py and queue_commands.py):
+Test hooks used (documented in salesapp/workers/batch_runner.py and queue_commands.py):
 SALESAPP_TEST_SLOW_MS (slow each batch so kills land mid-work), SALESAPP_CRASH_AT (die at a named
 point), SALESAPP_POISON_ID (the model raises for one id), SALESAPP_LEASE_SECONDS (short leases),
 SALESAPP_BATCH_SIZE (small batches).

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from salesapp.commands.id_arguments import requested_ids
+from salesapp.commands.results_csv import COLUMNS, csv_line, result_chunks
 from salesapp.errors import BundleError
 from salesapp.gc_pause import gc_paused
 from salesapp.paths import default_model_dir, default_store_dir
-from salesapp.store.result_codec import shop_forecasts
 
 # Test hook (reliability tests only): a short lease so a frozen worker's jobs are taken over fast.
 LEASE_ENV = "SALESAPP_LEASE_SECONDS"
 BATCH_ENV = "SALESAPP_BATCH_SIZE"
-FORMULA_START = ("=", "+", "-", "@")
-COLUMNS = ["item_id", "item_name", "shop_id", "forecast", "error"]
 
 
 def _store_dir(args) -> Path:
@@ -72,23 +70,51 @@ def _print_progress(done: int, total: int) -> None:
     print(f"salesapp: {done}/{total} jobs", file=sys.stderr, flush=True)
 
 
+def _open_store_meanwhile(args) -> Callable:
+    """Start opening the store on a thread; returns the function that waits for it.
+
+    Opening is mostly waiting on the disk (SQLite's quick check, diskcache's settings written
+    with FULL sync: ~70-130 ms wall, ~10 ms CPU), so it overlaps the model's imports for free.
+    """
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["store"] = _open_store(args)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the waiting thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="store-open", daemon=True)
+    thread.start()
+
+    def opened():
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["store"]
+
+    return opened
+
+
 def work(args) -> int:
     """Run every queued job until none is left; exit 0 only if no job failed."""
-    # The Qt-free engine first: once PySide6 is imported, its import hook reads the source of
-    # every module imported after it (~0.5 s CPU for pandas, LightGBM and diskcache).
-    from salesapp.model.predictor import Predictor
-    from salesapp.store.job_store import JobStore  # noqa: F401
-    from salesapp.workers.dispatcher import model_threads
-    from salesapp.workers.headless import HEADLESS_POOL, run_until_idle
-
-    pool = args.workers or HEADLESS_POOL
-    predictor = Predictor.load(_model_dir(args), num_threads=model_threads(pool))
-    store = _open_store(args)
+    opened = _open_store_meanwhile(args)
     try:
-        summary = run_until_idle(store, predictor, pool_size=pool,
-                                 batch_size=int(_env_number(BATCH_ENV, 0)) or None,
-                                 lease_seconds=_env_number(LEASE_ENV, 60.0),
-                                 on_progress=_print_progress)
+        # The Qt-free engine only: Qt is imported after the first result (headless.run_work).
+        from salesapp.model.predictor import Predictor
+        from salesapp.workers.headless import HEADLESS_POOL, model_threads, run_work
+
+        pool = args.workers or HEADLESS_POOL
+        predictor = Predictor.load(_model_dir(args), num_threads=model_threads(pool))
+    except BaseException:
+        opened().close()
+        raise
+    store = opened()
+    try:
+        summary = run_work(store, predictor, pool_size=pool,
+                           batch_size=int(_env_number(BATCH_ENV, 0)) or None,
+                           lease_seconds=_env_number(LEASE_ENV, 60.0),
+                           on_progress=_print_progress)
     finally:
         store.close()
     for item_id, reason in summary.failed:
@@ -99,58 +125,16 @@ def work(args) -> int:
     return 0 if not summary.failed and not summary.errors else 1
 
 
-def neutralise(cell):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_START):
-        return "'" + cell
-    return cell
-
-
-def _csv_line(cells: list) -> str:
-    """One CSV line exactly as `csv.writer` writes it (quoting, `\\r\\n`)."""
-    buf = io.StringIO()
-    csv.writer(buf).writerow(cells)
-    return buf.getvalue()
-
-
-def _result_lines(item_id: int, result: dict) -> tuple[str, int]:
-    """CSV text of one done job's rows and how many rows it holds."""
-    name = neutralise(result.get("item_name") or "")
-    if result.get("status") != "ok":
-        return _csv_line([item_id, name, "", "", neutralise(result.get("error") or "")]), 1
-    # Only the text cells can carry a formula; ids and forecasts are numbers. The id and name are
-    # formatted once per item (214,200 rows through csv.writer took 1.5x as long).
-    prefix = _csv_line([item_id, name])[:-2]
-    lines = [f"{prefix},{s},{f},\r\n" for s, f in shop_forecasts(result)]
-    return "".join(lines), len(lines)
-
-
-def _chunks(store):
-    """(CSV text, rows) per job, in item id order: results, failures, unknown ids."""
-    jobs = sorted(store.jobs(), key=lambda j: int(j.item_id))
-    # Results are read in chunks, in the order of the done jobs, in their compact stored form:
-    # one decode per result, no [shop, forecast] lists built only to be written out.
-    results = store.results_of([(j.model_version, j.item_id) for j in jobs if j.state == "done"],
-                               packed=True)
-    for job in jobs:
-        if job.state == "failed":
-            yield _csv_line([job.item_id, "", "", "", neutralise(job.error or "failed")]), 1
-            continue
-        result = next(results) if job.state == "done" else None
-        if result is not None:
-            yield _result_lines(job.item_id, result)
-
-
 def results(args) -> int:
     """Write every done result (long format, one row per shop) and every failure to a CSV."""
     store = _open_store(args)
     out = Path(args.out)
     try:
         with open(out, "w", encoding="utf-8", newline="") as f:
-            f.write(_csv_line(COLUMNS))
+            f.write(csv_line(COLUMNS))
             n = 0
             with gc_paused():
-                for text, rows in _chunks(store):
+                for text, rows in result_chunks(store):
                     f.write(text)
                     n += rows
     finally:
