@@ -133,3 +133,19 @@ def test_work_reports_the_first_batch_then_the_rest(tmp_path, small_bundle, caps
     assert f"{FIRST_BATCH + 30} done, 0 failed" in lines[-1]
     with JobStore.open(store) as s:
         assert s.counts() == {"queued": 0, "leased": 0, "done": FIRST_BATCH + 30, "failed": 0}
+
+
+def test_results_csv_reads_results_of_the_older_pair_layout(tmp_path):
+    store_dir, out = tmp_path / "s", tmp_path / "r.csv"
+    with JobStore.open(store_dir) as store:
+        store.submit([1, 2], "v1")
+        store.lease("w", 2, 60)
+        store.complete("w", {2: {"item_id": 2, "model_version": "v1", "status": "ok",
+                                 "item_name": "new", "shops": [[3, 0.25]]}})
+        store.complete("w", {1: {"item_id": 1}})
+        store._cache.set("r:v1:1", {"item_id": 1, "model_version": "v1", "status": "ok",
+                                    "item_name": "old", "shops": [[3, 0.5], [4, 1.0]]})
+    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
+    rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
+    assert rows[1:] == [["1", "old", "3", "0.5", ""], ["1", "old", "4", "1.0", ""],
+                        ["2", "new", "3", "0.25", ""]]

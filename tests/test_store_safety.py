@@ -51,6 +51,8 @@ def test_values_are_json_inside_sqlite(tmp_path):
     ("j:1", lambda s: s.lease("w", 5, 60)),
     ("r:aaaaaaaaaaaa:2", lambda s: s.result(V1, 2)),
     ("r:aaaaaaaaaaaa:2", lambda s: s.results()),
+    ("j:2", lambda s: list(s.export_rows())),
+    ("r:aaaaaaaaaaaa:2", lambda s: list(s.export_rows())),
 ])
 def test_a_pickle_row_is_refused_and_never_executed(tmp_path, key, read):
     marker = tmp_path / "pwned"

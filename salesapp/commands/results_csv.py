@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 
 from salesapp.store.result_codec import shop_columns
@@ -40,8 +41,11 @@ class ResultRows:
 
     def __init__(self):
         self._milli = [repr(k / 1000) for k in range(_TABLE_SIZE)]
+        self._milli_of_text = dict(zip(map(str, range(_TABLE_SIZE)), self._milli))
         self._shops: list = []          # shop ids of the last result, and their cells
         self._shop_cells: list[str] = []
+        self._shops_json = ""           # the same for results read as JSON text
+        self._json_cells: list[str] = []
 
     def failure(self, item_id: int, reason: str) -> str:
         """The one row of a job that failed."""
@@ -61,6 +65,33 @@ class ResultRows:
         cells = [c + t for c, t in zip(self._cells(shops), self._texts(values, milli))]
         return start + (END + start).join(cells) + END, len(cells)
 
+    def exported(self, row) -> tuple[str, int] | None:
+        """CSV text and row count of a `store.export_rows()` row; None: read the whole result.
+
+        Needs the stored result's shop ids and thousandths as JSON text (the current layout).
+        """
+        if row.status != "ok":
+            name = neutralise(row.item_name or "")
+            return csv_line([row.item_id, name, "", "", neutralise(row.error or "")]), 1
+        if row.shop_ids_json is None or row.forecasts_milli_json is None:
+            return None
+        texts = row.forecasts_milli_json[1:-1]
+        try:
+            texts = [self._milli_of_text[k] for k in texts.split(",")] if texts else []
+        except KeyError:   # outside the table (rare): the whole result is read
+            return None
+        cells = [c + t for c, t in zip(self._cells_of_json(row.shop_ids_json), texts)]
+        if not cells:
+            return "", 0
+        start = csv_line([row.item_id, neutralise(row.item_name or "")])[:-2]
+        return start + (END + start).join(cells) + END, len(cells)
+
+    def _cells_of_json(self, shops_json: str) -> list[str]:
+        if shops_json != self._shops_json:
+            self._shops_json = shops_json
+            self._json_cells = [f",{s}," for s in json.loads(shops_json)]
+        return self._json_cells
+
     def _cells(self, shops: list) -> list[str]:
         # Every result of a bundle names the same open shops: their cells are made once.
         if shops != self._shops:
@@ -77,17 +108,14 @@ class ResultRows:
 
 
 def result_chunks(store) -> Iterator[tuple[str, int]]:
-    """(CSV text, rows) per job, in item id order: results, failures, unknown ids."""
+    """(CSV text, rows) per finished job, in item id order: results, failures, unknown ids."""
     rows = ResultRows()
-    jobs = sorted(store.jobs(), key=lambda j: int(j.item_id))
-    # Results are read in chunks, in the order of the done jobs, in their compact stored form:
-    # one decode per result, no [shop, forecast] lists built only to be written out.
-    results = store.results_of([(j.model_version, j.item_id) for j in jobs if j.state == "done"],
-                               packed=True)
-    for job in jobs:
-        if job.state == "failed":
-            yield rows.failure(job.item_id, job.error or "failed"), 1
-            continue
-        result = next(results) if job.state == "done" else None
-        if result is not None:
-            yield rows.result(job.item_id, result)
+    for row in store.export_rows():
+        if row.state == "failed":
+            yield rows.failure(row.item_id, row.job_error or "failed"), 1
+        elif row.has_result:
+            text = rows.exported(row)
+            if text is None:   # an older or non-thousandths layout: the whole stored result
+                stored = next(store.results_of([(row.model_version, row.item_id)], packed=True))
+                text = rows.result(row.item_id, stored)
+            yield text

@@ -27,6 +27,7 @@ from diskcache import Timeout
 from salesapp.errors import StoreError
 from salesapp.gc_pause import gc_paused
 from salesapp.store import recovery
+from salesapp.store.export_rows import ExportRow, export_rows
 from salesapp.store.json_disk import open_cache
 from salesapp.store.result_codec import pack_many, unpack
 
@@ -308,6 +309,14 @@ class JobStore:
             for key in chunk:
                 value = found.get(key)
                 yield value if value is None or packed else unpack(value)
+
+    def export_rows(self) -> Iterator[ExportRow]:
+        """Every done or failed job by item id, with the parts of its result an export needs.
+
+        Read in one query by SQLite's JSON functions (`export_rows`); rows that are not plain
+        JSON raise `PickleRefusedError`. Results in another layout: read them with `results_of`.
+        """
+        return export_rows(self._sql, self._cache.disk)
 
     # --- helpers ----------------------------------------------------------------------------
 
