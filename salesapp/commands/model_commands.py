@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata as md
+import os
 import sys
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def predict(args) -> int:
     from salesapp.model.predictor import Predictor
     from salesapp.paths import default_model_dir
     model_dir = args.model or default_model_dir()
-    predictor = Predictor.load(model_dir)
+    # one call in a process of its own: LightGBM may use every core (the window's and `work`'s
+    # pool threads each get their share instead)
+    predictor = Predictor.load(model_dir, num_threads=os.cpu_count() or 1)
     if args.pairs:
         from salesapp.model import schema
         from salesapp.model.dataset import read_table
