@@ -5,6 +5,7 @@ import time
 import pytest
 
 from salesapp.store.job_store import DONE, FAILED, LEASED, QUEUED, JobStore
+from salesapp.store.json_disk import encode_json
 
 V1, V2 = "aaaaaaaaaaaa", "bbbbbbbbbbbb"
 
@@ -217,9 +218,38 @@ def test_leasing_searches_an_index_not_every_job(store):
     con.set_trace_callback(plans.append)
     store.lease("w", 5, 60)
     con.set_trace_callback(None)
-    (select,) = [p for p in plans if p.startswith("SELECT mode")]
+    (select,) = [p for p in plans if p.startswith("SELECT rowid, mode")]
     plan = " ".join(str(row[-1]) for row in con.execute("EXPLAIN QUERY PLAN " + select))
     assert "USING INDEX Cache_tag_rowid" in plan and "SCAN" not in plan
+    (update,) = {p for p in plans if p.startswith("UPDATE Cache")}   # traced per trigger run too
+    plan = " ".join(str(row[-1]) for row in con.execute("EXPLAIN QUERY PLAN " + update))
+    assert "INTEGER PRIMARY KEY" in plan and "SCAN" not in plan
+
+
+def test_completing_finds_jobs_by_key_not_by_scan(store):
+    store.submit(range(50), V1)
+    store.lease("w", 5, 60)
+    plans = []
+    con = store._cache._con
+    con.set_trace_callback(plans.append)
+    store.complete("w", {i: result(i) for i in range(5)})
+    con.set_trace_callback(None)
+    (update,) = {p for p in plans if p.startswith("UPDATE Cache")}   # traced per trigger run too
+    plan = " ".join(str(row[-1]) for row in con.execute("EXPLAIN QUERY PLAN " + update))
+    assert "Cache_key_raw" in plan and "SCAN" not in plan
+
+
+def test_lease_and_complete_keep_the_job_rows_compact_json(store):
+    store.submit([7], V1)
+    (job,) = store.lease("w", 1, 60)
+    assert (job.state, job.owner, job.attempts) == ("leased", "w", 1)
+    assert job.lease_until > time.time() + 59
+    store.complete("w", {7: result(7)})
+    con = store._cache._con
+    (raw,) = con.execute("SELECT value FROM Cache WHERE key = 'j:7'").fetchone()
+    assert bytes(raw) == encode_json({"item_id": 7, "state": "done", "model_version": V1,
+                                      "attempts": 1, "owner": None, "lease_until": None,
+                                      "error": None, "seq": 0})
 
 
 def test_writes_held_keeps_other_threads_out_of_write_transactions(store):

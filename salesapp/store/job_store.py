@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from diskcache import Timeout
+from diskcache.core import MODE_RAW
 
 from salesapp.errors import StoreError
 from salesapp.gc_pause import gc_paused
-from salesapp.store import recovery
+from salesapp.store import job_sql, recovery
 from salesapp.store.export_rows import ExportRow, export_rows
 from salesapp.store.json_disk import open_cache
 from salesapp.store.result_codec import pack_many, unpack
@@ -162,19 +163,19 @@ class JobStore:
         return self._atomic(lambda: self._lease(owner, limit, lease_seconds))
 
     def _lease(self, owner: str, limit: int, lease_seconds: float) -> list[Job]:
-        rows = self._sql("SELECT mode, filename, value FROM Cache WHERE tag >= 'q' AND tag < 'r'"
-                         " AND raw = 1 AND key >= 'j:' AND key < 'j;' ORDER BY tag LIMIT ?",
-                         (int(limit),)).fetchall()
+        rows = self._sql(*job_sql.lease_candidates(limit)).fetchall()
         fetch = self._cache.disk.fetch
-        until = time.time() + lease_seconds
+        for _, mode, filename in rows:
+            if not (mode == MODE_RAW and filename is None):
+                fetch(mode, filename, None, False)   # raises PickleRefusedError
+        now = time.time()
         leased = []
-        for mode, filename, value in rows:
-            job = Job(**fetch(mode, filename, value, False))
-            job.state, job.owner, job.lease_until = LEASED, owner, until
-            job.attempts += 1
-            self._put(job)
-            leased.append(job)
-        return leased
+        # The rows are edited by SQLite (job_sql); Python decodes only the new JSON it returns.
+        for start in range(0, len(rows), _CHUNK):
+            rowids = [r[0] for r in rows[start:start + _CHUNK]]
+            changed = self._sql(*job_sql.lease_rows(rowids, owner, now + lease_seconds, now))
+            leased += [Job(**fetch(MODE_RAW, None, value, False)) for (value,) in changed]
+        return sorted(leased, key=lambda job: job.seq)   # FIFO, as the tags order them
 
     def renew(self, owner: str, item_ids: Iterable[int], lease_seconds: float) -> list[int]:
         """Extend `owner`'s leases on `item_ids`; returns the ids still leased by `owner`."""
@@ -201,15 +202,17 @@ class JobStore:
         by_id = {int(k): v for k, v in results.items()}
 
         def body() -> list[int]:
-            jobs = [job for job in self._jobs_by_id(list(by_id)).values()
-                    # queued: its lease expired, and nobody has leased it again yet
-                    if (job.state == LEASED and job.owner == owner) or job.state == QUEUED]
-            stored = pack_many([by_id[job.item_id] for job in jobs])
-            for job, value in zip(jobs, stored):
-                self._local.writes.append((result_key(job.model_version, job.item_id), value, None))
-                job.state, job.owner, job.lease_until, job.error = DONE, None, None, None
-                self._put(job)
-            return [job.item_id for job in jobs]
+            keys = [job_key(i) for i in by_id]
+            now = time.time()
+            version_of: dict[int, str] = {}
+            for start in range(0, len(keys), _CHUNK):
+                done = self._sql(*job_sql.complete_rows(keys[start:start + _CHUNK], owner, now))
+                version_of.update((int(key[2:]), version) for key, version in done)
+            accepted = [i for i in by_id if i in version_of]
+            stored = pack_many([by_id[i] for i in accepted])
+            self._local.writes.extend((result_key(version_of[i], i), value, None)
+                                      for i, value in zip(accepted, stored))
+            return accepted
 
         return self._atomic(body)
 
