@@ -22,6 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "gui_stall.json"
+DIAGNOSIS = ROOT / "benchmarks" / "results" / "gui_stall_diagnosis.json"
 N_IDS = 10_000
 TICK_MS = 5
 
@@ -43,6 +44,7 @@ class StallMeter:
         from PySide6.QtCore import QTimer
         self.gaps: list[float] = []
         self.cpu: list[float] = []   # the GUI thread's own CPU time in each gap (ms)
+        self.spans: list[tuple[float, float]] = []   # (start, end) of each gap, perf_counter
         self._last = None
         self._last_cpu = None
         self.timer = QTimer()
@@ -62,6 +64,7 @@ class StallMeter:
         if self._last is not None:
             self.gaps.append((now - self._last) * 1000)
             self.cpu.append((cpu - self._last_cpu) * 1000)
+            self.spans.append((self._last, now))
         self._last, self._last_cpu = now, cpu
 
 
@@ -107,7 +110,34 @@ class BatchDriver:
             self.loop.quit()
 
 
-def run(model: str | None, screenshots: bool) -> dict:
+def _start_diagnosis(tmp: Path):
+    """Samplers of per-thread CPU and Python stacks (see gil_probe); worker threads named."""
+    from benchmarks import gil_probe
+    from salesapp.workers import store_writer, thread_priority
+
+    frames = gil_probe.FrameSampler()
+    plain = thread_priority.lower_current_thread
+
+    def noting(steps):
+        frames.note_current_thread()
+        plain(steps)
+    thread_priority.lower_current_thread = noting
+    store_writer.lower_current_thread = noting
+    cpu = gil_probe.ThreadCpuSampler(tmp / "schedstat.txt")
+    return frames, cpu
+
+
+def _diagnosis(meter, frames, cpu_series) -> dict:
+    import threading
+
+    from benchmarks import gil_probe
+    gaps = [(a, b, c) for (a, b), c in zip(meter.spans, meter.cpu)]
+    stalls = gil_probe.report(gaps, cpu_series, frames, threading.get_native_id())
+    return {"stalls_over_35ms": stalls, "gaps": len(gaps),
+            "load_average": _load(), "nice": os.nice(0)}
+
+
+def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
     """Run the measurement; returns the JSON written."""
     from PySide6.QtWidgets import QApplication
 
@@ -117,6 +147,8 @@ def run(model: str | None, screenshots: bool) -> dict:
     load_before = _load()
     with tempfile.TemporaryDirectory() as tmp:
         bundle = _bundle(model, Path(tmp))
+        if diagnose:
+            frames, cpu = _start_diagnosis(Path(tmp))
         window = open_window(Path(tmp) / "store", bundle)
         window.resize(1280, 800)
         window.show()
@@ -128,12 +160,21 @@ def run(model: str | None, screenshots: bool) -> dict:
         ids = (known + list(range(10**6, 10**6 + max(0, N_IDS - len(known)))))[:N_IDS]
         meter = StallMeter()
         driver = BatchDriver(app, window, ids, None if screenshots else False, meter)
+        if diagnose:
+            cpu.start()
+            frames.start()
         meter.timer.start()
         start = time.perf_counter()
         window.submit_ids(ids)
         driver.run(timeout_s=600)   # the real event loop (exec), as in the application
         seconds = time.perf_counter() - start
         meter.timer.stop()
+        if diagnose:
+            frames.stop()
+            out = _diagnosis(meter, frames, cpu.stop())
+            window.close()
+            DIAGNOSIS.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+            return out
         if screenshots:
             _detail_shot(app, window)
         window.close()
@@ -172,8 +213,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model bundle directory")
     parser.add_argument("--screenshots", action="store_true", help="also save PNGs in docs/")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="sample threads' CPU and stacks; write gui_stall_diagnosis.json only")
+    parser.add_argument("--switch-ms", type=float,
+                        help="experiment: the GIL switch interval (ms) before the window opens")
+    parser.add_argument("--pool", type=int, help="experiment: runner threads of the window")
     args = parser.parse_args()
-    print(json.dumps(run(args.model, args.screenshots), indent=1))
+    if args.pool:
+        from salesapp.workers import dispatcher
+        dispatcher.default_pool_size = lambda: args.pool
+    if args.switch_ms:
+        from salesapp.workers import dispatcher
+        dispatcher.GUI_SWITCH_INTERVAL = args.switch_ms / 1000
+        sys.setswitchinterval(args.switch_ms / 1000)
+    print(json.dumps(run(args.model, args.screenshots, args.diagnose), indent=1))
     return 0
 
 

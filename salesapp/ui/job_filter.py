@@ -11,7 +11,7 @@ import re
 
 from PySide6.QtCore import QRegularExpression, QSortFilterProxyModel
 
-from salesapp.ui.job_table_model import StatusRole
+from salesapp.ui.job_table_model import STATUS_COLUMN, StatusRole
 
 
 class JobFilterProxy(QSortFilterProxyModel):
@@ -24,7 +24,7 @@ class JobFilterProxy(QSortFilterProxyModel):
         self._needle = ""
         self._by_status = QSortFilterProxyModel(self)
         self._by_status.setFilterRole(StatusRole)
-        self._by_status.setFilterKeyColumn(0)
+        self._by_status.setFilterKeyColumn(STATUS_COLUMN)
         super().setSourceModel(self._by_status)
 
     def setSourceModel(self, model) -> None:

@@ -1,4 +1,12 @@
-"""The table of jobs: a QAbstractTableModel over a plain list of rows plus a dict id -> row."""
+"""The table of jobs: Python rows (a list plus a dict id -> row) mirrored into Qt's own C++ items.
+
+Why C++ items: a Python model answers every cell of every paint with a call into Python (index()
+and multiData() per cell: 140 calls for the visible part of the table), and each of those calls
+waits for the GIL. While the worker threads run Python, each wait lasts up to the switch interval,
+so a paint that costs 7 ms of CPU took 50-110 ms (measured with two busy threads). Painting from a
+`QStandardItemModel` calls no Python at all (3.5 ms, measured); the Python side writes a row's
+cells once per change, in slices.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QStandardItem, QStandardItemModel
 
 from salesapp.paths import resource_path
 
@@ -19,17 +27,12 @@ COLUMNS = ("Item id", "Item name", "Category", "Status", "Total forecast", "Top 
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 STATUS_COLOURS = {"queued": "#6b717a", "running": "#1f6fd1", "done": "#23803f",
                   "failed": "#b3261e", "cancelled": "#8a6410"}
-_ROOT = QModelIndex()   # the invalid index: default parent of a flat table
-_DISPLAY, _DECORATION, _ALIGNMENT, _FOREGROUND = (int(Qt.DisplayRole), int(Qt.DecorationRole),
-                                                  int(Qt.TextAlignmentRole),
-                                                  int(Qt.ForegroundRole))
-# Roles the delegate asks for at every paint that this model leaves to the style.
-_UNUSED_ROLES = frozenset(int(r) for r in (Qt.FontRole, Qt.BackgroundRole, Qt.CheckStateRole,
-                                           Qt.ToolTipRole, Qt.StatusTipRole, Qt.WhatsThisRole,
-                                           Qt.SizeHintRole, Qt.EditRole))
-_RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
+STATUS_COLUMN = 3   # holds StatusRole and ResultRole besides the status text, icon and colour
+_RIGHT = Qt.AlignRight | Qt.AlignVCenter
 _N_COLUMNS = len(COLUMNS)
-SLICE_SECONDS = 0.01   # per timer tick; the views' reaction (a paint) comes on top
+_TEXT_COLUMNS = (1, 2, 4, 5, 6)   # written as plain text when they change
+SLICE_SECONDS = 0.005   # per timer tick; the views' reaction (a paint) comes on top
+UPDATES_PER_CHECK = 16   # ~50-100 us each: the clock is read often enough not to overrun much
 
 
 @dataclass
@@ -43,22 +46,38 @@ class JobRow:
     cells: tuple = field(default=(), repr=False)   # display texts, cached per change
 
 
+class StoredResult(dict):
+    """A result dict as the table keeps it. Qt stores a dict subclass by reference (a plain dict
+    it would convert to a QVariantMap and back, a deep copy each time)."""
+
+    __slots__ = ()
+
+
 def _top_shops(result: dict, shop_names: dict[int, str], n: int = 3) -> str:
     best = sorted(result.get("shops") or [], key=lambda s: -s[1])[:n]
     return ", ".join(f"{shop_names.get(s, s)} ({f:.1f})" for s, f in best)
 
 
-class JobTableModel(QAbstractTableModel):
-    """Rows of jobs; incoming results are queued and applied in short slices by a timer."""
+class JobTableModel(QStandardItemModel):
+    """Rows of jobs; incoming results are queued and applied in short slices by a timer.
+
+    The rows' state lives in Python (`JobRow`); every change is written into the C++ items of
+    the changed cells only, with the model's signals held, then announced by one `dataChanged`.
+    """
 
     counts_changed = Signal(dict)
 
     def __init__(self, shop_names: dict[int, str] | None = None, parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__(0, _N_COLUMNS, parent)
+        self.setHorizontalHeaderLabels(list(COLUMNS))
+        self.setSortRole(SortRole)
         self._rows: list[JobRow] = []
         self._index: dict[int, int] = {}
         self._shop_names = shop_names or {}
         self._pending: deque = deque()
+        # ids with a result or failure still queued: a "running" queued before it is skipped
+        # (the row would show it for no visible time, and each write costs the GUI thread)
+        self._finals: dict[int, int] = {}
         self._counts = dict.fromkeys(STATUSES, 0)   # kept incrementally: no full scan per update
         self._icons = {s: QIcon(str(resource_path("resources", "icons", f"{s}.svg")))
                        for s in STATUSES}
@@ -67,67 +86,62 @@ class JobTableModel(QAbstractTableModel):
         self._drain.setInterval(0)
         self._drain.timeout.connect(self._apply_slice)
 
-    # -- Qt model API -------------------------------------------------------------------------
-    def rowCount(self, parent=_ROOT):
-        return 0 if parent.isValid() else len(self._rows)
+    # -- the C++ items ---------------------------------------------------------------------------
+    # (No QStandardItem.clone() here: a clone is a plain C++ item behind a Python wrapper, and
+    # when the model later deleted one that had been replaced, PySide freed it twice: a crash.)
+    def _status_item(self, row: JobRow, item: QStandardItem) -> QStandardItem:
+        item.setText(row.status)
+        item.setIcon(self._icons[row.status])
+        item.setForeground(self._colours[row.status])
+        item.setData(row.status, StatusRole)
+        return item
 
-    def columnCount(self, parent=_ROOT):
-        return 0 if parent.isValid() else len(COLUMNS)
+    def _write_new(self, pos: int, row: JobRow) -> None:
+        """Items of a new row: the id and the status cell; the rest when there is text."""
+        cells = self._cells(row)
+        first = QStandardItem(cells[0])
+        first.setTextAlignment(_RIGHT)
+        first.setData(row.item_id, SortRole)
+        self.setItem(pos, 0, first)
+        status = self._status_item(row, QStandardItem())
+        if row.result is not None:
+            status.setData(row.result, ResultRole)
+        self.setItem(pos, STATUS_COLUMN, status)
+        for col in _TEXT_COLUMNS:
+            if cells[col]:
+                self._put_text(pos, col, cells[col])
+        if row.result is not None:
+            self._put_sort_total(pos, row)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
+    def _write_change(self, pos: int, row: JobRow, old_cells: tuple, new_result: bool) -> None:
+        """Write the cells of a changed row whose text differs from `old_cells`."""
+        cells = self._cells(row)
+        status = self.item(pos, STATUS_COLUMN)
+        if cells[STATUS_COLUMN] != old_cells[STATUS_COLUMN]:
+            self._status_item(row, status)
+        if new_result:
+            status.setData(row.result, ResultRole)
+            self._put_sort_total(pos, row)
+        for col in _TEXT_COLUMNS:
+            if cells[col] != old_cells[col]:
+                self._put_text(pos, col, cells[col])
 
-    def index(self, row, column, parent=_ROOT):
-        """Qt's default asks rowCount and columnCount, two Python calls; one here."""
-        if parent.isValid() or not (0 <= row < len(self._rows) and 0 <= column < _N_COLUMNS):
-            return QModelIndex()
-        return self.createIndex(row, column)
+    def _put_text(self, pos: int, col: int, text: str) -> None:
+        item = self.item(pos, col)
+        if item is None:
+            item = QStandardItem(text)
+            if col == 4:
+                item.setTextAlignment(_RIGHT)
+            self.setItem(pos, col, item)
+        else:
+            item.setText(text)
 
-    def data(self, index, role=Qt.DisplayRole):
-        """Display texts, status icon/colour, and the custom roles (status, result, sort key)."""
-        pos = index.row()   # an invalid index has row -1
-        if pos < 0 or pos >= len(self._rows):
-            return None
-        return self._value(self._rows[pos], index.column(), role)
-
-    def multiData(self, index, span):
-        """Every role a delegate asks for one cell in one call (Qt would call data() per role).
-
-        Each call from Qt into Python waits for the GIL the pool threads hold: a paint that asks
-        7 roles of 70 cells is 70 waits here instead of 490.
-        """
-        pos = index.row()
-        if pos < 0 or pos >= len(self._rows):
-            return
-        row, col = self._rows[pos], index.column()
-        for role_data in span:
-            value = self._value(row, col, role_data.role())
-            # The delegate reuses its span from cell to cell: clear what this cell leaves unset.
-            if value is None:
-                role_data.clearData()
-            else:
-                role_data.setData(value)
-
-    def _value(self, row: JobRow, col: int, role: int):
-        if role == _DISPLAY:
-            return (row.cells or self._cells(row))[col]
-        if role in _UNUSED_ROLES:
-            return None
-        if role == _DECORATION:
-            return self._icons[row.status] if col == 3 else None
-        if role == _FOREGROUND:
-            return self._colours[row.status] if col == 3 else None
-        if role == _ALIGNMENT:
-            return _RIGHT if col in (0, 4) else None
-        if role == StatusRole:
-            return row.status
-        if role == ResultRole:
-            return row.result
-        if role == SortRole:
-            return self._sort_key(row, col)
-        return None
+    def _put_sort_total(self, pos: int, row: JobRow) -> None:
+        item = self.item(pos, 4)
+        if item is None:   # an error result has no total: its cell holds only the sort key
+            item = QStandardItem()
+            self.setItem(pos, 4, item)
+        item.setData(self._sort_key(row, 4), SortRole)
 
     # -- rows ---------------------------------------------------------------------------------
     def _cells(self, row: JobRow) -> tuple:
@@ -148,21 +162,19 @@ class JobTableModel(QAbstractTableModel):
         return self._cells(row)[col]
 
     def sort(self, column: int, order=Qt.AscendingOrder) -> None:
-        """Sort the rows by a column: one Python sort and one layout change.
+        """Sort the rows by a column: Qt's sort of its items (persistent indexes follow), then
+        the Python rows take the same order. Rows added later are appended, until the next sort.
 
-        Rows added later are appended (not placed), until the next sort.
+        Ids and totals sort by number (their `SortRole`), the other columns by their text; cells
+        still empty go last either way.
         """
         if not 0 <= column < _N_COLUMNS:
             return
-        self.layoutAboutToBeChanged.emit()
-        persistent = self.persistentIndexList()   # selection and current index follow their rows
-        ids = [self._rows[i.row()].item_id for i in persistent]
-        self._rows.sort(key=lambda r: self._sort_key(r, column),
-                        reverse=order == Qt.DescendingOrder)
+        self.setSortRole(SortRole if column in (0, 4) else Qt.DisplayRole)
+        super().sort(column, order)
+        by_id = {r.item_id: r for r in self._rows}
+        self._rows = [by_id[self.item(pos, 0).data(SortRole)] for pos in range(len(self._rows))]
         self._index = {r.item_id: i for i, r in enumerate(self._rows)}
-        self.changePersistentIndexList(
-            persistent, [self.index(self._index[i], p.column()) for i, p in zip(ids, persistent)])
-        self.layoutChanged.emit()
 
     def row_contains(self, pos: int, needle: str) -> bool:
         """True if a display cell of row `pos` contains `needle` (already case-folded)."""
@@ -174,45 +186,72 @@ class JobTableModel(QAbstractTableModel):
         pos = self._index.get(int(item_id))
         return None if pos is None else self._rows[pos]
 
+    def row_at(self, pos: int) -> JobRow:
+        """The row at position `pos` (source model order)."""
+        return self._rows[pos]
+
+    def result_at(self, pos: int) -> dict | None:
+        """The result of the row at `pos` (None: none yet, or no such row)."""
+        return self._rows[pos].result if 0 <= pos < len(self._rows) else None
+
     def item_ids(self) -> list[int]:
         """Every item id shown, in row order."""
         return [r.item_id for r in self._rows]
 
     def add_rows(self, rows: list[JobRow]) -> None:
         """Append new rows (ids already shown are updated instead), one insert per batch."""
-        fresh, seen = [], set()
-        for r in rows:
-            if r.item_id in self._index:
-                self._set(self._index[r.item_id], r.status, r.result, r.note)
-            elif r.item_id not in seen:
-                seen.add(r.item_id)
-                fresh.append(r)
+        fresh, seen, touched = [], set(), []
+        with self._held():
+            for r in rows:
+                if r.item_id in self._index:
+                    touched.append(self._set(self._index[r.item_id], r.status, r.result, r.note))
+                elif r.item_id not in seen:
+                    seen.add(r.item_id)
+                    fresh.append(r)
+        self._changed(touched, counts=False)
         if fresh:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            for i, r in enumerate(fresh):
-                self._index[r.item_id] = first + i
-                self._counts[r.status] += 1
-            self._rows.extend(fresh)
-            self.endInsertRows()
+            self._insert(fresh)
         self._emit_counts()
+
+    def _insert(self, fresh: list[JobRow]) -> None:
+        # One rowsInserted for the batch; the items are written after it with the signals held,
+        # so the dataChanged that follows tells views and proxies what the new rows hold.
+        first = len(self._rows)
+        for i, r in enumerate(fresh):
+            self._index[r.item_id] = first + i
+            self._counts[r.status] += 1
+        self._rows.extend(fresh)
+        self.insertRows(first, len(fresh))
+        with self._held():
+            for i, r in enumerate(fresh):
+                self._write_new(first + i, r)
+        self._changed([first, first + len(fresh) - 1], counts=False)
 
     def remove_ids(self, item_ids) -> None:
         """Remove rows from the view (not from the store)."""
         gone = {int(i) for i in item_ids} & self._index.keys()
         if not gone:
             return
+        positions = sorted((self._index[i] for i in gone), reverse=True)
         self.beginResetModel()   # one reset beats many scattered removals for big selections
-        for r in self._rows:
-            if r.item_id in gone:
-                self._counts[r.status] -= 1
+        with self._held():
+            for pos in positions:   # from the bottom: the positions above stay valid
+                self.removeRow(pos)
+        for i in gone:
+            self._counts[self._rows[self._index[i]].status] -= 1
         self._rows = [r for r in self._rows if r.item_id not in gone]
         self._index = {r.item_id: i for i, r in enumerate(self._rows)}
         self.endResetModel()
         self._emit_counts()
 
-    def _set(self, pos: int, status: str, result: dict | None = None, note: str | None = None):
+    def _held(self):
+        """Context: the model's signals held while items are written (one dataChanged after)."""
+        return _SignalsHeld(self)
+
+    def _set(self, pos: int, status: str, result: dict | None = None,
+             note: str | None = None) -> int:
         row = self._rows[pos]
+        old_cells = row.cells or self._cells(row)
         self._counts[row.status] -= 1
         self._counts[status] += 1
         row.status = status
@@ -221,31 +260,45 @@ class JobTableModel(QAbstractTableModel):
         if note is not None:
             row.note = note
         row.cells = ()
+        self._write_change(pos, row, old_cells, result is not None)
+        return pos
 
     def set_status(self, item_ids, status: str, note: str | None = None) -> None:
         """Change the status of shown rows; one dataChanged over the touched span."""
         touched = []
-        for i in item_ids:
-            pos = self._index.get(int(i))
-            if pos is not None:
-                self._set(pos, status, note=note)
-                touched.append(pos)
+        with self._held():
+            for i in item_ids:
+                pos = self._index.get(int(i))
+                if pos is not None:
+                    touched.append(self._set(pos, status, note=note))
         self._changed(touched)
 
     def queue_results(self, results: list[dict]) -> None:
-        """Queue finished results; the timer applies them in slices of at most ~40 ms."""
+        """Queue finished results; the timer applies them in slices of at most ~10 ms."""
         self._pending.extend(results)
+        self._count_finals(int(r["item_id"]) for r in results)
         self._start_drain()
 
     def queue_failures(self, failures: list) -> None:
         """Queue (item_id, reason) pairs, applied with the results."""
-        self._pending.extend(("failed", int(i), str(reason)) for i, reason in failures)
+        self._pending.extend(("failed", int(i), str(reason), True) for i, reason in failures)
+        self._count_finals(int(i) for i, _ in failures)
         self._start_drain()
 
     def queue_status(self, item_ids, status: str, note: str | None = None) -> None:
         """Queue a status change of shown rows, applied in order with the results."""
-        self._pending.extend((status, int(i), note) for i in item_ids)
+        self._pending.extend((status, int(i), note, False) for i in item_ids)
         self._start_drain()
+
+    def _count_finals(self, ids) -> None:
+        finals = self._finals
+        for i in ids:
+            finals[i] = finals.get(i, 0) + 1
+
+    def _final_applied(self, item_id: int) -> None:
+        left = self._finals.pop(item_id, 1) - 1
+        if left > 0:
+            self._finals[item_id] = left
 
     def _start_drain(self) -> None:
         if not self._drain.isActive():
@@ -258,32 +311,39 @@ class JobTableModel(QAbstractTableModel):
     def _apply_slice(self) -> None:
         deadline = time.perf_counter() + SLICE_SECONDS
         touched = []
-        while self._pending and time.perf_counter() < deadline:
-            for _ in range(min(50, len(self._pending))):
-                pos = self._apply_one(self._pending.popleft())
-                if pos is not None:
-                    touched.append(pos)
+        with self._held():
+            while self._pending and time.perf_counter() < deadline:
+                for _ in range(min(UPDATES_PER_CHECK, len(self._pending))):
+                    pos = self._apply_one(self._pending.popleft())
+                    if pos is not None:
+                        touched.append(pos)
         self._changed(touched)
         if not self._pending:
             self._drain.stop()
 
     def _apply_one(self, update) -> int | None:
         if isinstance(update, tuple):
-            status, item_id, note = update
+            status, item_id, note, final = update
+            if final:
+                self._final_applied(item_id)
+            elif status == "running" and item_id in self._finals:
+                return None   # its result is already queued behind it
             pos = self._index.get(item_id)
             if pos is not None:
                 self._set(pos, status, note=note)
             return pos
+        self._final_applied(int(update["item_id"]))
         pos = self._index.get(int(update["item_id"]))
         if pos is not None:
             self._set(pos, *result_status(compact_result(update)))
         return pos
 
-    def _changed(self, touched: list[int]) -> None:
+    def _changed(self, touched: list[int], counts: bool = True) -> None:
         if touched:
             self.dataChanged.emit(self.index(min(touched), 0),
-                                  self.index(max(touched), len(COLUMNS) - 1))
-            self._emit_counts()
+                                  self.index(max(touched), _N_COLUMNS - 1))
+            if counts:
+                self._emit_counts()
 
     def counts(self) -> dict[str, int]:
         """Rows per status (the shown rows, not the store)."""
@@ -293,14 +353,29 @@ class JobTableModel(QAbstractTableModel):
         self.counts_changed.emit(self.counts())
 
 
-def compact_result(result: dict) -> dict:
-    """A copy of `result` whose [a, b] pair lists are tuples.
+class _SignalsHeld:
+    """Holds a model's signals (restoring the previous state after), for a burst of item writes."""
+
+    def __init__(self, model: QStandardItemModel):
+        self._model = model
+        self._was = False
+
+    def __enter__(self):
+        self._was = self._model.blockSignals(True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._model.blockSignals(self._was)
+
+
+def compact_result(result: dict) -> StoredResult:
+    """A copy of `result` whose [a, b] pair lists are tuples (a `StoredResult`).
 
     The cyclic GC stops tracking a tuple of numbers; lists it walks at every full collection, and
     10,000 results hold about a million of them (measured: a full collection of the window's
     process 200 ms with 10,000 results as lists, under 1 ms with tuples after gc.freeze()).
     """
-    out = dict(result)
+    out = StoredResult(result)
     for key in ("shops", "history"):
         pairs = out.get(key)
         if isinstance(pairs, list):

@@ -15,11 +15,25 @@ class JobTableView(QTableView):
     copy_requested = Signal()
     remove_requested = Signal()
 
-    def event(self, event) -> bool:
-        if event.type() == QEvent.ShortcutOverride and event.matches(QKeySequence.Copy):
-            event.accept()   # the key press comes to keyPressEvent below
-            return True
-        return super().event(event)
+    def dataChanged(self, top_left, bottom_right, roles=()) -> None:
+        """Repaint only the changed rows that are on screen.
+
+        Qt repaints the whole viewport for any change wider than one cell, on screen or not
+        (measured 7 ms of the GUI thread per batch slice of results, all far below the fold).
+        The items hold no editors, so a repaint is all a change needs here.
+        """
+        port = self.viewport()
+        first = self.rowAt(0)
+        if first < 0 or not top_left.isValid():
+            return
+        last = self.rowAt(port.height() - 1)
+        last = self.model().rowCount() - 1 if last < 0 else last
+        low, high = max(top_left.row(), first), min(bottom_right.row(), last)
+        if low > high:
+            return
+        top = self.rowViewportPosition(low)
+        bottom = self.rowViewportPosition(high) + self.rowHeight(high)
+        port.update(0, top, port.width(), bottom - top)
 
     def keyPressEvent(self, event) -> None:
         if event.matches(QKeySequence.Copy):

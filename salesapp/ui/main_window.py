@@ -35,7 +35,6 @@ from salesapp.ui.job_table_model import (
     STATUSES,
     JobRow,
     JobTableModel,
-    ResultRole,
 )
 from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.model_card import card_text
@@ -377,8 +376,8 @@ class MainWindow(QMainWindow):
         if not src.isValid():
             shown = (None, None)
         else:
-            shown = (int(self.model.data(self.model.index(src.row(), 0))),
-                     self.model.data(src, ResultRole))
+            row = self.model.row_at(src.row())
+            shown = (row.item_id, row.result)
         # A batch's dataChanged spans cover the current row without changing it: rebuilding the
         # shop table and the chart for nothing costs a paint's worth of the GUI thread each time.
         if shown[0] == self._detail_shown[0] and shown[1] is self._detail_shown[1]:
@@ -393,7 +392,7 @@ class MainWindow(QMainWindow):
         return sorted({self._to_source(i).row() for i in rows})
 
     def _results(self, rows) -> list[dict]:
-        out = (self.model.data(self.model.index(r, 0), ResultRole) for r in rows)
+        out = (self.model.result_at(r) for r in rows)
         return [r for r in out if r]
 
     def export_to(self, path: str, selected_only: bool = False) -> int:
