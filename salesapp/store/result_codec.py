@@ -51,23 +51,38 @@ def pack_many(results: Sequence[dict]) -> list[dict]:
     """`pack` of each result (new dicts), with the thousandths of the whole batch found at once.
 
     A batch of 5,100 results holds ~400,000 values: checked one by one in Python that took
-    ~0.5 s; as one numpy array it takes a few ms. The stored forms equal `pack`'s.
+    ~0.5 s; as one numpy array it takes a few ms. Pair lists that carry their own columns
+    (`columns` = keys, values, thousandths or None: the Predictor's `PairList`) are not taken
+    apart at all; their `columns` is set to None once used. The stored forms equal `pack`'s.
     """
     out = [dict(r) for r in results]
     for name, (keys, values) in PAIR_FIELDS.items():
-        columns = [_columns(o.pop(name)) if name in o else None for o in out]
-        present = [c for c in columns if c is not None]
-        milli = iter(_thousandths_of_lists([c[1] for c in present]))
+        columns = [_given_or_split(o.pop(name)) if name in o else None for o in out]
+        todo = [c[1] for c in columns if c is not None and c[2] is _UNKNOWN]
+        milli = iter(_thousandths_of_lists(todo))
         for o, c in zip(out, columns):
             if c is None:
                 continue
             o[keys] = c[0]
-            m = next(milli)
+            m = next(milli) if c[2] is _UNKNOWN else c[2]
             if m is None:
                 o[values] = c[1]
             else:
                 o[values + MILLI] = m
     return out
+
+
+_UNKNOWN = object()   # thousandths not known yet
+
+
+def _given_or_split(pairs) -> tuple[list, list, object] | None:
+    """(keys, values, thousandths: a list, None or `_UNKNOWN`) of pairs; None stays None."""
+    given = getattr(pairs, "columns", None)
+    if given is not None and len(given[0]) == len(pairs) == len(given[1]):
+        pairs.columns = None   # used once; results kept afterwards hold plain pairs only
+        return given
+    split = _columns(pairs)
+    return None if split is None else (*split, _UNKNOWN)
 
 
 def _columns(pairs) -> tuple[list, list] | None:
