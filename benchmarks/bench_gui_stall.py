@@ -218,7 +218,15 @@ def main() -> int:
     parser.add_argument("--switch-ms", type=float,
                         help="experiment: the GIL switch interval (ms) before the window opens")
     parser.add_argument("--pool", type=int, help="experiment: runner threads of the window")
+    parser.add_argument("--row-slice", type=int, help="experiment: rows shown per turn")
+    parser.add_argument("--slice-ms", type=float, help="experiment: ms of updates per turn")
     args = parser.parse_args()
+    if args.row_slice:
+        from salesapp.ui import id_submission
+        id_submission.ROW_SLICE = args.row_slice
+    if args.slice_ms:
+        from salesapp.ui import job_table_model
+        job_table_model.SLICE_SECONDS = args.slice_ms / 1000
     if args.pool:
         from salesapp.workers import dispatcher
         dispatcher.default_pool_size = lambda: args.pool

@@ -6,10 +6,11 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 from salesapp.ui.job_table_model import JobRow
 
-# Ids shown as pending rows per event-loop turn (~35 us of the GUI thread a row, and twice that
-# while the workers hold the GIL half the time); their store writes go to the dispatcher's writer
-# in batches of `WRITE_BATCH` (one transaction each, whose commit costs the same for 200 or 500).
-ROW_SLICE = 128
+# Ids shown as pending rows per event-loop turn: ~35 us of the GUI thread's CPU a row, and its
+# Python runs 2-4x slower in wall time while the runners and the writer take turns at the GIL
+# (64 kept the longest stall under 50 ms where 128 did not; bench_gui_stall). Their store writes
+# go to the dispatcher's writer in batches of `WRITE_BATCH` (one transaction each).
+ROW_SLICE = 64
 WRITE_BATCH = 500
 _KEEP = ("queued", "running", "done")   # states a resubmitted id keeps
 

@@ -31,8 +31,10 @@ STATUS_COLUMN = 3   # holds StatusRole and ResultRole besides the status text, i
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter
 _N_COLUMNS = len(COLUMNS)
 _TEXT_COLUMNS = (1, 2, 4, 5, 6)   # written as plain text when they change
-SLICE_SECONDS = 0.005   # per timer tick; the views' reaction (a paint) comes on top
-UPDATES_PER_CHECK = 16   # ~50-100 us each: the clock is read often enough not to overrun much
+# Updates applied per timer tick, in CPU-ish time: the GIL shared with the workers stretches it
+# 2-4x in wall time, and the views' reaction (a paint) comes on top.
+SLICE_SECONDS = 0.003
+UPDATES_PER_CHECK = 8   # ~50-100 us each: the clock is read often enough not to overrun much
 
 
 @dataclass

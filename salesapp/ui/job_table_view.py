@@ -1,15 +1,18 @@
-"""The job table's view: Ctrl+C copies whole rows (not one cell) and Del removes rows from view."""
+"""The job table's view: Ctrl+C copies whole rows (not one cell), Del removes rows from view, and
+a change repaints only the rows on screen."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QTableView
 
 
 class JobTableView(QTableView):
     """QTableView takes the Copy key itself (ShortcutOverride) and copies only the current cell,
-    so a window action on Ctrl+C never fires while the table has focus: ask the window instead.
+    so a window action on Ctrl+C never fires while the table has focus: the key press reaches
+    `keyPressEvent` below, which asks the window instead. (No `event()` override: it made every
+    event of the view a call into Python, i.e. a wait for the GIL.)
     """
 
     copy_requested = Signal()
