@@ -116,9 +116,22 @@ def _median_run(bundle: Path, ids: list[int], tmp: Path, run: int) -> dict:
     out = _bare(bundle, ids)
     out.update(_queue(bundle, ids, tmp / f"store{run}"))
     out["ratio_queue_vs_bare"] = out["total_s"] / out["bare_predict_s"]
+    # The queue path's own cost: everything that is not the model call it makes anyway.
+    out["queue_overhead_s"] = out["total_s"] - out["bare_predict_s"]
+    out["queue_overhead_cpu_s"] = out["total_cpu_s"] - out["bare_predict_cpu_s"]
     out["startup_to_first_result_s"] = _startup(bundle, tmp / f"s1_{run}")
     out["startup_to_first_result_default_bundle_s"] = _startup(default_bundle(), tmp / f"s2_{run}")
     return out
+
+
+def _commit() -> str:
+    """The measured tree's HEAD (with "+changes" when it differs from HEAD)."""
+    root = Path(__file__).resolve().parent.parent
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                          text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "salesapp"], cwd=root,
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return head + ("+changes" if dirty else "")
 
 
 def default_bundle() -> Path:
@@ -156,6 +169,7 @@ def main(argv: list[str]) -> None:
         loads = _loads(bundle)
         runs = [_median_run(bundle, ids, Path(tmp), r) for r in range(repeat)]
     report = {"items": len(ids), "cores": os.cpu_count(), "bundle": str(bundle),
+              "commit": _commit(),
               "repeat": repeat, "statistic": "median",
               **{k: round(v, 3) for k, v in loads.items()},
               **{k: round(statistics.median(r[k] for r in runs), 3) for k in runs[0]},
