@@ -120,7 +120,7 @@ def test_frozen_window_keeps_its_store_in_the_user_data_dir_and_survives_a_crash
     env = _user_env(tmp_path, SALESAPP_STARTUP_PROBE="1", SALESAPP_TEST_RAISE="window")
     proc = _run(frozen, [], env)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert re.fullmatch(r"ready in \d+ ms\n", proc.stdout)
+    assert re.fullmatch(r"ready in \d+ ms\nmodel ready in \d+ ms\n", proc.stdout)
     store = tmp_path / "home" / ".local" / "share" / APP / "store"
     assert (store / "cache.db").is_file()
     log_text = _log_file(tmp_path).read_text(encoding="utf-8")

@@ -103,7 +103,7 @@ def test_running_overtaken_by_its_result_is_skipped(qtbot):
 def test_sorting_keeps_python_rows_and_items_in_step(qtbot, table):
     from PySide6.QtCore import QPersistentModelIndex, Qt
 
-    model, view = table
+    model, _view = table
     keep = QPersistentModelIndex(model.index(5, 1))
     model.sort(4, Qt.DescendingOrder)
     totals = [model.row_for(i).result["total"] for i in model.item_ids()]

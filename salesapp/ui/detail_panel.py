@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from salesapp.ui.history_chart import HistoryChart, month_label
+from salesapp.ui.months import month_label
 
 
 class DetailPanel(QWidget):
@@ -25,16 +25,33 @@ class DetailPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableView.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
-        self.chart = HistoryChart()
+        # The chart (pyqtgraph, ~0.3 s to import) is made when the first forecast is shown: the
+        # window must show without it. Its place is kept by an empty widget until then.
+        self.chart = None
+        self._chart_place = QWidget()
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.table, 3)
-        layout.addWidget(self.chart, 2)
+        layout.addWidget(self._chart_place, 2)
+
+    def set_shop_names(self, shop_names: dict[int, str]) -> None:
+        """The shop names (known once the model is loaded)."""
+        self._shop_names = shop_names
+
+    def _ensure_chart(self):
+        if self.chart is None:
+            from salesapp.ui.history_chart import HistoryChart
+            self.chart = HistoryChart()
+            self.layout().replaceWidget(self._chart_place, self.chart)
+            self._chart_place.deleteLater()
+        return self.chart
 
     def show_result(self, item_id: int | None, result: dict | None) -> None:
         """Fill the panel for one row (result None: not forecast yet)."""
         self.shops.removeRows(0, self.shops.rowCount())
-        self.chart.show_result(result if result and result.get("status") == "ok" else None)
+        forecast = result if result and result.get("status") == "ok" else None
+        if forecast is not None or self.chart is not None:
+            self._ensure_chart().show_result(forecast)
         if item_id is None:
             self.title.setText("Select an item to see its forecast per shop.")
             return

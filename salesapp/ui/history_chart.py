@@ -5,12 +5,9 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from salesapp.ui.months import MONTHS, month_label
 
-
-def month_label(block: int) -> str:
-    """'Jan 2013' for date_block_num 0 (the data's first month)."""
-    return f"{MONTHS[block % 12]} {2013 + block // 12}"
+__all__ = ["MONTHS", "HistoryChart", "MonthAxis", "month_label"]
 
 
 class MonthAxis(pg.AxisItem):

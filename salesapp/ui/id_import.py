@@ -5,11 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from salesapp.errors import InputError
-from salesapp.model.id_input import AmbiguousColumnError, read_id_csv
 
 
 def read_file(path: str, column: str | None = None):
     """('ok', IdParse) | ('ask', AmbiguousColumnError) | ('error', message) — never raises."""
+    # Imported here, on the reading thread: it brings pandas (~0.8 s), which the window must not
+    # wait for before it shows.
+    from salesapp.model.id_input import AmbiguousColumnError, read_id_csv
+
     try:
         return "ok", read_id_csv(path, column)
     except AmbiguousColumnError as exc:

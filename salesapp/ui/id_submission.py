@@ -39,9 +39,16 @@ class IdSubmission(QObject):
         if not self._timer.isActive():
             self._timer.start()
 
+    def attach(self, dispatcher) -> None:
+        """The dispatcher, once loaded: the rows shown before it are written now."""
+        self._dispatcher = dispatcher
+        if not self._timer.isActive():
+            self._write()
+
     def busy(self) -> bool:
         """True while ids are not all shown and written to the store."""
-        return bool(self._backlog or self._unwritten) or self._dispatcher.writes_pending()
+        return bool(self._backlog or self._unwritten) or (
+            self._dispatcher is not None and self._dispatcher.writes_pending())
 
     def cancel(self) -> int:
         """Drop the ids not yet shown (never written); returns how many."""
@@ -53,10 +60,16 @@ class IdSubmission(QObject):
         return dropped
 
     def close(self) -> int:
-        """Hand every id not yet shown to the writer (no rows); returns how many new jobs that is."""
+        """Hand every id not yet shown to the writer (no rows); returns how many new jobs that is.
+
+        Without a dispatcher (the engine never loaded) nothing can be written: the count is of
+        every id asked for, shown or not.
+        """
         self._closed = True
         self._timer.stop()
         backlog, self._backlog = self._backlog, []
+        if self._dispatcher is None:
+            return len(self._unwritten) + len(backlog)
         self._write()
         if backlog:
             self._dispatcher.submit_later(backlog)
@@ -75,7 +88,7 @@ class IdSubmission(QObject):
             self._timer.stop()
         if not chunk or self._closed:
             return
-        if self.stopped:
+        if self.stopped and self._dispatcher is not None:
             self.stopped = False
             self._dispatcher.start()
         self._model.add_rows(self.rows_to_queue(chunk))
@@ -84,7 +97,7 @@ class IdSubmission(QObject):
             self._write()
 
     def _write(self) -> None:
-        """Hand the ids shown but not yet written to the dispatcher's writer."""
-        if self._unwritten:
+        """Hand the ids shown but not yet written to the dispatcher's writer (once there is one)."""
+        if self._unwritten and self._dispatcher is not None:
             ids, self._unwritten = self._unwritten, []
             self._dispatcher.submit_later(ids)

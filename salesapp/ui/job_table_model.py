@@ -188,6 +188,10 @@ class JobTableModel(QStandardItemModel):
         pos = self._index.get(int(item_id))
         return None if pos is None else self._rows[pos]
 
+    def set_shop_names(self, shop_names: dict[int, str]) -> None:
+        """Shop names for the top-shops column (known once the model is loaded)."""
+        self._shop_names = shop_names
+
     def row_at(self, pos: int) -> JobRow:
         """The row at position `pos` (source model order)."""
         return self._rows[pos]

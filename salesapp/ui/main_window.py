@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import logging
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from salesapp.model.id_input import parse_id_text
 from salesapp.paths import resource_path
 from salesapp.ui.detail_panel import DetailPanel
 from salesapp.ui.export import export_csv, to_tsv
@@ -44,6 +44,8 @@ STORE_STATES = {"queued": "queued", "leased": "queued", "running": "queued", "do
 
 
 _FROZEN = False
+ENGINE_WAIT_MS = 30000   # a close before the engine loaded waits this long to write typed ids
+log = logging.getLogger("salesapp.gui")
 
 
 def _freeze_startup_objects() -> None:
@@ -59,24 +61,32 @@ def _freeze_startup_objects() -> None:
 
 
 class MainWindow(QMainWindow):
-    """The desk: owns the table model and the views; the dispatcher owns the work."""
+    """The desk: owns the table model and the views; the dispatcher owns the work.
 
-    def __init__(self, store, dispatcher, predictor, parent=None, owns_store: bool = True):
+    Built with its store, dispatcher and predictor, or with none of them (`MainWindow()`) and
+    given them later by `attach`: the window then shows and takes ids (pending rows) before the
+    engine is loaded (see `salesapp.ui.engine_loader`).
+    """
+
+    def __init__(self, store=None, dispatcher=None, predictor=None, parent=None,
+                 owns_store: bool = True):
         super().__init__(parent)
-        self.store, self.dispatcher, self.predictor = store, dispatcher, predictor
+        self.store = self.dispatcher = self.predictor = None
         self._owns_store = owns_store
-        dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
         self._closed = False
         self._closing = False
+        # Set by whoever loads the engine in the background: blocks until it is loaded (or
+        # failed) for at most the given milliseconds; the close waits for it.
+        self.engine_wait = None
         self._detail_shown: tuple = (None, None)   # (item id, result) the detail panel shows
         self.setWindowTitle("Sales Forecast Desk")
         self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
         self.setAcceptDrops(True)
-        self.model = JobTableModel(predictor.shop_names, self)
+        self.model = JobTableModel({}, self)
         # Attached only while a filter is on: see `_use_proxy`.
         self.proxy = JobFilterProxy(self)
         self.importer = FileImporter(self)
-        self.submission = IdSubmission(self.model, dispatcher, self)
+        self.submission = IdSubmission(self.model, None, self)
         self._progress = (0, 0)
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
@@ -87,8 +97,41 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.resize(1200, 720)
+        if dispatcher is not None:
+            self.attach(store, dispatcher, predictor)
+
+    def attach(self, store, dispatcher, predictor) -> None:
+        """Take the loaded engine: restore earlier sessions, then queue the ids already typed."""
+        self.store, self.dispatcher, self.predictor = store, dispatcher, predictor
+        dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
+        self.model.set_shop_names(predictor.shop_names)
+        self.detail.set_shop_names(predictor.shop_names)
+        self._connect_dispatcher()
         self.restore_from_store()
+        self.submission.attach(dispatcher)
         _freeze_startup_objects()
+
+    @Slot(object, object)
+    def engine_loaded(self, store, predictor) -> None:
+        """The background load is done (see `engine_loader`): make the dispatcher and attach."""
+        from salesapp.workers.dispatcher import PredictionDispatcher
+
+        if self._closed:   # closed while loading and nothing to write: just let go of the store
+            store.close()
+            return
+        dispatcher = PredictionDispatcher(store, predictor)
+        dispatcher.setParent(self)   # the dispatcher lives and dies with the window
+        self.attach(store, dispatcher, predictor)
+        self.statusBar().showMessage(f"Model {predictor.version} loaded.", 5000)
+
+    @Slot(str)
+    def engine_failed(self, message: str) -> None:
+        """The model or the store could not be loaded: say so; ids typed stay on screen."""
+        self.report(f"The model could not be loaded: {message}")
+
+    def attached(self) -> bool:
+        """True once the store, dispatcher and predictor are there."""
+        return self.dispatcher is not None
 
     # -- construction -------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -117,7 +160,7 @@ class MainWindow(QMainWindow):
         self.table.horizontalHeader().setStretchLastSection(True)
         for col, width in enumerate((70, 260, 170, 90, 100, 300)):
             self.table.setColumnWidth(col, width)
-        self.detail = DetailPanel(self.predictor.shop_names)
+        self.detail = DetailPanel({})
         top = QHBoxLayout()
         top.addWidget(self.input, 3)
         top.addWidget(self.filter_box, 1)
@@ -182,6 +225,8 @@ class MainWindow(QMainWindow):
         self.model.counts_changed.connect(self._on_counts_changed)
         self.model.dataChanged.connect(self._on_model_data_changed)
         self.importer.file_read.connect(self._on_file_read)
+
+    def _connect_dispatcher(self) -> None:
         d = self.dispatcher
         d.job_started.connect(self._on_job_started)
         d.job_finished.connect(self.model.queue_results)
@@ -216,6 +261,10 @@ class MainWindow(QMainWindow):
 
     def submit_typed(self) -> None:
         """Parse the input line and queue its ids (Enter)."""
+        # Imported at first use: the module brings pandas, which the window does not wait for
+        # (the engine loader imports it in the background meanwhile).
+        from salesapp.model.id_input import parse_id_text
+
         parsed = parse_id_text(self.input.text())
         if parsed.problems:
             self.report(parsed.summary())
@@ -398,7 +447,8 @@ class MainWindow(QMainWindow):
     def export_to(self, path: str, selected_only: bool = False) -> int:
         """Write results (all, or the selected rows) to a long-format CSV; returns rows written."""
         rows = self.selected_source_rows() if selected_only else range(self.model.rowCount())
-        n = export_csv(path, self._results(rows), self.predictor.shop_names)
+        names = self.predictor.shop_names if self.predictor else {}
+        n = export_csv(path, self._results(rows), names)
         self.statusBar().showMessage(f"{n} forecasts written to {path}.", 10000)
         return n
 
@@ -439,7 +489,11 @@ class MainWindow(QMainWindow):
         """
         dropped = self.submission.cancel()
         ids = [i for i in self.model.item_ids() if self.model.row_for(i).status == "queued"]
-        self.dispatcher.cancel()
+        if self.dispatcher is None:   # nothing written yet: the rows are only ours
+            self.model.set_status(ids, "cancelled", "cancelled by the user")
+            ids = []
+        else:
+            self.dispatcher.cancel()
         if ids:
             self.dispatcher.cancel_jobs(ids)
         extra = f" ({dropped} not yet queued are dropped)" if dropped else ""
@@ -447,6 +501,9 @@ class MainWindow(QMainWindow):
 
     def show_model_card(self) -> None:
         """Help -> About the model (non-modal)."""
+        if self.predictor is None:
+            self.statusBar().showMessage("The model is still loading…", 5000)
+            return
         box = QMessageBox(QMessageBox.Information, "About the model",
                           card_text(self.predictor.card, self.predictor.version),
                           QMessageBox.Close, self)
@@ -454,6 +511,11 @@ class MainWindow(QMainWindow):
         box.show()
 
     # -- shutdown ------------------------------------------------------------------------------
+    def _close_unattached(self) -> None:
+        lost = self.submission.close()
+        if lost:
+            log.error("window closed before the model and store loaded: %d ids not queued", lost)
+
     def closeEvent(self, event):
         """Write every id asked for, stop workers (pending jobs stay queued), close the store."""
         if not self._closed:
@@ -461,8 +523,14 @@ class MainWindow(QMainWindow):
             # A dropped file still being read: wait for it and take its ids (delivered now from
             # the posted queue), so they are written below with the rest.
             self.importer.shutdown(5000)
+            if self.dispatcher is None and self.engine_wait is not None:
+                self.engine_wait(ENGINE_WAIT_MS)   # typed ids need the store: let it load
             QCoreApplication.sendPostedEvents(None, QEvent.MetaCall)
             self._closed = True
+            if self.dispatcher is None:
+                self._close_unattached()
+                event.accept()
+                return
             unshown = self.submission.close()   # ids not yet shown are still written
             counts = self.model.counts()
             pending = counts["queued"] + counts["running"] + unshown

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from salesapp.ui.history_chart import month_label
+from salesapp.ui.months import month_label
 
 
 def card_text(card: dict, version: str) -> str:

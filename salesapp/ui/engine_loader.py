@@ -1,0 +1,63 @@
+"""The engine (pandas, LightGBM, the model bundle, the job store) loaded off the GUI thread.
+
+The window shows and takes ids in well under a second; importing pandas and LightGBM and loading
+the bundle take one to two more. `EngineLoader` does that on a plain Python thread and hands the
+store and the predictor to the GUI thread with a queued signal; the window is attached then
+(`MainWindow.attach`), and the ids typed meanwhile are queued.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger("salesapp.gui")
+
+
+class EngineLoader(QObject):
+    """Opens the store and loads the model bundle in the background; `loaded` or `failed` once."""
+
+    loaded = Signal(object, object)   # JobStore, Predictor (delivered in the loader's owner thread)
+    failed = Signal(str)              # one sentence for the user
+
+    def __init__(self, store_dir, model_dir, parent: QObject | None = None):
+        super().__init__(parent)
+        self._store_dir, self._model_dir = store_dir, model_dir
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="engine-loader", daemon=True)
+        self.seconds: float | None = None   # how long the load took, once done
+
+    def start(self) -> None:
+        """Start loading (once)."""
+        self._thread.start()
+
+    def wait(self, timeout_ms: int) -> bool:
+        """Block until the load ended (its signal is then posted); False on timeout."""
+        return self._done.wait(timeout_ms / 1000)
+
+    def _run(self) -> None:
+        start = time.perf_counter()
+        store = None
+        try:
+            # The typed-id parser's module brings pandas too: imported here, the first Enter
+            # finds it loaded.
+            import salesapp.model.id_input  # noqa: F401
+            from salesapp.model.predictor import Predictor
+            from salesapp.store.job_store import JobStore
+
+            store = JobStore.open(self._store_dir)
+            predictor = Predictor.load(self._model_dir)
+        except Exception as exc:   # any failure is shown; it never kills the window
+            log.exception("the model or the store could not be loaded")
+            if store is not None:
+                store.close()
+            self.seconds = time.perf_counter() - start
+            self.failed.emit(str(exc) or type(exc).__name__)
+        else:
+            self.seconds = time.perf_counter() - start
+            self.loaded.emit(store, predictor)
+        finally:
+            self._done.set()
