@@ -269,3 +269,21 @@ def test_writes_held_keeps_other_threads_out_of_write_transactions(store):
         assert store.counts()["queued"] == 0
     t.join(10)
     assert entered.is_set() and store.counts()["queued"] == 1
+
+
+def test_a_submitted_job_row_is_what_a_fresh_job_writes(store):
+    store.submit([3], V1)
+    store.lease("w", 1, 60)
+    store.fail("w", 3, "boom")
+    store.fail("w", store.lease("w", 1, 60)[0].item_id, "boom")
+    store.fail("w", store.lease("w", 1, 60)[0].item_id, "boom")   # failed: attempts used up
+    store.submit([4], V1)
+    store.cancel([4])
+    store.submit([3, 4], V2)   # a failed job under another version, and a cancelled one
+    rows = dict(store._cache._con.execute("SELECT key, value FROM Cache WHERE key LIKE 'j:%'"))
+    seqs = {j.item_id: j.seq for j in store.jobs()}
+    assert seqs[4] == seqs[3] + 1
+    for item_id in (3, 4):
+        assert bytes(rows[f"j:{item_id}"]) == encode_json(
+            {"item_id": item_id, "state": "queued", "model_version": V2, "attempts": 0,
+             "owner": None, "lease_until": None, "error": None, "seq": seqs[item_id]})

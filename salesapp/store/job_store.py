@@ -141,18 +141,24 @@ class JobStore:
     def _submit(self, ids: list[int], version: str) -> SubmitReport:
         report = SubmitReport()
         jobs = self._jobs_by_id(ids)
-        have_result = self._existing_keys([result_key(version, i) for i in ids])
+        result_keys = [result_key(version, i) for i in ids]
+        have_result = self._existing_keys(result_keys)
         seq = self._cache.get(SEQ_KEY, 0)
-        for item_id in ids:
+        writes = self._local.writes
+        for item_id, key in zip(ids, result_keys):
             job = jobs.get(item_id)
             if job is not None and job.state in (QUEUED, LEASED):
                 report.already_pending.append(item_id)
-            elif result_key(version, item_id) in have_result:
+            elif key in have_result:
                 if not (job is not None and job.state == DONE and job.model_version == version):
                     self._put(Job(item_id, DONE, version, seq=seq))  # else: already says so
                 report.cached.append(item_id)
             else:
-                self._enqueue(Job(item_id, QUEUED, version, seq=seq))
+                # A new queued job's row, as `_put` would write it (5,100 at a time: no Job).
+                writes.append((job_key(item_id), {
+                    "item_id": item_id, "state": QUEUED, "model_version": version,
+                    "attempts": 0, "owner": None, "lease_until": None, "error": None,
+                    "seq": seq}, f"q{seq:012d}"))
                 report.queued.append(item_id)
             seq += 1
         self._cache.set(SEQ_KEY, seq)
@@ -366,8 +372,9 @@ class JobStore:
 
     def _jobs_by_id(self, ids: list[int]) -> dict[int, Job]:
         """The existing jobs of `ids`, in the order of `ids`."""
-        rows = self._fetch([job_key(i) for i in ids])
-        return {i: Job(**rows[job_key(i)]) for i in ids if job_key(i) in rows}
+        keys = [job_key(i) for i in ids]
+        rows = self._fetch(keys)
+        return {i: Job(**rows[k]) for i, k in zip(ids, keys) if k in rows}
 
     def _jobs_in_state(self, state: str) -> list[Job]:
         keys = [k for (k,) in self._sql("SELECT key FROM Cache WHERE tag = ? AND raw = 1"
