@@ -4,6 +4,7 @@ import gc
 import json
 import sqlite3
 import threading
+import weakref
 
 import pytest
 
@@ -131,3 +132,21 @@ def test_gc_pause_leaves_a_disabled_collector_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_gc_pause_leaves_no_young_objects_and_cycles_are_still_collected():
+    class Node:
+        pass
+
+    collected = []
+    with gc_paused():
+        made = [[i] for i in range(50_000)]
+        a, b = Node(), Node()
+        a.other, b.other = b, a   # a cycle made inside the block
+        weakref.finalize(a, collected.append, "a")
+        del a, b
+    # the block's survivors are not young: no collection walks them on the next allocation
+    assert gc.get_count()[0] < 1_000
+    assert len(made) == 50_000
+    gc.collect()
+    assert collected == ["a"]
