@@ -118,3 +118,13 @@ def test_dense_tables_match_a_brute_force_reading_of_the_history():
         assert np.isclose(f["item_lag1"][k], want, equal_nan=True)
         first = df[df.i == i].m.min()
         assert f["item_age"][k] == (m - first if first < m else 0)
+
+
+def test_history_rows_in_any_order_give_the_same_features():
+    hist, cats = _random_history(seed=5)
+    order = np.random.default_rng(1).permutation(len(hist.month))
+    shuffled = type(hist)(*(getattr(hist, f)[order] for f in ("month", "shop", "item", "cnt",
+                                                              "price")))
+    rows = (np.full(30, 19), np.arange(30) % 7, (np.arange(30) % 60) * 7 + 3)
+    pd.testing.assert_frame_equal(build_features(FeatureContext(hist, cats), *rows),
+                                  build_features(FeatureContext(shuffled, cats), *rows))

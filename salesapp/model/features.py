@@ -199,11 +199,13 @@ class FeatureContext:
 
     def _pairs(self, m, s, i, y, nm, ns, ni) -> None:
         """The pair level: its rows sorted by month (a contiguous block per month), first/last sale."""
-        order = np.argsort(m, kind="stable")
-        self.pair_shop = s[order].astype(np.int32)
-        self.pair_item = i[order].astype(np.int32)
-        self.pair_y = y[order].astype(np.float32)
-        self.pair_month_start = np.searchsorted(m[order], np.arange(nm + 1))
+        if len(m) and (m[1:] < m[:-1]).any():   # `monthly_history` gives them sorted already
+            order = np.argsort(m, kind="stable")
+            m, s, i, y = m[order], s[order], i[order], y[order]
+        self.pair_shop = s.astype(np.int32)
+        self.pair_item = i.astype(np.int32)
+        self.pair_y = y.astype(np.float32)
+        self.pair_month_start = np.searchsorted(m, np.arange(nm + 1))
         # a pair appears at most once in a month's block: plain assignments, month by month, leave
         # the earliest (descending pass) and the latest (ascending pass) month of each pair
         first = np.full((ns, ni), np.nan)
