@@ -45,6 +45,12 @@ _UPSERT = ("INSERT INTO Cache (key, raw, store_time, expire_time, access_time, a
            " size = excluded.size, mode = excluded.mode, filename = NULL, value = excluded.value")
 
 
+class _Encoded(tuple):
+    """A value already encoded by the store's disk: (size, mode, database value)."""
+
+    __slots__ = ()
+
+
 @dataclass
 class Job:
     """One item id to forecast and where it stands."""
@@ -206,6 +212,10 @@ class JobStore:
         this lease expired, or already done), so every job is completed exactly once.
         """
         by_id = {int(k): v for k, v in results.items()}
+        # Packed and encoded before the transaction: the write lock (other runners, the GUI's
+        # writer thread) is held only for the SQL. A refused result (rare) is encoded for nothing.
+        with gc_paused():
+            encoded = dict(zip(by_id, self._encoded(pack_many(list(by_id.values())))))
 
         def body() -> list[int]:
             keys = [job_key(i) for i in by_id]
@@ -215,9 +225,8 @@ class JobStore:
                 done = self._sql(*job_sql.complete_rows(keys[start:start + _CHUNK], owner, now))
                 version_of.update((int(key[2:]), version) for key, version in done)
             accepted = [i for i in by_id if i in version_of]
-            stored = pack_many([by_id[i] for i in accepted])
-            self._local.writes.extend((result_key(version_of[i], i), value, None)
-                                      for i, value in zip(accepted, stored))
+            self._local.writes.extend((result_key(version_of[i], i), encoded[i], None)
+                                      for i in accepted)
             return accepted
 
         return self._atomic(body)
@@ -348,6 +357,15 @@ class JobStore:
         tag = f"q{job.seq:012d}" if job.state == QUEUED else job.state
         self._local.writes.append((job_key(job.item_id), dict(vars(job)), tag))
 
+    def _encoded(self, values: list) -> list[_Encoded]:
+        """Values as the row fields our disk writes (JSON bytes kept in the database)."""
+        store = self._cache.disk.store
+        out = []
+        for value in values:
+            size, mode, _, db_value = store(value, False)
+            out.append(_Encoded((size, mode, db_value)))
+        return out
+
     def _flush(self) -> None:
         """Apply the transaction's pending deletes and writes in two batched statements.
 
@@ -365,7 +383,10 @@ class JobStore:
             store = self._cache.disk.store
             rows = []
             for key, value, tag in {w[0]: w for w in self._local.writes}.values():
-                size, mode, _, db_value = store(value, False, key=key)
+                if type(value) is _Encoded:
+                    size, mode, db_value = value
+                else:
+                    size, mode, _, db_value = store(value, False, key=key)
                 rows.append((key, now, now, tag, size, mode, db_value))
             self._cache._con.executemany(_UPSERT, rows)
         self._local.writes, self._local.deletes = [], []
