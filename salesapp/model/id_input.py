@@ -9,12 +9,14 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from salesapp.errors import InputError
 from salesapp.model.csv_sniff import full_file_encoding, sniff
+
+if TYPE_CHECKING:   # numpy and pandas are imported where a CSV is read: typed ids need neither
+    import numpy as np
+    import pandas as pd
 
 MAX_RANGE_WIDTH = 100_000
 MAX_LISTED_LINES = 10
@@ -84,6 +86,8 @@ def parse_id_text(text: str) -> IdParse:
 
 
 def _read_columns(path: Path, header: bool, encoding: str | None = None):
+    import pandas as pd
+
     sniffed = sniff(path)
     if encoding is not None:
         sniffed = dataclasses.replace(sniffed, encoding=encoding)
@@ -133,6 +137,9 @@ def read_id_csv(path: str | Path, column: str | None = None) -> IdParse:
     The id column is `item_id` (any case), the only column, or ``column``; otherwise
     AmbiguousColumnError carries ``.columns``. Invalid rows become one summarised problem.
     """
+    import numpy as np
+    import pandas as pd
+
     path = Path(path)
     frame = _read_columns(path, header=True)
     frame.columns = [str(c).strip() for c in frame.columns]
