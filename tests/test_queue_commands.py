@@ -149,3 +149,26 @@ def test_results_csv_reads_results_of_the_older_pair_layout(tmp_path):
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
     assert rows[1:] == [["1", "old", "3", "0.5", ""], ["1", "old", "4", "1.0", ""],
                         ["2", "new", "3", "0.25", ""]]
+
+
+def test_submit_reads_the_model_version_as_the_bundle_does(small_bundle):
+    from salesapp.commands.queue_commands import MANIFEST, bundle_version
+    from salesapp.model import bundle
+
+    assert MANIFEST == bundle.MANIFEST
+    assert bundle_version(small_bundle) == bundle.verify(small_bundle)
+
+
+def test_submit_imports_neither_pandas_nor_qt(tmp_path, small_bundle):
+    import subprocess
+    import sys
+
+    code = ("import sys; from salesapp.cli import main; "
+            f"main(['submit', '--store', {str(tmp_path / 's')!r}, '--model', "
+            f"{str(small_bundle)!r}, '--items', '1-3']); "
+            "print(sorted(m for m in ('pandas', 'numpy', 'PySide6', 'lightgbm') "
+            "if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]" and "3 queued" in proc.stderr
