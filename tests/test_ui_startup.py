@@ -82,6 +82,7 @@ def test_a_model_that_cannot_load_is_reported_and_the_window_lives_on(qtbot, tmp
     qtbot.waitUntil(lambda: window.model.row_for(7) is not None, timeout=WAIT_MS)
     window.cancel_pending()
     assert window.model.row_for(7).status == "cancelled"
+    assert not window.submitting()   # a cancelled id is never written later
     window.close()
 
 
@@ -92,3 +93,17 @@ def test_the_window_modules_import_neither_pandas_nor_lightgbm_nor_pyqtgraph():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_ids_cancelled_before_the_engine_loads_are_never_queued(qtbot, tmp_path, small_bundle):
+    window, loader = unattached_window(qtbot, tmp_path / "store", small_bundle)
+    window.show()
+    type_ids(qtbot, window, "1, 2")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=WAIT_MS)
+    window.cancel_pending()
+    with qtbot.waitSignal(loader.loaded, timeout=WAIT_MS):
+        loader.start()
+    qtbot.waitUntil(lambda: window.attached() and not window.submitting(), timeout=WAIT_MS)
+    assert window.store.jobs() == []
+    assert {window.model.row_for(i).status for i in (1, 2)} == {"cancelled"}
+    window.close()

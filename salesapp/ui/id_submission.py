@@ -54,6 +54,8 @@ class IdSubmission(QObject):
         """Drop the ids not yet shown (never written); returns how many."""
         dropped = len(self._backlog)
         self._backlog.clear()
+        if self._dispatcher is None:   # nothing was written: the shown rows are only ours
+            self._unwritten.clear()
         self._write()   # rows already shown: written, so that the cancel after them finds them
         self._timer.stop()
         self.stopped = True
