@@ -127,14 +127,16 @@ def _start_diagnosis(tmp: Path):
     return frames, cpu
 
 
-def _diagnosis(meter, frames, cpu_series) -> dict:
+def _diagnosis(meter, frames, cpu_series, predictor, tmp: Path) -> dict:
     import threading
 
     from benchmarks import gil_probe
     gaps = [(a, b, c) for (a, b), c in zip(meter.spans, meter.cpu)]
     stalls = gil_probe.report(gaps, cpu_series, frames, threading.get_native_id())
-    return {"stalls_over_35ms": stalls, "gaps": len(gaps),
-            "load_average": _load(), "nice": os.nice(0)}
+    # With the sampler on, stalls are longer than without (it is one more thread at the GIL).
+    return {"worker_steps_longest_gil_hold": gil_probe.worker_steps(predictor, tmp / "probe"),
+            "stalls_over_35ms": stalls, "gaps": len(gaps), "switch_interval_s":
+            sys.getswitchinterval(), "load_average": _load(), "nice": os.nice(0)}
 
 
 def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
@@ -171,8 +173,9 @@ def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
         meter.timer.stop()
         if diagnose:
             frames.stop()
-            out = _diagnosis(meter, frames, cpu.stop())
+            samples = cpu.stop()
             window.close()
+            out = _diagnosis(meter, frames, samples, window.predictor, Path(tmp))
             DIAGNOSIS.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
             return out
         if screenshots:

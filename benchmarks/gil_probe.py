@@ -175,3 +175,77 @@ def _named(stacks: dict[int, str], ident_of: dict[int, int]) -> dict[str, str]:
     native_of = {i: n for n, i in ident_of.items()}
     return {str(native_of.get(i, f"py{i}")): s for i, s in stacks.items()
             if "_run (threading" not in s and "wait " not in s.split(" < ")[0]}
+
+
+class HoleMonitor:
+    """A thread that asks for the GIL every 0.2 ms and records how long each turn took: with one
+    other busy thread, its longest turn is the longest stretch that thread held the GIL."""
+
+    def __init__(self):
+        self.holes: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hole-monitor", daemon=True)
+
+    def _run(self) -> None:
+        last = time.perf_counter()
+        while not self._stop.is_set():
+            time.sleep(0.0002)
+            now = time.perf_counter()
+            self.holes.append(now - last)
+            last = now
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def longest_gil_hold(step, reps: int = 3) -> list[dict]:
+    """Run `step()` on one thread beside a `HoleMonitor`, `reps` times: its wall time and the
+    monitor's longest, second longest and 99th-percentile turn (ms)."""
+    out = []
+    for _ in range(reps):
+        with HoleMonitor() as monitor:
+            worker = threading.Thread(target=step)
+            start = time.perf_counter()
+            worker.start()
+            worker.join()
+            took = time.perf_counter() - start
+        holes = sorted(monitor.holes) or [0.0, 0.0]
+        out.append({"step_ms": round(took * 1000, 1), "longest_ms": round(holes[-1] * 1000, 1),
+                    "second_ms": round(holes[-2] * 1000, 1),
+                    "p99_ms": round(holes[int(0.99 * (len(holes) - 1))] * 1000, 1)})
+    return out
+
+
+def worker_steps(predictor, store_dir) -> dict:
+    """The longest GIL holds of the steps a runner and the store writer take, one at a time."""
+    from salesapp.store.job_store import JobStore
+
+    known = [int(i) for i in predictor._items.index]
+    batch = (known * (1 + 1024 // max(1, len(known))))[:1024]
+    unknown = list(range(10**6, 10**6 + 1024))
+    version = predictor.version
+    out = {"predict 1024 known ids": longest_gil_hold(lambda: predictor.predict(batch)),
+           "predict 1024 unknown ids": longest_gil_hold(lambda: predictor.predict(unknown))}
+    with JobStore.open(store_dir) as store:
+        fresh = iter(range(2 * 10**6, 3 * 10**6, 500))
+        out["store.submit 500 ids"] = longest_gil_hold(
+            lambda: store.submit(list(range(next(fresh), next(fresh))), version))
+        store.submit(known + list(range(10**5, 10**5 + 3 * 1024)), version)
+        results = {r["item_id"]: r for r in predictor.predict(known[:1024])}
+        sample = next(iter(results.values()))
+
+        def lease_complete():
+            jobs = store.lease("probe", 1024, 60.0)
+            done = {int(j.item_id): dict(results.get(int(j.item_id), sample),
+                                         item_id=int(j.item_id)) for j in jobs}
+            store.complete("probe", done)
+        out["store.lease + complete 1024"] = longest_gil_hold(lease_complete)
+        out["store.counts"] = longest_gil_hold(store.counts)
+        pairs = [(version, i) for i in known[:500]]
+        out["store.results_of 500"] = longest_gil_hold(lambda: list(store.results_of(pairs)))
+    return out
