@@ -9,6 +9,8 @@ Layout of the keys in one diskcache `Cache` (JSON values, see `json_disk`):
                   in the same transaction as the done state.
 - `m:seq`         the next sequence number.
 Every state change is one `cache.transact()`; a crash at any instant leaves the old or new state.
+Lease and complete edit the job rows with SQLite's JSON functions (`job_sql`) inside that
+transaction; `export_rows` reads exports the same way. Python decodes only what it returns.
 """
 
 from __future__ import annotations
