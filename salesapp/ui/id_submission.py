@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from salesapp.ui.job_table_model import JobRow
 
-# Ids shown as pending rows per event-loop turn: ~35 us of the GUI thread's CPU a row, and its
-# Python runs 2-4x slower in wall time while the runners and the writer take turns at the GIL
-# (64 kept the longest stall under 50 ms where 128 did not; bench_gui_stall). Their store writes
-# go to the dispatcher's writer in batches of `WRITE_BATCH` (one transaction each).
-ROW_SLICE = 64
+# Ids shown as pending rows per event-loop turn: chunks of `ROW_CHUNK` for `ROW_SECONDS` (wall
+# time), at most `ROW_SLICE`. A row costs ~35 us of the GUI thread's CPU, and its Python runs
+# 2-4x slower in wall time while the runners and the writer take turns at the GIL (a fixed 128 a
+# turn stalled the loop past 50 ms, 64 did not but left the workers waiting for ids to run;
+# bench_gui_stall). Their store writes go to the dispatcher's writer in batches of `WRITE_BATCH`
+# (one transaction each).
+ROW_SECONDS = 0.003
+ROW_CHUNK = 32
+ROW_SLICE = 512
 WRITE_BATCH = 500
 _KEEP = ("queued", "running", "done")   # states a resubmitted id keeps
 
 
 class IdSubmission(QObject):
-    """Typed or imported ids -> pending rows (`ROW_SLICE` per turn) -> `dispatcher.submit_later`.
+    """Typed or imported ids -> pending rows (a few ms' worth per turn) -> `submit_later`.
 
     The row appears before the store write returns; the write follows within the same second.
     `cancel` drops the ids not yet shown; `close` writes them, so nothing asked for is lost.
@@ -84,18 +90,27 @@ class IdSubmission(QObject):
 
     @Slot()
     def _on_tick(self) -> None:
-        chunk = self._backlog[:ROW_SLICE]
-        del self._backlog[:ROW_SLICE]
-        if not self._backlog:
+        if self._closed:
             self._timer.stop()
-        if not chunk or self._closed:
             return
-        if self.stopped and self._dispatcher is not None:
+        if self._backlog and self.stopped and self._dispatcher is not None:
             self.stopped = False
             self._dispatcher.start()
-        self._model.add_rows(self.rows_to_queue(chunk))
-        self._unwritten.extend(chunk)
-        if len(self._unwritten) >= WRITE_BATCH or not self._backlog:
+        # Rows in chunks until the turn's time is used: few while the workers take the GIL in
+        # turns with this thread, more when they do not (the workers wait for the ids written).
+        deadline = time.perf_counter() + ROW_SECONDS
+        shown = 0
+        while self._backlog and shown < ROW_SLICE and (
+                shown == 0 or time.perf_counter() < deadline):
+            chunk = self._backlog[:ROW_CHUNK]
+            del self._backlog[:ROW_CHUNK]
+            self._model.add_rows(self.rows_to_queue(chunk))
+            self._unwritten.extend(chunk)
+            shown += len(chunk)
+            if len(self._unwritten) >= WRITE_BATCH:
+                self._write()
+        if not self._backlog:
+            self._timer.stop()
             self._write()
 
     def _write(self) -> None:

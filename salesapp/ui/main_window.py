@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
             n = self.model.counts()["cancelled"]
             self.statusBar().showMessage(f"Stopped: {n} items cancelled; the batches already "
                                          "running were finished.", 10000)
-        else:
+        elif not self.submission.busy():   # else the workers only wait for more ids
             self.statusBar().showMessage("All queued items are forecast.", 5000)
 
     def _on_counts_changed(self, c: dict) -> None:
