@@ -1,6 +1,7 @@
 """`salesapp submit / work / results` through the real CLI entry point, in process."""
 
 import csv
+import os
 
 from salesapp.cli import main
 from salesapp.commands.results_csv import neutralise
@@ -172,3 +173,14 @@ def test_submit_imports_neither_pandas_nor_qt(tmp_path, small_bundle):
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]" and "3 queued" in proc.stderr
+
+
+def test_work_starts_no_blas_thread_pool_unless_asked(tmp_path, small_bundle, monkeypatch, qapp):
+    from salesapp.commands.queue_commands import BLAS_THREADS_ENV
+
+    monkeypatch.delenv(BLAS_THREADS_ENV, raising=False)
+    assert main(["work", "--store", str(tmp_path / "s"), "--model", str(small_bundle)]) == 0
+    assert os.environ[BLAS_THREADS_ENV] == "1"
+    monkeypatch.setenv(BLAS_THREADS_ENV, "2")
+    assert main(["work", "--store", str(tmp_path / "s"), "--model", str(small_bundle)]) == 0
+    assert os.environ[BLAS_THREADS_ENV] == "2"
