@@ -30,7 +30,7 @@ from salesapp.model.predictor import Predictor
 t, c = time.perf_counter(), time.process_time()
 p = Predictor.load(sys.argv[1])
 out = {"load_s": time.perf_counter() - t, "load_cpu_s": time.process_time() - c}
-ids = [int(i) for i in p._items.index[:5100]]
+ids = [int(i) for i in p.item_ids[:5100]]
 runs = []
 for _ in range(5):
     t, c = time.perf_counter(), time.process_time()

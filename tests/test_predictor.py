@@ -111,3 +111,17 @@ def test_batch_results_match_one_by_one_and_history_matches_the_state(small_bund
         assert r["history"] == [[int(m), round(float(y), 3)] for m, y in zip(rows["m"], rows["y"])]
         assert all(round(f, 3) == f for _, f in r["shops"])
         assert r["total"] == round(sum(f for _, f in r["shops"]), 3)
+
+
+def test_prediction_path_never_imports_pandas(small_bundle):
+    # pandas is ~0.4 s of every start-up; the Predictor hands LightGBM numpy arrays only
+    import subprocess
+    import sys
+    code = ("import sys\n"
+            "from salesapp.model.predictor import Predictor\n"
+            f"p = Predictor.load({str(small_bundle)!r})\n"
+            "r = p.predict([int(p.item_ids[0]), 999999])\n"
+            "assert r[0]['status'] == 'ok' and r[1]['status'] == 'error', r\n"
+            "print('pandas' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr

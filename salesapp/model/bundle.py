@@ -6,15 +6,19 @@ The manifest is checked before any file is parsed, so a swapped or truncated fil
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from salesapp.errors import BundleError
 from salesapp.model.features import MonthlyHistory
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST = "manifest.json"
 FILES = ("model.txt", "card.json", "state.json", "history.npz", "items.csv", "categories.csv",
@@ -108,4 +112,21 @@ def alias_pairs(pairs: pd.DataFrame, directory: str | Path) -> pd.DataFrame:
     if not aliases:
         return pairs
     shop = pairs["shop_id"].to_numpy(np.int64)
+    import pandas as pd
     return pairs.assign(shop_id=pd.Series(shop).replace(aliases).to_numpy(np.int64))
+
+
+def read_columns(path: Path, *names: str) -> dict[str, list[str]]:
+    """Named columns of one of the bundle's CSV tables, as text (we wrote them: no sniffing).
+
+    The csv module rather than pandas: the prediction path then never imports pandas.
+    """
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = csv.reader(f)
+        header = next(rows)
+        at = [header.index(n) for n in names]
+        cols: list[list[str]] = [[] for _ in names]
+        for row in rows:
+            for col, k in zip(cols, at):
+                col.append(row[k])
+    return dict(zip(names, cols))

@@ -2,16 +2,16 @@
 
 Building `FeatureContext` from a bundle's history takes 0.4-0.7 s at full scale (2 M history rows;
 0.04 s for the small default bundle) on every start of the app, the self-test, `predict` and
-`work`; reading it back takes about 0.06 s. What it builds is plain numeric arrays (dicts of
-them, the history itself). The first load of a bundle stores them as `.npy` files plus a JSON
+`work`; reading it back takes about 0.06 s. What it builds is plain numeric arrays (and dicts of
+them). The first load of a bundle stores them as `.npy` files plus a JSON
 layout under the user data directory; later loads read them back with `allow_pickle=False`, so
 nothing in the cache can run code (a tampered cache can only give wrong numbers, as a tampered
 store could).
 
 The key covers the bundle's manifest (every file's SHA-256), the file of `salesapp.model.features`
-(its code decides what is built), numpy's and pandas' versions and this module's format. Anything
-the cache cannot represent exactly (object arrays, multi-level indexes, other types) means no
-cache: the context is built as before. A cache that cannot be read is rebuilt.
+(its code decides what is built), numpy's version and this module's format. Anything the cache
+cannot represent exactly (object arrays, any other type than arrays, string-keyed dicts and plain
+scalars) means no cache: the context is built as before. A cache that cannot be read is rebuilt.
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from salesapp.model import features
 from salesapp.paths import user_data_dir
 
-FORMAT = 2   # 2: no dataclass nodes (the context no longer keeps the raw history)
+FORMAT = 3   # 3: arrays, dicts and scalars only (no pandas objects, no classes)
 KEEP = 3   # cached bundles kept (most recently used); each is about the size of its history
 LAYOUT = "layout.json"
 
@@ -52,8 +51,7 @@ def cache_key(bundle_dir: Path) -> str | None:
     except (OSError, TypeError):
         return None
     h = hashlib.sha256()
-    for part in (manifest, code, np.__version__.encode(), pd.__version__.encode(),
-                 str(FORMAT).encode()):
+    for part in (manifest, code, np.__version__.encode(), str(FORMAT).encode()):
         h.update(hashlib.sha256(part).digest())
     return h.hexdigest()[:32]
 
@@ -130,12 +128,6 @@ def _encode(obj, arrays: list) -> dict:
             raise Unsupported("object array")
         arrays.append(obj)
         return {"t": "array", "a": len(arrays) - 1}
-    if isinstance(obj, pd.Series):
-        return {"t": "series", "values": _encode(obj.to_numpy(), arrays),
-                "index": _encode_index(obj.index, arrays), "name": _name(obj.name)}
-    if isinstance(obj, pd.DataFrame):
-        return {"t": "frame", "index": _encode_index(obj.index, arrays),
-                "columns": [[_name(c), _encode(obj[c].to_numpy(), arrays)] for c in obj.columns]}
     if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
         return {"t": "dict", "items": {k: _encode(v, arrays) for k, v in obj.items()}}
     if obj is None or type(obj) in (bool, int, float, str):
@@ -143,39 +135,12 @@ def _encode(obj, arrays: list) -> dict:
     raise Unsupported(type(obj).__name__)
 
 
-def _encode_index(index: pd.Index, arrays: list) -> dict:
-    if isinstance(index, pd.MultiIndex):
-        raise Unsupported("multi-level index")
-    if isinstance(index, pd.RangeIndex):
-        return {"t": "range", "start": index.start, "stop": index.stop, "step": index.step,
-                "name": _name(index.name)}
-    return {"t": "index", "values": _encode(index.to_numpy(), arrays), "name": _name(index.name)}
-
-
-def _name(name):
-    if name is None or type(name) in (str, int):
-        return name
-    raise Unsupported(f"name of type {type(name).__name__}")
-
-
 def _decode(node: dict, array: Callable[[int], np.ndarray]):
     kind = node["t"]
     if kind == "array":
         return array(node["a"])
-    if kind == "series":
-        return pd.Series(_decode(node["values"], array), index=_decode_index(node["index"], array),
-                         name=node["name"], copy=False)
-    if kind == "frame":
-        cols = {name: _decode(col, array) for name, col in node["columns"]}
-        return pd.DataFrame(cols, index=_decode_index(node["index"], array), copy=False)
     if kind == "dict":
         return {k: _decode(v, array) for k, v in node["items"].items()}
     if kind == "scalar":
         return node["v"]
     raise ValueError(f"unknown cache node {kind!r}")
-
-
-def _decode_index(node: dict, array: Callable[[int], np.ndarray]) -> pd.Index:
-    if node["t"] == "range":
-        return pd.RangeIndex(node["start"], node["stop"], node["step"], name=node["name"])
-    return pd.Index(_decode(node["values"], array), name=node["name"], copy=False)

@@ -1,8 +1,10 @@
-"""Import LightGBM without its optional scikit-learn wrappers (Qt-free, no other project import).
+"""Import LightGBM without its optional scikit-learn and pandas support (Qt-free, no project import).
 
-The app uses only LightGBM's core API (Booster, Dataset, train). On import LightGBM probes for
-scikit-learn, and importing scikit-learn costs about two seconds (more on a loaded machine) of every
-start-up: the window, `--self-test`, `predict` and `work` all pay it through the Predictor.
+The app uses only LightGBM's core API (Booster, Dataset, train) on numpy arrays. On import LightGBM
+probes for scikit-learn (about two seconds, more on a loaded machine) and imports pandas if it is
+installed (about 0.4 s): every start-up, the window, `--self-test`, `predict` and `work`, would pay
+both through the Predictor, which needs neither. A process that has already imported pandas (training,
+the notebook, a CSV import) keeps LightGBM's pandas support: it costs nothing more there.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ from types import ModuleType
 def import_lightgbm() -> ModuleType:
     """Return the `lightgbm` module, importing it with the scikit-learn probe turned off.
 
-    If LightGBM or scikit-learn is already imported nothing is blocked (the import is just looked
-    up). The block is lifted at once, so other code can still `import sklearn` afterwards.
+    If LightGBM is already imported it is just looked up; scikit-learn or pandas already imported
+    is not blocked. The block is lifted at once, so other code can still import both afterwards.
+    Callers must hand LightGBM numpy arrays (never frames) when pandas was blocked.
     """
-    if "lightgbm" in sys.modules or "sklearn" in sys.modules:
+    if "lightgbm" in sys.modules:
         return importlib.import_module("lightgbm")
-    # A None entry in sys.modules makes `import sklearn` raise ImportError inside lightgbm, which
-    # it treats as "scikit-learn not installed".
-    sys.modules["sklearn"] = None  # type: ignore[assignment]
+    # A None entry in sys.modules makes the import raise ImportError inside lightgbm, which it
+    # treats as "not installed".
+    blocked = [name for name in ("sklearn", "pandas") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
     try:
         return importlib.import_module("lightgbm")
     finally:
-        del sys.modules["sklearn"]
+        for name in blocked:
+            del sys.modules[name]

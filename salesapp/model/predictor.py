@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from salesapp.gc_pause import gc_paused
 from salesapp.model import bundle, context_cache
-from salesapp.model.features import CLIP, FeatureContext, build_features
+from salesapp.model.features import CLIP, FeatureContext, build_features, feature_matrix
 from salesapp.model.lightgbm_import import import_lightgbm
 from salesapp.model.prediction_results import ItemHistory, rounded, shop_pairs
 
-# Before anything else imports LightGBM: spares every entry point the scikit-learn import.
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Before anything else imports LightGBM: spares every entry point the scikit-learn import (and
+# pandas, when nothing has imported it yet: prediction hands LightGBM numpy arrays only).
 lgb = import_lightgbm()
 
 
@@ -30,22 +34,23 @@ class Predictor:
         state = json.loads((d / "state.json").read_text(encoding="utf-8"))
         self.forecast_block: int = int(state["forecast_block"])
         self.shop_ids: list[int] = [int(s) for s in state["open_shops"]]
-        shops = pd.read_csv(d / "shops.csv", encoding="utf-8")
-        self.shop_names = dict(zip(shops["shop_id"].astype(int), shops["shop_name"].astype(str)))
-        items = pd.read_csv(d / "items.csv", encoding="utf-8").set_index("item_id")
-        cats = pd.read_csv(d / "categories.csv", encoding="utf-8")
-        self._items = items
-        self._cat_names = dict(zip(cats["item_category_id"], cats["item_category_name"]))
+        shops = bundle.read_columns(d / "shops.csv", "shop_id", "shop_name")
+        self.shop_names = dict(zip(map(int, shops["shop_id"]), shops["shop_name"]))
+        items = bundle.read_columns(d / "items.csv", "item_id", "item_name", "item_category_id")
+        item_ids = [int(i) for i in items["item_id"]]
+        item_cats = [int(c) for c in items["item_category_id"]]
+        cats = bundle.read_columns(d / "categories.csv", "item_category_id", "item_category_name")
+        self._cat_names = dict(zip(map(int, cats["item_category_id"]), cats["item_category_name"]))
         self._booster = lgb.Booster(model_str=(d / "model.txt").read_text(encoding="utf-8"))
         # Built once per bundle and code version, then read back from the per-user cache.
         self._ctx = context_cache.load_or_build(
             d, lambda: FeatureContext(bundle.load_history(d / "history.npz"),
-                                      items["item_category_id"]))
+                                      (np.array(item_ids), np.array(item_cats))))
         # plain arrays and dicts: per-item result assembly must not go through pandas indexing
-        im = self._ctx.item_month
-        self._history = ItemHistory(im["i"].to_numpy(), im["m"].to_numpy(), im["y"].to_numpy())
-        self._names = dict(zip(items.index.tolist(), items["item_name"].astype(str).tolist()))
-        self._cats = dict(zip(items.index.tolist(), items["item_category_id"].astype(int).tolist()))
+        self._history = ItemHistory(*self._ctx.item_month_arrays())
+        self._names = dict(zip(item_ids, items["item_name"]))
+        self._cats = dict(zip(item_ids, item_cats))
+        self.item_ids = np.array(sorted(self._names), dtype=np.int64)   # every id items.csv knows
 
     @classmethod
     def load(cls, directory: str | Path, num_threads: int = 1) -> Predictor:
@@ -55,7 +60,7 @@ class Predictor:
 
     def predict_long(self, item_ids: Sequence[int]) -> pd.DataFrame:
         """item_id, shop_id, forecast for every known id x open shop (unknown ids skipped)."""
-        ids = np.array([i for i in item_ids if i in self._items.index], dtype=np.int64)
+        ids = np.array([i for i in item_ids if i in self._names], dtype=np.int64)
         return self._forecast(np.repeat(ids, len(self.shop_ids)),
                               np.tile(np.array(self.shop_ids, dtype=np.int64), len(ids)))
 
@@ -72,10 +77,13 @@ class Predictor:
         """Clipped forecasts for (item, shop) rows (float64)."""
         if not len(items):
             return np.zeros(0)
-        pred = self._booster.predict(self._features(items, shops), num_threads=self.num_threads)
+        month = np.full(len(items), self.forecast_block, dtype=np.int64)
+        _, X = feature_matrix(self._ctx, month, shops, items)
+        pred = self._booster.predict(X, num_threads=self.num_threads)
         return np.clip(np.asarray(pred, dtype=np.float64), 0, CLIP)
 
     def _forecast(self, items: np.ndarray, shops: np.ndarray) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame({"item_id": items, "shop_id": shops,
                              "forecast": self._raw_forecast(items, shops)})
 
@@ -83,7 +91,7 @@ class Predictor:
         """Forecasts for (shop_id, item_id) pairs, in the frame's row (ID) order."""
         out = self._forecast(test_df["item_id"].to_numpy(np.int64),
                              test_df["shop_id"].to_numpy(np.int64))
-        known = test_df["item_id"].isin(self._items.index).to_numpy()
+        known = np.isin(test_df["item_id"].to_numpy(np.int64), self.item_ids)
         return np.where(known, out["forecast"].to_numpy(), 0.0)
 
     def predict(self, item_ids: Sequence[int]) -> list[dict]:
