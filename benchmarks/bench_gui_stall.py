@@ -37,6 +37,53 @@ def _bundle(model: str | None, tmp: Path) -> Path:
     return tmp / "bundle"
 
 
+class GcClock:
+    """Every cyclic collection of the process while installed: start, duration, generation, thread.
+
+    A collection holds the GIL from start to end, whatever thread ran it: a long one stalls the
+    event loop as surely as the GUI thread's own work (gc.callbacks; a few us per collection).
+    """
+
+    def __init__(self):
+        import threading
+        self.events: list[tuple[float, float, int, str]] = []
+        self._start: dict[int, float] = {}
+        self._threading = threading
+
+    def _callback(self, phase: str, info: dict) -> None:
+        me = self._threading.get_ident()
+        if phase == "start":
+            self._start[me] = time.perf_counter()
+        elif me in self._start:
+            t0 = self._start.pop(me)
+            name = self._threading.current_thread().name
+            self.events.append((t0, (time.perf_counter() - t0) * 1000, info["generation"], name))
+
+    def __enter__(self):
+        import gc
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import gc
+        gc.callbacks.remove(self._callback)
+
+    def summary(self, spans: list[tuple[float, float]], gaps: list[float]) -> dict:
+        """Collections per generation (count, longest, total ms) and those inside stalls > 50 ms."""
+        out = {}
+        for gen in (0, 1, 2):
+            ms = [e[1] for e in self.events if e[2] == gen]
+            out[f"gen{gen}"] = {"count": len(ms), "longest_ms": round(max(ms, default=0), 1),
+                                "total_ms": round(sum(ms), 1)}
+        inside = []
+        for (a, b), g in zip(spans, gaps):
+            if g > 50:
+                inside += [{"gap_ms": round(g, 1), "gen": e[2], "gc_ms": round(e[1], 1),
+                            "thread": e[3]} for e in self.events if a <= e[0] <= b and e[1] > 2]
+        out["collections_over_2ms_in_stalls_over_50ms"] = inside
+        return out
+
+
 class StallMeter:
     """Gaps between ticks of a 5 ms timer: a long gap is a stalled event loop."""
 
@@ -140,7 +187,7 @@ def _diagnosis(meter, frames, cpu_series, predictor, tmp: Path) -> dict:
 
 
 def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
-    """Run the measurement; returns the JSON written."""
+    """Run the measurement once; returns its figures (the diagnosis when `diagnose`)."""
     from PySide6.QtWidgets import QApplication
 
     from salesapp.commands.gui_commands import _application, open_window
@@ -157,7 +204,8 @@ def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
         app.processEvents()
         if screenshots:
             window.grab().save(str(ROOT / "docs" / "screenshot_empty.png"))
-        known = [int(i) for i in window.predictor._items.index]
+        from benchmarks.gil_probe import known_item_ids
+        known = known_item_ids(window.predictor)
         # unknown ids fill up to 10,000: they still go through store, workers and table
         ids = (known + list(range(10**6, 10**6 + max(0, N_IDS - len(known)))))[:N_IDS]
         meter = StallMeter()
@@ -167,8 +215,9 @@ def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
             frames.start()
         meter.timer.start()
         start = time.perf_counter()
-        window.submit_ids(ids)
-        driver.run(timeout_s=600)   # the real event loop (exec), as in the application
+        with GcClock() as gc_clock:
+            window.submit_ids(ids)
+            driver.run(timeout_s=600)   # the real event loop (exec), as in the application
         seconds = time.perf_counter() - start
         meter.timer.stop()
         if diagnose:
@@ -193,9 +242,8 @@ def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
            "max_gui_cpu_per_gap_ms": round(max(meter.cpu), 1) if gaps else None,
            "budget_ms": 50, "within_budget": bool(gaps) and gaps[-1] <= 50,
            "model": str(bundle.name), "cpus": os.cpu_count(), "nice": os.nice(0),
-           "load_average_before": load_before, "load_average_after": _load()}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+           "load_average_before": load_before, "load_average_after": _load(),
+           "gc": gc_clock.summary(meter.spans, meter.gaps)}
     return out
 
 
@@ -212,9 +260,46 @@ def _detail_shot(app, window) -> None:
     window.grab().save(str(ROOT / "docs" / "screenshot_detail.png"))
 
 
-def main() -> int:
+def _runs_summary(runs: list[dict], commit: str) -> dict:
+    """The worst and median figures over runs, with every run's own figures kept."""
+    stalls = sorted(r["max_stall_ms"] for r in runs)
+    return {"runs": len(runs), "max_stall_ms": stalls[-1], "median_max_stall_ms":
+            stalls[len(stalls) // 2], "runs_within_budget": sum(r["within_budget"] for r in runs),
+            "gaps_over_budget_total": sum(r["gaps_over_budget"] for r in runs),
+            "seconds": [r["seconds"] for r in runs], "max_stall_per_run_ms": [
+                r["max_stall_ms"] for r in runs], "load_average_per_run": [
+                r["load_average_before"] for r in runs], "budget_ms": 50,
+            "model": runs[0]["model"], "known_ids": runs[0]["known_ids"], "commit": commit,
+            "each_run": runs}
+
+
+def _commit() -> str:
+    import subprocess
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                          capture_output=True, check=False)
+    return done.stdout.strip()
+
+
+def _run_children(args, passthrough: list[str]) -> dict:
+    """`args.runs` measurements, each in a fresh process (one window per process, as in use)."""
+    import subprocess
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(args.runs):
+            one = Path(tmp) / f"run{n}.json"
+            subprocess.run([sys.executable, "-m", "benchmarks.bench_gui_stall", "--out", str(one),
+                            *passthrough], cwd=ROOT, check=True)
+            runs.append(json.loads(one.read_text(encoding="utf-8")))
+    return _runs_summary(runs, _commit())
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model bundle directory")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="JSON written (default benchmarks/results/gui_stall.json)")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="measure this many times, each in a fresh process; worst and median")
     parser.add_argument("--screenshots", action="store_true", help="also save PNGs in docs/")
     parser.add_argument("--diagnose", action="store_true",
                         help="sample threads' CPU and stacks; write gui_stall_diagnosis.json only")
@@ -223,7 +308,10 @@ def main() -> int:
     parser.add_argument("--pool", type=int, help="experiment: runner threads of the window")
     parser.add_argument("--row-slice", type=int, help="experiment: rows shown per turn")
     parser.add_argument("--slice-ms", type=float, help="experiment: ms of updates per turn")
-    args = parser.parse_args()
+    return parser
+
+
+def _experiments(args) -> None:
     if args.row_slice:
         from salesapp.ui import id_submission
         id_submission.ROW_SLICE = args.row_slice
@@ -237,7 +325,25 @@ def main() -> int:
         from salesapp.workers import dispatcher
         dispatcher.GUI_SWITCH_INTERVAL = args.switch_ms / 1000
         sys.setswitchinterval(args.switch_ms / 1000)
-    print(json.dumps(run(args.model, args.screenshots, args.diagnose), indent=1))
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    if args.runs > 1:
+        passthrough = [a for a in sys.argv[1:] if a not in ("--screenshots", "--diagnose")]
+        cut = [i for i, a in enumerate(passthrough) if a in ("--out", "--runs")]
+        for i in reversed(cut):   # the children get everything but --out/--runs N
+            del passthrough[i:i + 2]
+        out = _run_children(args, passthrough)
+    else:
+        _experiments(args)
+        out = run(args.model, args.screenshots, args.diagnose)
+    if not args.diagnose:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(out if args.runs > 1 else {k: v for k, v in out.items()
+                                                 if k != "worker_steps_longest_gil_hold"},
+                     indent=1))
     return 0
 
 

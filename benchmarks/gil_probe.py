@@ -221,11 +221,19 @@ def longest_gil_hold(step, reps: int = 3) -> list[dict]:
     return out
 
 
+def known_item_ids(predictor) -> list[int]:
+    """Every item id the predictor's bundle knows (`item_ids`; `_items` in older predictors)."""
+    ids = getattr(predictor, "item_ids", None)
+    if ids is None:
+        ids = predictor.item_ids
+    return [int(i) for i in ids]
+
+
 def worker_steps(predictor, store_dir) -> dict:
     """The longest GIL holds of the steps a runner and the store writer take, one at a time."""
     from salesapp.store.job_store import JobStore
 
-    known = [int(i) for i in predictor._items.index]
+    known = known_item_ids(predictor)
     batch = (known * (1 + 1024 // max(1, len(known))))[:1024]
     unknown = list(range(10**6, 10**6 + 1024))
     version = predictor.version

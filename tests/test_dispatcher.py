@@ -321,3 +321,28 @@ def test_writer_is_not_idle_before_its_last_outcome_is_handled(qtbot, store):
     # Deliver only the events posted to the writer: every outcome is handled by then.
     QCoreApplication.sendPostedEvents(writer, QEvent.MetaCall)
     assert handled == [(1, True), (2, False)] and not writer.busy()
+
+
+def test_yield_to_gui_caps_batches_and_keeps_smaller_ones(qtbot, store):
+    from salesapp.workers.dispatcher import GUI_BATCH
+
+    before = sys.getswitchinterval()   # yield_to_gui lowers it process-wide
+    try:
+        p = FakePredictor()
+        d = PredictionDispatcher(store, p, pool_size=1, batch_size=4 * GUI_BATCH)
+        d.yield_to_gui(0)
+        with qtbot.waitSignal(d.idle, timeout=20000):
+            d.submit_later(range(3 * GUI_BATCH))
+        d.shutdown()
+        assert sum(len(c) for c in p.calls) == 3 * GUI_BATCH
+        assert store.counts()["done"] == 3 * GUI_BATCH
+        assert max(len(c) for c in p.calls) == GUI_BATCH   # capped; full batches still used
+        small = FakePredictor()
+        d = PredictionDispatcher(store, small, pool_size=1, batch_size=4)
+        d.yield_to_gui(0)   # a batch already below the cap stays as asked
+        with qtbot.waitSignal(d.idle, timeout=20000):
+            d.submit_later(range(10**5, 10**5 + 9))
+        d.shutdown()
+        assert max(len(c) for c in small.calls) == 4
+    finally:
+        sys.setswitchinterval(before)

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
 @pytest.fixture(scope="module")
 def results(small_bundle):
     p = Predictor.load(small_bundle)
-    ids = [int(i) for i in p._items.index[:12]] + [999999]
+    known = getattr(p, "item_ids", None)   # `_items` before the predictor dropped pandas
+    ids = [int(i) for i in (p.item_ids if known is None else known)[:12]] + [999999]
     return p, p.predict(ids)
 
 

@@ -48,7 +48,8 @@ def make_window(qtbot, tmp_path, predictor):
 
 
 def known_ids(predictor, n):
-    return [int(i) for i in predictor._items.index[:n]]
+    known = getattr(predictor, "item_ids", None)   # `_items` before the predictor dropped pandas
+    return [int(i) for i in (predictor.item_ids if known is None else known)[:n]]
 
 
 def wait_all_final(qtbot, window, ids):

@@ -21,6 +21,12 @@ WORKER_NICE_STEPS = 10
 # While a window is open: a thread waiting for the GIL asks for it after 1 ms instead of 5 ms.
 # Every call Qt makes into Python (slots, model data, paints) waits for the GIL first.
 GUI_SWITCH_INTERVAL = 0.001
+# Largest batch while a window is open. Parts of a model call and of recording its results are
+# single C calls that hold the GIL throughout (array stacking, `tolist`, JSON encoding), and they
+# grow with the batch: with a full-scale bundle (44 shops per item) the longest hold inside one
+# predict was 10-12 ms at 1,024 items, 4-6 ms at 256 (gil_probe.longest_gil_hold); each one is a
+# wait the GUI thread may have to sit out. Smaller batches cost ~25 % more model time per id.
+GUI_BATCH = 256
 
 
 def default_pool_size() -> int:
@@ -105,8 +111,10 @@ class PredictionDispatcher(QObject):
         """Run runners and the writer at a lower CPU priority than the thread that owns us.
 
         For the window: its event loop then gets a core before the workers do, and the GIL
-        within 1 ms (a process-wide setting). Headless runs do not call this.
+        within 1 ms (a process-wide setting); batches are capped at `GUI_BATCH` so that no single
+        step of a runner holds the GIL long. Headless runs do not call this.
         """
+        self._batch_size = min(self._batch_size, GUI_BATCH)
         self._predict = lowered(self._plain_predict, steps)
         self._writer.lower_priority(steps)
         sys.setswitchinterval(min(sys.getswitchinterval(), GUI_SWITCH_INTERVAL))
