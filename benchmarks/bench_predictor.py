@@ -39,8 +39,11 @@ for _ in range(5):
 out["predict_s"] = sorted(r[0] for r in runs)[2]
 out["predict_cpu_s"] = sorted(r[1] for r in runs)[2]
 import numpy as np
+from salesapp.model.features import feature_matrix
 n = len(p.shop_ids)
-feats = p._features(np.repeat(np.array(ids), n), np.tile(np.array(p.shop_ids), len(ids)))
+month = np.full(n * len(ids), p.forecast_block)
+_, feats = feature_matrix(p._ctx, month, np.tile(np.array(p.shop_ids), len(ids)),
+                          np.repeat(np.array(ids), n))
 t = time.perf_counter()
 p._booster.predict(feats, num_threads=1)
 out["lightgbm_only_s"] = time.perf_counter() - t
