@@ -323,17 +323,25 @@ def test_writer_is_not_idle_before_its_last_outcome_is_handled(qtbot, store):
     assert handled == [(1, True), (2, False)] and not writer.busy()
 
 
-def test_yield_to_gui_caps_batches_and_keeps_smaller_ones(qtbot, store):
-    from salesapp.workers.dispatcher import GUI_BATCH
+def test_yield_to_gui_caps_runners_and_batches_and_keeps_smaller_ones(qtbot, store):
+    from salesapp.workers.dispatcher import GUI_BATCH, GUI_POOL
 
     before = sys.getswitchinterval()   # yield_to_gui lowers it process-wide
     try:
-        p = FakePredictor()
-        d = PredictionDispatcher(store, p, pool_size=1, batch_size=4 * GUI_BATCH)
+        threads = set()
+
+        class Recording(FakePredictor):
+            def predict(self, item_ids):
+                threads.add(threading.get_ident())
+                return super().predict(item_ids)
+
+        p = Recording()
+        d = PredictionDispatcher(store, p, pool_size=2, batch_size=4 * GUI_BATCH)
         d.yield_to_gui(0)
         with qtbot.waitSignal(d.idle, timeout=20000):
             d.submit_later(range(3 * GUI_BATCH))
         d.shutdown()
+        assert len(threads) == GUI_POOL == 1   # one runner beside the GUI thread
         assert sum(len(c) for c in p.calls) == 3 * GUI_BATCH
         assert store.counts()["done"] == 3 * GUI_BATCH
         assert max(len(c) for c in p.calls) == GUI_BATCH   # capped; full batches still used

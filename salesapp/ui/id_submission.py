@@ -15,7 +15,7 @@ from salesapp.ui.job_table_model import JobRow
 # bench_gui_stall). Their store writes go to the dispatcher's writer in batches of `WRITE_BATCH`
 # (one transaction each).
 ROW_SECONDS = 0.003
-ROW_CHUNK = 32
+ROW_CHUNK = 16
 ROW_SLICE = 512
 WRITE_BATCH = 500
 _KEEP = ("queued", "running", "done")   # states a resubmitted id keeps

@@ -34,7 +34,8 @@ _TEXT_COLUMNS = (1, 2, 4, 5, 6)   # written as plain text when they change
 # Updates applied per timer tick, in CPU-ish time: the GIL shared with the workers stretches it
 # 2-4x in wall time, and the views' reaction (a paint) comes on top.
 SLICE_SECONDS = 0.003
-UPDATES_PER_CHECK = 8   # ~50-100 us each: the clock is read often enough not to overrun much
+# ~100-150 us each at full scale: the clock is read often enough not to overrun the slice much
+UPDATES_PER_CHECK = 4
 
 
 @dataclass

@@ -92,6 +92,14 @@ class MainWindow(QMainWindow):
         self._progress_timer.setSingleShot(True)
         self._progress_timer.setInterval(250)
         self._progress_timer.timeout.connect(self._apply_progress)
+        # The counts label changes with every slice of updates; each change relays out and
+        # repaints the status bar (~0.4 ms of the GUI thread): shown at once, then at most 4x a
+        # second while they keep changing (the last counts always shown).
+        self._counts = self._counts_shown = None
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(250)
+        self._counts_timer.timeout.connect(self._on_counts_timeout)
         self._build_widgets()
         self._build_menus()
         self._build_status_bar()
@@ -378,6 +386,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("All queued items are forecast.", 5000)
 
     def _on_counts_changed(self, c: dict) -> None:
+        self._counts = c
+        if not self._counts_timer.isActive():
+            self._show_counts()
+            self._counts_timer.start()   # changes until its timeout wait for it
+
+    def _on_counts_timeout(self) -> None:
+        if self._counts != self._counts_shown:
+            self._show_counts()
+            self._counts_timer.start()
+
+    def _show_counts(self) -> None:
+        c = self._counts_shown = self._counts
         self.counts_label.setText(f"pending {c['queued']} · running {c['running']} · "
                                   f"done {c['done']} · failed {c['failed']}"
                                   + (f" · cancelled {c['cancelled']}" if c["cancelled"] else ""))

@@ -27,6 +27,11 @@ GUI_SWITCH_INTERVAL = 0.001
 # predict was 10-12 ms at 1,024 items, 4-6 ms at 256 (gil_probe.longest_gil_hold); each one is a
 # wait the GUI thread may have to sit out. Smaller batches cost ~25 % more model time per id.
 GUI_BATCH = 256
+# Runner threads while a window is open. Each runner spends much of a batch in Python (features,
+# result assembly, packing for the store), so each is one more thread the GUI thread queues
+# behind at the GIL; one runner gave the same 10,000-id throughput at full scale (6.5-7.2 s vs
+# 5.1-7.7 s) with a lower p99 event-loop gap (15-24 ms vs 19-37 ms, bench_gui_stall, 4 runs each).
+GUI_POOL = 1
 
 
 def default_pool_size() -> int:
@@ -111,10 +116,12 @@ class PredictionDispatcher(QObject):
         """Run runners and the writer at a lower CPU priority than the thread that owns us.
 
         For the window: its event loop then gets a core before the workers do, and the GIL
-        within 1 ms (a process-wide setting); batches are capped at `GUI_BATCH` so that no single
-        step of a runner holds the GIL long. Headless runs do not call this.
+        within 1 ms (a process-wide setting); at most `GUI_POOL` runners, with batches capped at
+        `GUI_BATCH` so that no single step of a runner holds the GIL long. Headless runs do not
+        call this.
         """
         self._batch_size = min(self._batch_size, GUI_BATCH)
+        self._pool.setMaxThreadCount(min(self._pool.maxThreadCount(), GUI_POOL))
         self._predict = lowered(self._plain_predict, steps)
         self._writer.lower_priority(steps)
         sys.setswitchinterval(min(sys.getswitchinterval(), GUI_SWITCH_INTERVAL))

@@ -1,0 +1,30 @@
+"""The status bar's counts label: shown at once, then at most 4x a second, the last always shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from salesapp.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
+
+
+def counts(done: int) -> dict:
+    return {"queued": 1000 - done, "running": 0, "done": done, "failed": 0, "cancelled": 0}
+
+
+def test_counts_label_is_throttled_but_ends_on_the_last_counts(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    texts = []
+    window.counts_label.setText = lambda text, _set=window.counts_label.setText: (
+        texts.append(text), _set(text))
+    qtbot.waitUntil(lambda: not window._counts_timer.isActive(), timeout=2000)
+    for done in range(1, 501):   # a burst of changes, as slices of results bring them
+        window._on_counts_changed(counts(done))
+    assert texts == ["pending 999 · running 0 · done 1 · failed 0"]   # the first one at once
+    qtbot.waitUntil(lambda: "done 500 " in window.counts_label.text(), timeout=2000)
+    assert len(texts) == 2   # and the last one, not the 498 in between
+    window._on_counts_changed(counts(500))   # no change: nothing to write
+    qtbot.waitUntil(lambda: not window._counts_timer.isActive(), timeout=2000)
+    assert len(texts) == 2
