@@ -122,11 +122,6 @@ def read_columns(path: Path, *names: str) -> dict[str, list[str]]:
     The csv module rather than pandas: the prediction path then never imports pandas.
     """
     with open(path, encoding="utf-8", newline="") as f:
-        rows = csv.reader(f)
-        header = next(rows)
-        at = [header.index(n) for n in names]
-        cols: list[list[str]] = [[] for _ in names]
-        for row in rows:
-            for col, k in zip(cols, at):
-                col.append(row[k])
-    return dict(zip(names, cols))
+        header, *rows = csv.reader(f)
+    columns = list(zip(*rows)) if rows else [() for _ in header]
+    return {n: list(columns[header.index(n)]) for n in names}

@@ -72,7 +72,10 @@ def _codes(known: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 def _ids_and_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sorted distinct ids, code of each element): by counting when ids are small, else sorting."""
-    ids = np.asarray(ids, dtype=np.int64)
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        ids = ids.astype(np.int64)
+    # (the history's int16/int32 ids are used as they are: a 2 M-row int64 copy is not free)
     if len(ids) and ids.min() >= 0 and ids.max() < 1 << 24:
         known = np.flatnonzero(np.bincount(ids))
         code_of = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
