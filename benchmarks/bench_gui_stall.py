@@ -92,8 +92,12 @@ class StallMeter:
         self.gaps: list[float] = []
         self.cpu: list[float] = []   # the GUI thread's own CPU time in each gap (ms)
         self.spans: list[tuple[float, float]] = []   # (start, end) of each gap, perf_counter
+        # ms the GUI thread waited in the kernel's run queue in each gap: ready to run, no core
+        # free (other processes of a shared machine). Not a wait for the GIL, which is a sleep.
+        self.runq: list[float] = []
         self._last = None
         self._last_cpu = None
+        self._last_runq = None
         self.timer = QTimer()
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
@@ -107,12 +111,22 @@ class StallMeter:
         self.timer.start()
 
     def _tick(self):
-        now, cpu = time.perf_counter(), time.thread_time()
+        now, cpu, runq = time.perf_counter(), time.thread_time(), _runqueue_ns()
         if self._last is not None:
             self.gaps.append((now - self._last) * 1000)
             self.cpu.append((cpu - self._last_cpu) * 1000)
+            self.runq.append((runq - self._last_runq) / 1e6)
             self.spans.append((self._last, now))
-        self._last, self._last_cpu = now, cpu
+        self._last, self._last_cpu, self._last_runq = now, cpu, runq
+
+
+def _runqueue_ns() -> int:
+    """Nanoseconds the calling thread has spent waiting for a CPU (Linux schedstat; else 0)."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _all_final(window, ids) -> bool:
@@ -240,6 +254,11 @@ def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
            # a core on a shared machine, or for the GIL)
            "max_stall_gui_cpu_ms": round(meter.cpu[worst], 1) if gaps else None,
            "max_gui_cpu_per_gap_ms": round(max(meter.cpu), 1) if gaps else None,
+           # the worst stall's wait for a core, and the worst gap once that wait is taken out
+           # (what this process's own threads and the GIL made of it)
+           "max_stall_runqueue_ms": round(meter.runq[worst], 1) if gaps else None,
+           "max_gap_minus_runqueue_ms": round(max(g - q for g, q in zip(meter.gaps, meter.runq)),
+                                              1) if gaps else None,
            "budget_ms": 50, "within_budget": bool(gaps) and gaps[-1] <= 50,
            "model": str(bundle.name), "cpus": os.cpu_count(), "nice": os.nice(0),
            "load_average_before": load_before, "load_average_after": _load(),
@@ -266,6 +285,9 @@ def _runs_summary(runs: list[dict], commit: str) -> dict:
     return {"runs": len(runs), "max_stall_ms": stalls[-1], "median_max_stall_ms":
             stalls[len(stalls) // 2], "runs_within_budget": sum(r["within_budget"] for r in runs),
             "gaps_over_budget_total": sum(r["gaps_over_budget"] for r in runs),
+            "max_stall_runqueue_per_run_ms": [r.get("max_stall_runqueue_ms") for r in runs],
+            "max_gap_minus_runqueue_per_run_ms": [r.get("max_gap_minus_runqueue_ms")
+                                                  for r in runs],
             "seconds": [r["seconds"] for r in runs], "max_stall_per_run_ms": [
                 r["max_stall_ms"] for r in runs], "load_average_per_run": [
                 r["load_average_before"] for r in runs], "budget_ms": 50,
