@@ -29,8 +29,9 @@ GUI_SWITCH_INTERVAL = 0.001
 GUI_BATCH = 256
 # Runner threads while a window is open. Each runner spends much of a batch in Python (features,
 # result assembly, packing for the store), so each is one more thread the GUI thread queues
-# behind at the GIL; one runner gave the same 10,000-id throughput at full scale (6.5-7.2 s vs
-# 5.1-7.7 s) with a lower p99 event-loop gap (15-24 ms vs 19-37 ms, bench_gui_stall, 4 runs each).
+# behind at the GIL. Measured with a full-scale bundle, 4 alternated pairs at load 0.4-0.9: two
+# runners of 1,024 gave longest stalls of 42-56 ms (p99 30-37 ms) in 4.1-4.7 s for 10,000 ids;
+# one runner of 256, 29-33 ms (p99 24-25 ms) in 5.2-5.5 s. The window trades that time for it.
 GUI_POOL = 1
 
 
