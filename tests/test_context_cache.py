@@ -93,5 +93,18 @@ def test_only_the_most_recent_contexts_are_kept(small_bundle):
     ctx = Predictor.load(small_bundle)._ctx
     root = context_cache.cache_root()
     for n in range(context_cache.KEEP + 2):
-        context_cache.write(root / f"k{n}", ctx)
+        context_cache.write(root / f"{n:032x}", ctx)
     assert len(_folders()) == context_cache.KEEP
+
+
+def test_clean_up_removes_only_cache_folders(small_bundle, tmp_path):
+    # a cache root that holds other folders (a mistake, a script) must not lose them
+    ctx = Predictor.load(small_bundle)._ctx
+    root = tmp_path / "root"
+    for d in ("data", "0123"):
+        (root / d).mkdir(parents=True)
+    keys = [f"{n:032x}" for n in range(context_cache.KEEP + 2)]
+    for k in keys:   # oldest first: the clean-up keeps the most recently used
+        context_cache.write(root / k, ctx)
+    left = sorted(p.name for p in root.iterdir())
+    assert left == sorted(["data", "0123", *keys[-context_cache.KEEP:]])

@@ -111,10 +111,21 @@ def read(folder: Path) -> features.FeatureContext:
     return ctx
 
 
+def _is_ours(path: Path) -> bool:
+    """A folder this module made: a cache key (32 hex digits) or one of its temporary folders."""
+    name = path.name
+    key = name[5:].split("-")[0] if name.startswith(".tmp-") else name
+    return len(key) == 32 and all(c in "0123456789abcdef" for c in key) and path.is_dir()
+
+
 def _clean(root: Path, keep: Path) -> None:
-    """Remove all but the `KEEP` most recently used cached contexts, and stale temporary folders."""
+    """Remove all but the `KEEP` most recently used cached contexts, and stale temporary folders.
+
+    Only folders named as this module names them: a cache root pointed at a folder of other
+    things (a mistake, a test) must never lose them.
+    """
     try:
-        entries = [p for p in root.iterdir() if p.is_dir() and p != keep]
+        entries = [p for p in root.iterdir() if p != keep and _is_ours(p)]
     except OSError:
         return
     entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
