@@ -119,9 +119,12 @@ def _sums(shape: tuple, flat: np.ndarray, weights: np.ndarray | None = None) -> 
 
 def _ratio(num: np.ndarray, den: np.ndarray, present: np.ndarray) -> np.ndarray:
     """num / den as float32 where `present` (and den > 0), NaN elsewhere."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(present & (den > 0), num / den, np.nan)
-    return out.astype(np.float32)
+    den = np.asarray(den, dtype=np.float64)
+    shape = np.broadcast_shapes(np.shape(num), den.shape, present.shape)
+    out = np.full(shape, np.nan, dtype=np.float32)
+    # divided in float64, rounded once into float32; no temporary full-size arrays
+    np.divide(num, den, out=out, where=present & (den > 0), casting="same_kind")
+    return out
 
 
 def _memo(ctx, name: str, make):
@@ -170,7 +173,12 @@ class FeatureContext:
         p = hist.price.astype(np.float64)
         # Two passes over the rows: month x item and month x shop x category. Every other level
         # is a sum over one axis of the second (sums of counts are exact in any order).
-        at_mi, at_msc = m * ni + i, (m * ns + s) * nc + cat_code[i]
+        at_mi = m * ni
+        at_mi += i
+        at_msc = m * ns   # in place: a fresh process pays page faults for every 2 M-row array
+        at_msc += s
+        at_msc *= nc
+        at_msc += cat_code[i]
         mi = {k: _sums((nm, ni), at_mi, v) for k, v in (("n", None), ("y", y), ("u", u), ("p", p))}
         msc = {k: _sums((nm, ns, nc), at_msc, v)
                for k, v in (("n", None), ("y", y), ("u", u), ("p", p))}
