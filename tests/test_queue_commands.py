@@ -87,13 +87,9 @@ def test_results_csv_is_what_csv_writer_writes(tmp_path):
                                  "item_name": n, "shops": [[2, 0.125], [10, 3.0]]}
                              for i, n in names.items()})
     assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
-    expected = tmp_path / "expected.csv"
-    with open(expected, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["item_id", "item_name", "shop_id", "forecast", "error"])
-        for i, n in names.items():
-            w.writerows([[i, n, 2, 0.125, ""], [i, n, 10, 3.0, ""]])
-    assert out.read_bytes() == expected.read_bytes()
+    assert out.read_bytes() == _csv_writer_bytes(
+        tmp_path, [[i, n, shop, f, ""] for i, n in names.items() for shop, f in ((2, 0.125),
+                                                                              (10, 3.0))])
 
 
 def test_results_csv_formats_any_stored_number_as_csv_writer_does(tmp_path):
@@ -109,13 +105,9 @@ def test_results_csv_formats_any_stored_number_as_csv_writer_does(tmp_path):
         store.complete("w", {i: {"item_id": i, "model_version": "v1", "status": "ok",
                                  "item_name": f"n{i}", "shops": s} for i, s in shops.items()})
     assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
-    expected = tmp_path / "expected.csv"
-    with open(expected, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["item_id", "item_name", "shop_id", "forecast", "error"])
-        for i, s in shops.items():
-            w.writerows([[i, f"n{i}", shop, "None" if v is None else v, ""] for shop, v in s])
-    assert out.read_bytes() == expected.read_bytes()
+    assert out.read_bytes() == _csv_writer_bytes(
+        tmp_path, [[i, f"n{i}", shop, "None" if v is None else v, ""]
+                   for i, s in shops.items() for shop, v in s])
 
 
 def test_work_reports_the_first_batch_then_the_rest(tmp_path, small_bundle, capsys, qapp):
@@ -184,3 +176,13 @@ def test_work_starts_no_blas_thread_pool_unless_asked(tmp_path, small_bundle, mo
     monkeypatch.setenv(BLAS_THREADS_ENV, "2")
     assert main(["work", "--store", str(tmp_path / "s"), "--model", str(small_bundle)]) == 0
     assert os.environ[BLAS_THREADS_ENV] == "2"
+
+
+def _csv_writer_bytes(tmp_path, rows) -> bytes:
+    """What Python's csv.writer makes of the results header and `rows` (the reference)."""
+    expected = tmp_path / "expected.csv"
+    with open(expected, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["item_id", "item_name", "shop_id", "forecast", "error"])
+        w.writerows(rows)
+    return expected.read_bytes()
