@@ -89,10 +89,9 @@ class Predictor:
 
     def predict_pairs(self, test_df: pd.DataFrame) -> np.ndarray:
         """Forecasts for (shop_id, item_id) pairs, in the frame's row (ID) order."""
-        out = self._forecast(test_df["item_id"].to_numpy(np.int64),
-                             test_df["shop_id"].to_numpy(np.int64))
-        known = np.isin(test_df["item_id"].to_numpy(np.int64), self.item_ids)
-        return np.where(known, out["forecast"].to_numpy(), 0.0)
+        items = test_df["item_id"].to_numpy(np.int64)
+        forecast = self._raw_forecast(items, test_df["shop_id"].to_numpy(np.int64))
+        return np.where(np.isin(items, self.item_ids), forecast, 0.0)
 
     def predict(self, item_ids: Sequence[int]) -> list[dict]:
         """One result dict per id (docs/ARCHITECTURE.md "Prediction result"), same order.
