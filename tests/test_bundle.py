@@ -59,3 +59,11 @@ def test_pairs_naming_a_merged_shop_id_use_the_merged_history(tmp_path, small_bu
                                items=None, file=None))
     forecast = pd.read_csv(out)["item_cnt_month"].tolist()
     assert forecast[0] == forecast[1] > 0
+
+
+def test_read_columns_skips_blank_lines(tmp_path):
+    from salesapp.model.bundle import read_columns
+    path = tmp_path / "t.csv"
+    path.write_text('item_id,item_name\n1,"a, b"\n\n2,c\n', encoding="utf-8")
+    assert read_columns(path, "item_name", "item_id") == {"item_name": ["a, b", "c"],
+                                                          "item_id": ["1", "2"]}

@@ -128,3 +128,13 @@ def test_history_rows_in_any_order_give_the_same_features():
     rows = (np.full(30, 19), np.arange(30) % 7, (np.arange(30) % 60) * 7 + 3)
     pd.testing.assert_frame_equal(build_features(FeatureContext(hist, cats), *rows),
                                   build_features(FeatureContext(shuffled, cats), *rows))
+
+
+def test_histories_longer_than_64_months_count_months_since_sale():
+    # the training-only search packs (pair, month) into one integer: months past 63 must fit
+    rows = [(m, 1, 10, 5.0, 1.0) for m in (0, 40, 70, 90)] + [(95, 2, 11, 5.0, 1.0)]
+    sales = pd.DataFrame(rows, columns=["date_block_num", "shop_id", "item_id", "item_price",
+                                        "item_cnt_day"])
+    ctx = FeatureContext(monthly_history(sales), pd.Series([0, 0], index=[10, 11]))
+    f = build_features(ctx, np.array([71, 80, 41]), np.array([1, 1, 1]), np.array([10, 10, 10]))
+    assert f["pair_months_since_sale"].tolist() == [1, 10, 1]

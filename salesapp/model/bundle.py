@@ -122,6 +122,6 @@ def read_columns(path: Path, *names: str) -> dict[str, list[str]]:
     The csv module rather than pandas: the prediction path then never imports pandas.
     """
     with open(path, encoding="utf-8", newline="") as f:
-        header, *rows = csv.reader(f)
+        header, *rows = (row for row in csv.reader(f) if row)   # blank lines: no rows
     columns = list(zip(*rows)) if rows else [() for _ in header]
     return {n: list(columns[header.index(n)]) for n in names}

@@ -127,13 +127,15 @@ def _memo(ctx, name: str, make):
     return memo[name]
 
 
-def _last_in(combo_sorted: np.ndarray, key: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Latest month < month among sorted (key * 64 + month) codes of the same key; NONE if none."""
-    pos = np.searchsorted(combo_sorted, key * 64 + month, side="left") - 1
+def _last_in(combo_sorted: np.ndarray, key: np.ndarray, month: np.ndarray,
+             span: int) -> np.ndarray:
+    """Latest month < month among sorted (key * span + month) codes of the same key (every month
+    below `span`); NONE if none."""
+    pos = np.searchsorted(combo_sorted, key * span + month, side="left") - 1
     ok = pos >= 0
     safe = np.maximum(pos, 0)
-    ok &= (combo_sorted[safe] // 64) == key if len(combo_sorted) else False
-    return np.where(ok, combo_sorted[safe] % 64, NONE).astype(np.int16)
+    ok &= (combo_sorted[safe] // span) == key if len(combo_sorted) else False
+    return np.where(ok, combo_sorted[safe] % span, NONE).astype(np.int16)
 
 
 class FeatureContext:
@@ -406,11 +408,11 @@ def _months_since_pair_sale(ctx: FeatureContext, month, s, i) -> np.ndarray:
     last = ctx.last_pair[s, i].astype(np.int64)
     inside = last >= month
     if inside.any():
-        ni = len(ctx.items)
+        ni, span = len(ctx.items), ctx.n_months + 1   # a row inside has month < n_months
         pairs = _memo(ctx, "pair_months", lambda: np.sort(
-            (ctx.pair_shop.astype(np.int64) * ni + ctx.pair_item) * 64
-            + np.repeat(np.arange(len(ctx.pair_month_start) - 1), np.diff(ctx.pair_month_start))))
-        last[inside] = _last_in(pairs, s[inside] * ni + i[inside], month[inside])
+            (ctx.pair_shop.astype(np.int64) * ni + ctx.pair_item) * span
+            + np.repeat(np.arange(ctx.n_months), np.diff(ctx.pair_month_start))))
+        last[inside] = _last_in(pairs, s[inside] * ni + i[inside], month[inside], span)
     return np.where(last >= 0, month - last, NONE).astype(np.int16)
 
 
