@@ -186,3 +186,10 @@ def _csv_writer_bytes(tmp_path, rows) -> bytes:
         w.writerow(["item_id", "item_name", "shop_id", "forecast", "error"])
         w.writerows(rows)
     return expected.read_bytes()
+
+
+def test_work_reports_the_model_error_when_the_store_cannot_open_either(tmp_path, capsys):
+    (tmp_path / "store").write_text("not a folder", encoding="utf-8")
+    code = main(["work", "--store", str(tmp_path / "store"), "--model", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert code == 2 and "is not a model bundle" in err, err

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from salesapp.commands.id_arguments import requested_ids
-from salesapp.errors import BundleError
+from salesapp.errors import BundleError, SalesAppError
 from salesapp.gc_pause import gc_paused
 from salesapp.paths import default_model_dir, default_store_dir
 
@@ -116,7 +116,10 @@ def work(args) -> int:
         pool = args.workers or HEADLESS_POOL
         predictor = Predictor.load(_model_dir(args), num_threads=model_threads(pool))
     except BaseException:
-        opened().close()
+        try:
+            opened().close()
+        except (SalesAppError, OSError):   # the model's error is the one to report
+            pass
         raise
     store = opened()
     try:
