@@ -139,3 +139,15 @@ def test_a_lock_held_by_another_process_gives_a_clear_error_not_a_hang(tmp_path)
         holder.join(30)
     assert [j.item_id for j in store.lease("w", 1, 60)] == [1]  # fine once the lock is gone
     store.close()
+
+
+def test_a_damaged_json_row_in_an_export_is_one_store_error(tmp_path):
+    with JobStore.open(tmp_path) as store:
+        store.submit([1, 2], V1)
+        store.complete("w", {1: {"item_id": 1}, 2: {"item_id": 2}})
+    con = sqlite3.connect(tmp_path / "cache.db")
+    with con:
+        con.execute("UPDATE Cache SET value = ? WHERE key = ?", (b'{"item_id": 2, ', "r:" + V1 + ":2"))
+    con.close()
+    with JobStore.open(tmp_path) as store, pytest.raises(StoreError, match="damaged row"):
+        list(store.export_rows())

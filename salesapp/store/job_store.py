@@ -334,9 +334,14 @@ class JobStore:
         """Every done or failed job by item id, with the parts of its result an export needs.
 
         Read in one query by SQLite's JSON functions (`export_rows`); rows that are not plain
-        JSON raise `PickleRefusedError`. Results in another layout: read them with `results_of`.
+        JSON raise `PickleRefusedError`; a row SQLite cannot read as JSON raises `StoreError`.
+        Results in another layout: read them with `results_of`.
         """
-        return export_rows(self._sql, self._cache.disk)
+        try:
+            yield from export_rows(self._sql, self._cache.disk)
+        except sqlite3.OperationalError as exc:   # e.g. "malformed JSON" from a damaged row
+            raise StoreError(f"the store {self.directory} has a damaged row ({exc}); the rows "
+                             "before it were read, nothing was changed") from None
 
     # --- helpers ----------------------------------------------------------------------------
 
