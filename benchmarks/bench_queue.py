@@ -74,7 +74,7 @@ def _queue(bundle: Path, ids: list[int], store_dir: Path) -> dict:
     from salesapp.commands.queue_commands import results
     from salesapp.model.predictor import Predictor
     from salesapp.store.job_store import JobStore
-    from salesapp.workers.dispatcher import model_threads
+    from salesapp.workers.batch_runner import model_threads
     from salesapp.workers.headless import HEADLESS_POOL, run_until_idle
 
     pool = HEADLESS_POOL

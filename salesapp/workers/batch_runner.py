@@ -28,6 +28,7 @@ MARKER_ENV = "SALESAPP_TEST_MODEL_MARKER"
 # full scale). Runners that join work already under way go straight to full batches, because every
 # model call has a fixed cost (the feature tables), so each extra small call costs throughput.
 FIRST_BATCH = 16
+DEFAULT_LEASE_SECONDS = 60.0   # the window's and `salesapp work`'s lease on a batch
 
 
 class _ActiveRunners:
@@ -58,6 +59,11 @@ class _ActiveRunners:
 
 
 _ACTIVE = _ActiveRunners()
+
+
+def model_threads(pool_size: int) -> int:
+    """LightGBM threads per predict call so that threads x pool size fits the cores."""
+    return max(1, (os.cpu_count() or 1) // max(1, pool_size))
 
 
 def first_result_given():

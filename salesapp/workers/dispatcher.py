@@ -9,13 +9,13 @@ import uuid
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
+from salesapp.workers.batch_runner import DEFAULT_LEASE_SECONDS
 from salesapp.workers.predict_job import PredictJob, with_test_hooks
 from salesapp.workers.store_writer import WRITE_SLICE, StoreWriter, fetch_results
 from salesapp.workers.thread_priority import lowered
 
 # Measured: 5,100 items in batches of 1,024 predict ~20 % faster than in batches of 512.
 DEFAULT_BATCH = 1024
-DEFAULT_LEASE_SECONDS = 60.0
 # Nice levels below the GUI thread for the workers of a window (see thread_priority).
 WORKER_NICE_STEPS = 10
 # While a window is open: a thread waiting for the GIL asks for it after 1 ms instead of 5 ms.
@@ -38,11 +38,6 @@ GUI_POOL = 1
 def default_pool_size() -> int:
     """Two runners on a small machine: throughput comes from batching, not from many threads."""
     return max(1, min(2, os.cpu_count() or 1))
-
-
-def model_threads(pool_size: int) -> int:
-    """LightGBM threads per predict call so that threads x pool size fits the cores."""
-    return max(1, (os.cpu_count() or 1) // max(1, pool_size))
 
 
 def _ids_of(kind: str, args: tuple) -> list[int] | None:

@@ -13,9 +13,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from salesapp.workers.batch_runner import (
+from salesapp.workers.batch_runner import (  # noqa: F401 - model_threads: `work` reads it here
+    DEFAULT_LEASE_SECONDS,
     FIRST_BATCH,
     first_result_given,
+    model_threads,
     run_one_batch,
     with_test_hooks,
 )
@@ -28,7 +30,6 @@ MAX_BATCH = 8192
 # Python parts of the model call (measured on 2 cores, 5,100 items: 3.1-3.8 CPU s with one runner,
 # 3.9-4.2 with two, and less wall time too).
 HEADLESS_POOL = 1
-LEASE_SECONDS = 60.0   # the dispatcher's default lease
 
 Progress = Callable[[int, int], None]
 
@@ -42,14 +43,6 @@ class HeadlessSummary:
     errors: list = field(default_factory=list)
 
 
-def model_threads(pool_size: int) -> int:
-    """LightGBM threads per predict call so that threads x pool size fits the cores.
-
-    The dispatcher's rule (`dispatcher.model_threads`), here without importing Qt.
-    """
-    return max(1, (os.cpu_count() or 1) // max(1, pool_size))
-
-
 def even_batch(queued: int, pool_size: int) -> int:
     """A batch size that splits `queued` jobs evenly over the pool's runners (bounded)."""
     from salesapp.workers.dispatcher import DEFAULT_BATCH
@@ -58,7 +51,7 @@ def even_batch(queued: int, pool_size: int) -> int:
 
 
 def run_until_idle(store, predictor, pool_size=None, batch_size=None,
-                   lease_seconds=LEASE_SECONDS,
+                   lease_seconds=DEFAULT_LEASE_SECONDS,
                    on_progress: Progress | None = None) -> HeadlessSummary:
     """Drain the store's queue with a dispatcher in this thread's event loop; returns a summary.
 
@@ -91,7 +84,7 @@ def run_until_idle(store, predictor, pool_size=None, batch_size=None,
     return summary
 
 
-def run_first_batch(store, predictor, lease_seconds=LEASE_SECONDS) -> HeadlessSummary:
+def run_first_batch(store, predictor, lease_seconds=DEFAULT_LEASE_SECONDS) -> HeadlessSummary:
     """Lease, predict and record up to `FIRST_BATCH` jobs on this thread (no Qt); a summary.
 
     Same lease, heartbeat, one-transaction completion and test hooks as a pool runner. A store
@@ -114,7 +107,7 @@ def run_first_batch(store, predictor, lease_seconds=LEASE_SECONDS) -> HeadlessSu
     return summary
 
 
-def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=LEASE_SECONDS,
+def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=DEFAULT_LEASE_SECONDS,
              on_progress: Progress | None = None) -> HeadlessSummary:
     """`salesapp work`: a first small batch on this thread, then `run_until_idle` for the rest.
 
