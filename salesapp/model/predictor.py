@@ -58,12 +58,6 @@ class Predictor:
         version = bundle.verify(directory)
         return cls(Path(directory), version, num_threads)
 
-    def predict_long(self, item_ids: Sequence[int]) -> pd.DataFrame:
-        """item_id, shop_id, forecast for every known id x open shop (unknown ids skipped)."""
-        ids = np.array([i for i in item_ids if i in self._names], dtype=np.int64)
-        return self._forecast(np.repeat(ids, len(self.shop_ids)),
-                              np.tile(np.array(self.shop_ids, dtype=np.int64), len(ids)))
-
     def _features(self, items: np.ndarray, shops: np.ndarray) -> pd.DataFrame:
         month = np.full(len(items), self.forecast_block, dtype=np.int64)
         return build_features(self._ctx, month, shops, items)
@@ -81,11 +75,6 @@ class Predictor:
         _, X = feature_matrix(self._ctx, month, shops, items)
         pred = self._booster.predict(X, num_threads=self.num_threads)
         return np.clip(np.asarray(pred, dtype=np.float64), 0, CLIP)
-
-    def _forecast(self, items: np.ndarray, shops: np.ndarray) -> pd.DataFrame:
-        import pandas as pd
-        return pd.DataFrame({"item_id": items, "shop_id": shops,
-                             "forecast": self._raw_forecast(items, shops)})
 
     def predict_pairs(self, test_df: pd.DataFrame) -> np.ndarray:
         """Forecasts for (shop_id, item_id) pairs, in the frame's row (ID) order."""
