@@ -13,6 +13,7 @@ in month order, one month made into a dense shops x items slice when it is read.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -346,8 +347,26 @@ def _pair_lag(ctx: FeatureContext, month, s, i) -> np.ndarray:
     return out
 
 
+PAIR_SLICES_KEPT = 5   # a forecast reads 5 months (lags 1, 2, 3, 6, 12): ~5 MB each at full scale
+_PAIR_SLICES_LOCK = threading.Lock()
+
+
 def _pair_slice(ctx: FeatureContext, m: int) -> np.ndarray:
-    """Month m's clipped pair sales as a padded (shops + 1) x (items + 1) table (zeros: no sale)."""
+    """Month m's clipped pair sales as a padded (shops + 1) x (items + 1) table (zeros: no sale).
+
+    The last few are kept: the window predicts in batches of a few hundred items, and making the
+    five slices again for each batch cost more than the batch's own lookups.
+    """
+    with _PAIR_SLICES_LOCK:   # pool threads predict with one context at once
+        kept = ctx.__dict__.setdefault("_pair_slices", {})
+        if m not in kept:
+            if len(kept) >= PAIR_SLICES_KEPT:
+                del kept[next(iter(kept))]   # the oldest
+            kept[m] = _make_pair_slice(ctx, m)
+        return kept[m]
+
+
+def _make_pair_slice(ctx: FeatureContext, m: int) -> np.ndarray:
     dense = np.zeros((len(ctx.shops) + 1, len(ctx.items) + 1), dtype=np.float32)
     if m >= 0:
         a, b = ctx.pair_month_start[m], ctx.pair_month_start[m + 1]
