@@ -144,7 +144,12 @@ def _report_ready(window, app, marks, loader) -> None:
     steps = ", ".join(f"{name} {at:.0f}" for name, at in marks)
     log.info("startup probe: window ready in %.0f ms (%s)", ms, steps)
 
+    reported = []
+
     def model_ready(*_):
+        if reported:   # the signal and the already-done check may both deliver it
+            return
+        reported.append(True)
         at = process_age_ms()
         state = "model ready" if window.attached() else "model FAILED"
         print(f"{state} in {at:.0f} ms", flush=True)
@@ -153,11 +158,12 @@ def _report_ready(window, app, marks, loader) -> None:
         window.close()
         app.exit(0 if window.attached() else 1)
 
-    if loader.wait(0):   # already done: its signal is queued before this one
+    # Connected first, then checked: a load ending between a check and the connects would emit
+    # to no one and the probe would never quit.
+    loader.loaded.connect(model_ready, Qt.QueuedConnection)
+    loader.failed.connect(model_ready, Qt.QueuedConnection)
+    if loader.wait(0):   # already done, its signal maybe emitted before the connects
         QTimer.singleShot(0, model_ready)
-    else:
-        loader.loaded.connect(model_ready, Qt.QueuedConnection)
-        loader.failed.connect(model_ready, Qt.QueuedConnection)
 
 
 def _self_test_ids(predictor, n: int = SELF_TEST_IDS) -> list[int]:

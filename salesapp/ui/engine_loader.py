@@ -1,8 +1,9 @@
 """The engine (pandas, LightGBM, the model bundle, the job store) loaded off the GUI thread.
 
 The window shows and takes ids in well under a second; importing pandas and LightGBM and loading
-the bundle take one to two more. `EngineLoader` does that on a plain Python thread and hands the
-store and the predictor to the GUI thread with a queued signal; the window is attached then
+the bundle take one to two more. `EngineLoader` does that on a plain Python thread, reads the
+stored jobs there too (the GUI thread never loops over the store), and hands the store, the
+predictor and the jobs to the GUI thread with a queued signal; the window is attached then
 (`MainWindow.attach`), and the ids typed meanwhile are queued.
 """
 
@@ -20,8 +21,10 @@ log = logging.getLogger("salesapp.gui")
 class EngineLoader(QObject):
     """Opens the store and loads the model bundle in the background; `loaded` or `failed` once."""
 
-    loaded = Signal(object, object)   # JobStore, Predictor (delivered in the loader's owner thread)
-    failed = Signal(str)              # one sentence for the user
+    # JobStore, Predictor, and the stored jobs (a list of Job, or the exception their read
+    # raised: the window reports it and still attaches); delivered in the loader's owner thread
+    loaded = Signal(object, object, object)
+    failed = Signal(str, str)   # which part failed ("store" or "model"), the reason
 
     def __init__(self, store_dir, model_dir, parent: QObject | None = None):
         super().__init__(parent)
@@ -40,28 +43,36 @@ class EngineLoader(QObject):
 
     def _run(self) -> None:
         start = time.perf_counter()
-        store = None
+        store, part = None, "store"
         try:
-            # The typed-id parser's module brings pandas too: imported here, the first Enter
-            # finds it loaded.
-            import salesapp.model.id_input  # noqa: F401
             from salesapp.model.predictor import Predictor
             from salesapp.store.job_store import JobStore
 
             store = JobStore.open(self._store_dir)
+            part = "model"
             predictor = Predictor.load(self._model_dir)
         except Exception as exc:   # any failure is shown; it never kills the window
-            log.exception("the model or the store could not be loaded")
+            log.exception("the %s could not be loaded", part)
             if store is not None:
                 store.close()
             self.seconds = time.perf_counter() - start
-            self.failed.emit(str(exc) or type(exc).__name__)
+            self.failed.emit(part, str(exc) or type(exc).__name__)
         else:
+            jobs = _read_jobs(store)
             self.seconds = time.perf_counter() - start
-            self.loaded.emit(store, predictor)
+            self.loaded.emit(store, predictor, jobs)
         finally:
             self._done.set()
         _preimport_chart()
+
+
+def _read_jobs(store):
+    """Every stored job, or the exception the read raised (the window reports it)."""
+    try:
+        return store.jobs()
+    except Exception as exc:   # a damaged store still lets the typed ids be queued
+        log.exception("the stored jobs could not be read")
+        return exc
 
 
 def _preimport_chart() -> None:

@@ -35,6 +35,7 @@ class IdSubmission(QObject):
         self._unwritten: list[int] = []   # shown as rows, not yet handed to the writer
         self.stopped = False   # a Cancel stopped the dispatcher: the next ids restart it
         self._closed = False
+        self._failed_note: str | None = None   # the engine failed: new rows fail with this
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._on_tick)
@@ -50,6 +51,16 @@ class IdSubmission(QObject):
         self._dispatcher = dispatcher
         if not self._timer.isActive():
             self._write()
+
+    def held(self) -> set[int]:
+        """Ids asked for and not yet handed to the writer (shown or not)."""
+        return set(self._backlog) | set(self._unwritten)
+
+    def fail(self, note: str) -> None:
+        """The engine could not be loaded: the rows shown, and every later one, fail with `note`."""
+        self._failed_note = note
+        ids, self._unwritten = self._unwritten, []
+        self._model.set_status(ids, "failed", note)
 
     def busy(self) -> bool:
         """True while ids are not all shown and written to the store."""
@@ -104,8 +115,11 @@ class IdSubmission(QObject):
                 shown == 0 or time.perf_counter() < deadline):
             chunk = self._backlog[:ROW_CHUNK]
             del self._backlog[:ROW_CHUNK]
-            self._model.add_rows(self.rows_to_queue(chunk))
-            self._unwritten.extend(chunk)
+            if self._failed_note is not None:   # nothing can forecast them: say so at once
+                self._model.add_rows([JobRow(i, "failed", note=self._failed_note) for i in chunk])
+            else:
+                self._model.add_rows(self.rows_to_queue(chunk))
+                self._unwritten.extend(chunk)
             shown += len(chunk)
             if len(self._unwritten) >= WRITE_BATCH:
                 self._write()

@@ -108,19 +108,28 @@ class MainWindow(QMainWindow):
         if dispatcher is not None:
             self.attach(store, dispatcher, predictor)
 
-    def attach(self, store, dispatcher, predictor) -> None:
-        """Take the loaded engine: restore earlier sessions, then queue the ids already typed."""
+    def attach(self, store, dispatcher, predictor, jobs=None) -> None:
+        """Take the loaded engine: restore earlier sessions, then queue the ids already typed.
+
+        `jobs` are the stored jobs read off the GUI thread (see `engine_loader`), or the
+        exception that read raised; None reads them here.
+        """
         self.store, self.dispatcher, self.predictor = store, dispatcher, predictor
         dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
         self.model.set_shop_names(predictor.shop_names)
         self.detail.set_shop_names(predictor.shop_names)
         self._connect_dispatcher()
-        self.restore_from_store()
-        self.submission.attach(dispatcher)
+        try:
+            self.restore_from_store(jobs)
+        except Exception as exc:   # a damaged store must not stop the typed ids being queued
+            log.exception("the earlier sessions could not be restored")
+            self.report(f"The jobs of earlier sessions could not be restored: {exc}")
+        finally:
+            self.submission.attach(dispatcher)
         _freeze_startup_objects()
 
-    @Slot(object, object)
-    def engine_loaded(self, store, predictor) -> None:
+    @Slot(object, object, object)
+    def engine_loaded(self, store, predictor, jobs=None) -> None:
         """The background load is done (see `engine_loader`): make the dispatcher and attach."""
         from salesapp.workers.dispatcher import PredictionDispatcher
 
@@ -129,13 +138,19 @@ class MainWindow(QMainWindow):
             return
         dispatcher = PredictionDispatcher(store, predictor)
         dispatcher.setParent(self)   # the dispatcher lives and dies with the window
-        self.attach(store, dispatcher, predictor)
+        self.attach(store, dispatcher, predictor, jobs)
         self.statusBar().showMessage(f"Model {predictor.version} loaded.", 5000)
 
-    @Slot(str)
-    def engine_failed(self, message: str) -> None:
-        """The model or the store could not be loaded: say so; ids typed stay on screen."""
-        self.report(f"The model could not be loaded: {message}")
+    @Slot(str, str)
+    def engine_failed(self, part: str, message: str) -> None:
+        """The store or the model could not be loaded: say which; ids typed fail with a reason."""
+        if part == "store":
+            self.report(f"The job store could not be opened: {message}")
+            note = "The job store could not be opened, so these items cannot be forecast."
+        else:
+            self.report(f"The model could not be loaded: {message}")
+            note = "The model could not be loaded, so these items cannot be forecast."
+        self.submission.fail(note)
 
     def attached(self) -> bool:
         """True once the store, dispatcher and predictor are there."""
@@ -246,14 +261,23 @@ class MainWindow(QMainWindow):
         d.idle.connect(self._on_idle)
 
     # -- restore and submit -------------------------------------------------------------------
-    def restore_from_store(self) -> None:
+    def restore_from_store(self, jobs=None) -> None:
         """Show the jobs of earlier sessions and resume the pending ones.
 
-        One read of the jobs here; their results are fetched on the dispatcher's writer thread
-        and arrive like any other result.
+        `jobs` as read by the engine loader (None: read here, for a window built loaded; an
+        exception: raised). Ids the submission still holds keep their pending rows: they are
+        being queued again. Results are fetched on the dispatcher's writer thread and arrive
+        like any other result.
         """
+        if jobs is None:
+            jobs = self.store.jobs()
+        if isinstance(jobs, BaseException):
+            raise jobs
+        held = self.submission.held()
         rows, done, pending = [], [], False
-        for job in self.store.jobs():
+        for job in jobs:
+            if int(job.item_id) in held:
+                continue
             status = STORE_STATES.get(job.state, "queued")
             rows.append(JobRow(int(job.item_id), status, note=job.error or ""))
             if status == "done":
@@ -264,13 +288,12 @@ class MainWindow(QMainWindow):
             self.dispatcher.fetch_results(done)
         if getattr(self.store, "notice", None):
             self.report(self.store.notice)
-        if pending:
+        if pending and not self._closing:   # a close only writes: no runner starts for it
             self.dispatcher.start()
 
     def submit_typed(self) -> None:
         """Parse the input line and queue its ids (Enter)."""
-        # Imported at first use: the module brings pandas, which the window does not wait for
-        # (the engine loader imports it in the background meanwhile).
+        # Imported at first use (it needs neither pandas nor numpy): the window shows sooner.
         from salesapp.model.id_input import parse_id_text
 
         parsed = parse_id_text(self.input.text())
@@ -543,7 +566,8 @@ class MainWindow(QMainWindow):
             # A dropped file still being read: wait for it and take its ids (delivered now from
             # the posted queue), so they are written below with the rest.
             self.importer.shutdown(5000)
-            if self.dispatcher is None and self.engine_wait is not None:
+            if (self.dispatcher is None and self.engine_wait is not None
+                    and self.submission.busy()):
                 self.engine_wait(ENGINE_WAIT_MS)   # typed ids need the store: let it load
             QCoreApplication.sendPostedEvents(None, QEvent.MetaCall)
             self._closed = True
