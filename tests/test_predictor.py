@@ -105,7 +105,8 @@ def test_batch_results_match_one_by_one_and_history_matches_the_state(small_bund
     batch = p.predict(ids)
     assert batch[:-1] == [p.predict([i])[0] for i in ids[:-1]]
     assert batch[-1] == batch[0] and batch[-1] is not batch[0]   # a repeat is its own dict
-    im = p._ctx.item_month
+    i, m, y = p._ctx.item_month_arrays()
+    im = pd.DataFrame({"i": i, "m": m, "y": y})
     for r in batch[:5]:
         rows = im[im["i"] == r["item_id"]].sort_values("m")
         assert r["history"] == [[int(m), round(float(y), 3)] for m, y in zip(rows["m"], rows["y"])]

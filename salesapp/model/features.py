@@ -271,13 +271,6 @@ class FeatureContext:
         ii, mm = np.nonzero(~np.isnan(units.T))
         return self.items[ii], mm.astype(np.int64), units[mm, ii]
 
-    @property
-    def item_month(self) -> pd.DataFrame:
-        """`item_month_arrays` as a frame with columns i, m, y."""
-        import pandas as pd
-        i, m, y = self.item_month_arrays()
-        return pd.DataFrame({"i": i, "m": m, "y": y})
-
 
 def _category_of(ctx: FeatureContext, item: np.ndarray) -> np.ndarray:
     """Category id of each item id (0 for an id the catalogue does not know)."""

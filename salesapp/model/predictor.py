@@ -50,7 +50,7 @@ class Predictor:
         self._history = ItemHistory(*self._ctx.item_month_arrays())
         self._names = dict(zip(item_ids, items["item_name"]))
         self._cats = dict(zip(item_ids, item_cats))
-        self.item_ids = np.array(sorted(self._names), dtype=np.int64)   # every id items.csv knows
+        self.item_ids = self._ctx.catalogue_ids   # every id items.csv knows, sorted
 
     @classmethod
     def load(cls, directory: str | Path, num_threads: int = 1) -> Predictor:
