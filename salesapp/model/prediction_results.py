@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from salesapp import thousandths
+
 # Forecasts and totals are kept to 3 decimals: a thousandth of a unit is below anything a user
 # reads, and it keeps each stored result (JSON) about a third smaller.
 DECIMALS = 3
@@ -37,11 +39,9 @@ class PairList(list):
 
 
 def _thousandths(values: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
-    """Rows of integer thousandths of a float matrix, and per row whether they are exact."""
-    with np.errstate(all="ignore"):
-        k = np.rint(values * 1000)
-        exact = np.isfinite(k) & (np.abs(k) < 2.0**62) & (k / 1000 == values)
-    return np.where(exact, k, 0).astype(np.int64).tolist(), exact
+    """Rows of integer thousandths of a float matrix (`thousandths.of_array`), and its mask."""
+    k, exact = thousandths.of_array(values)
+    return k.tolist(), exact
 
 
 class RoundedRows(list):

@@ -13,21 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from itertools import chain, pairwise
 
+from salesapp import thousandths
+
 # field of pairs -> (stored list of keys, stored list of values)
 PAIR_FIELDS = {"shops": ("shop_ids", "forecasts"),
                "history": ("history_months", "history_units")}
 MILLI = "_milli"   # suffix of a values list stored as integer thousandths
-
-
-def _thousandths(values: list) -> list[int] | None:
-    """`values` as integer thousandths when that is exact for every one (all floats), else None."""
-    if not all(type(v) is float for v in values):
-        return None
-    try:
-        out = [round(v * 1000) for v in values]
-    except (OverflowError, ValueError):   # inf or nan (even after the * 1000)
-        return None
-    return out if all(k / 1000 == v for k, v in zip(out, values)) else None
 
 
 def pack(result: dict) -> dict:
@@ -39,7 +30,7 @@ def pack(result: dict) -> dict:
             continue
         out[keys] = [p[0] for p in pairs]
         plain = [p[1] for p in pairs]
-        milli = _thousandths(plain)
+        milli = thousandths.of_list(plain)
         if milli is None:
             out[values] = plain
         else:
@@ -97,21 +88,15 @@ def _columns(pairs) -> tuple[list, list] | None:
 
 
 def _thousandths_of_lists(lists: list[list]) -> list[list[int] | None]:
-    """`_thousandths` of each list, computed over all of them in one array."""
+    """`thousandths.of_list` of each list, computed over all of them in one array."""
     flat = list(chain.from_iterable(lists))
     if set(map(type, flat)) - {float}:   # ints, None, text...: the exact per-list rules
-        return [_thousandths(v) for v in lists]
+        return [thousandths.of_list(v) for v in lists]
     # Imported here: `salesapp submit` and `salesapp results` never need numpy.
     import numpy as np
 
-    values = np.array(flat, dtype=np.float64)
-    with np.errstate(all="ignore"):   # inf and nan are simply not exact (`pack` fails on them)
-        k = np.rint(values * 1000)
-        finite = np.isfinite(k)
-        if (np.abs(k[finite]) >= 2.0**62).any():   # past int64: Python's ints, one by one
-            return [_thousandths(v) for v in lists]
-        exact = finite & (k / 1000 == values)
-    milli = np.where(exact, k, 0).astype(np.int64).tolist()
+    k, exact = thousandths.of_array(np.array(flat, dtype=np.float64))
+    milli = k.tolist()
     bounds = np.cumsum([0] + [len(v) for v in lists]).tolist()
     misses = np.concatenate(([0], np.cumsum(~exact))).tolist()
     return [milli[a:b] if misses[a] == misses[b] else None
