@@ -144,12 +144,14 @@ def results(args) -> int:
     store = _open_store(args)
     out = Path(args.out)
     try:
-        with open(out, "w", encoding="utf-8", newline="") as f:
-            f.write(csv_line(COLUMNS))
+        # Bytes straight to a binary file with a 1 MB buffer: the chunks are UTF-8 already,
+        # and ~5,100 chunks of ~3 KB then make ~15 writes to the disk.
+        with open(out, "wb", buffering=1 << 20) as f:
+            f.write(csv_line(COLUMNS).encode())
             n = 0
             with gc_paused():
-                for text, rows in result_chunks(store):
-                    f.write(text)
+                for chunk, rows in result_chunks(store):
+                    f.write(chunk)
                     n += rows
     finally:
         store.close()

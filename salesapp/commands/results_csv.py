@@ -1,9 +1,13 @@
 """The CSV of `salesapp results`: one row per (item, shop), failures and unknown ids one row each.
 
-Columns `item_id,item_name,shop_id,forecast,error`, byte for byte what `csv.writer` writes, text
-cells that a spreadsheet would run as formulas neutralised. 5,100 items x 44 shops is 224,400 rows:
-the rows of a result are formatted from its stored integer thousandths through one table of texts
-(`repr(k / 1000)`, what `csv.writer` writes for the float), not through a float each.
+Columns `item_id,item_name,shop_id,forecast,error`, byte for byte what `csv.writer` writes to a
+UTF-8 file, text cells that a spreadsheet would run as formulas neutralised. 5,100 items x 44
+shops is 224,400 rows, so a row costs no Python bytecode of its own: an item's rows are one
+`bytes.join` over a frame of pieces (item prefix, shop cell, forecast text + line end) whose shop
+cells are made once per list of shops, and whose forecast texts come from one table lookup per
+value (stored integer thousandths -> `repr(k / 1000)`, what `csv.writer` writes for the float).
+The text is built as UTF-8 bytes: only the item prefix holds Cyrillic, and encoding the whole
+15 MB text at the end cost more than building it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from salesapp.store.result_codec import shop_columns
 FORMULA_START = ("=", "+", "-", "@")
 COLUMNS = ["item_id", "item_name", "shop_id", "forecast", "error"]
 END = ",\r\n"   # the empty error cell and csv.writer's line end
-# Forecasts are clipped to [0, 20] units: 20,001 texts cover every one (others are formatted).
+# Forecasts are clipped to [0, 20] units: the table holds texts of 0..20,000 thousandths; others
+# (and any JSON number not written the plain way) send the item to the whole-result path.
 _TABLE_SIZE = 20_001
 
 
@@ -36,64 +41,113 @@ def csv_line(cells: list) -> str:
     return buf.getvalue()
 
 
+def text_cell(text: str) -> str:
+    """`text` neutralised, then quoted as `csv.writer` quotes a cell of a row of several.
+
+    The excel dialect (QUOTE_MINIMAL, doubled quotes, no escape character) quotes a cell that
+    holds the delimiter, the quote or a line-end character; nothing else changes a text cell.
+    tests/test_results_export.py checks this against `csv.writer` on arbitrary text.
+    """
+    if text.startswith(FORMULA_START):
+        text = "'" + text
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
+def _prefix(item_id: int, name) -> bytes:
+    """The first two cells of an item's rows, UTF-8, without the comma that follows."""
+    name = name or ""
+    if type(name) is str:
+        return f"{item_id},{text_cell(name)}".encode()
+    return csv_line([item_id, neutralise(name)])[:-2].encode()   # a number or JSON text
+
+
+class _LineEnds(dict):
+    """JSON text of k thousandths (bytes) -> CSV text of k / 1000 and the line's end (bytes).
+
+    Filled on first use: an export meets a few thousand distinct values, and making all 20,001
+    texts up front cost ~45 ms. A key that is not a plain integer of the table raises KeyError.
+    """
+
+    def __missing__(self, text: bytes) -> bytes:
+        try:
+            k = int(text)
+        except ValueError:
+            raise KeyError(text) from None
+        if not 0 <= k < _TABLE_SIZE or str(k).encode() != text:   # e.g. b"-0", b"1_0", b" 7"
+            raise KeyError(text)
+        self[text] = line_end = (repr(k / 1000) + END).encode()
+        return line_end
+
+
 class ResultRows:
-    """Formats stored results as CSV text; keeps the texts shared by every result."""
+    """Formats stored results as CSV bytes; keeps the texts shared by every result."""
 
     def __init__(self):
-        self._milli = [repr(k / 1000) for k in range(_TABLE_SIZE)]
-        self._milli_of_text = dict(zip(map(str, range(_TABLE_SIZE)), self._milli))
+        self._line_end_of = _LineEnds()   # one lookup per row
         self._shops: list = []          # shop ids of the last result, and their cells
         self._shop_cells: list[str] = []
-        self._shops_json = ""           # the same for results read as JSON text
-        self._json_cells: list[str] = []
+        self._shops_json = None         # shop ids of the last exported row, and its frame
+        self._frame: list[bytes | None] = []
 
-    def failure(self, item_id: int, reason: str) -> str:
+    def failure(self, item_id: int, reason: str) -> bytes:
         """The one row of a job that failed."""
-        return csv_line([item_id, "", "", "", neutralise(reason)])
+        return csv_line([item_id, "", "", "", neutralise(reason)]).encode()
 
-    def result(self, item_id: int, stored: dict) -> tuple[str, int]:
-        """CSV text of one done job's rows (stored or unpacked result) and how many rows."""
-        name = neutralise(stored.get("item_name") or "")
+    def result(self, item_id: int, stored: dict) -> tuple[bytes, int]:
+        """CSV bytes of one done job's rows (stored or unpacked result) and how many rows."""
         if stored.get("status") != "ok":
-            return csv_line([item_id, name, "", "", neutralise(stored.get("error") or "")]), 1
+            return self._error_row(item_id, stored.get("item_name"), stored.get("error")), 1
         shops, values, milli = shop_columns(stored)
         if not shops:
-            return "", 0
-        # Only the text cells can carry a formula; ids and forecasts are numbers. The id and name
-        # are formatted once per item.
-        start = csv_line([item_id, name])[:-2]
+            return b"", 0
+        # Only the text cells can carry a formula; ids and forecasts are numbers.
+        start = _prefix(item_id, stored.get("item_name")).decode()
         cells = [c + t for c, t in zip(self._cells(shops), self._texts(values, milli))]
-        return start + (END + start).join(cells) + END, len(cells)
+        return (start + (END + start).join(cells) + END).encode(), len(cells)
 
-    def exported(self, row) -> tuple[str, int] | None:
-        """CSV text and row count of a `store.export_rows()` row; None: read the whole result.
+    def exported(self, row) -> tuple[bytes, int] | None:
+        """CSV bytes and row count of a `store.export_rows()` row; None: read the whole result.
 
         Needs the stored result's shop ids and thousandths as JSON text (the current layout).
         """
         if row.status != "ok":
-            name = neutralise(row.item_name or "")
-            return csv_line([row.item_id, name, "", "", neutralise(row.error or "")]), 1
+            return self._error_row(row.item_id, row.item_name, row.error), 1
         if row.shop_ids_json is None or row.forecasts_milli_json is None:
             return None
-        texts = row.forecasts_milli_json[1:-1]
+        frame = self._frame_of(row.shop_ids_json)
+        n = len(frame) // 3
+        values = row.forecasts_milli_json[1:-1].encode()
         try:
-            texts = [self._milli_of_text[k] for k in texts.split(",")] if texts else []
+            texts = list(map(self._line_end_of.__getitem__, values.split(b","))) if values else []
         except KeyError:   # outside the table (rare): the whole result is read
             return None
-        cells = [c + t for c, t in zip(self._cells_of_json(row.shop_ids_json), texts)]
-        if not cells:
-            return "", 0
-        start = csv_line([row.item_id, neutralise(row.item_name or "")])[:-2]
-        return start + (END + start).join(cells) + END, len(cells)
+        if len(texts) != n:   # shops and values differ in length: zip's rows, the slow way
+            return None
+        if not n:
+            return b"", 0
+        frame[0::3] = [_prefix(row.item_id, row.item_name)] * n
+        frame[2::3] = texts
+        return b"".join(frame), n
 
-    def _cells_of_json(self, shops_json: str) -> list[str]:
+    def _error_row(self, item_id: int, name, error) -> bytes:
+        return csv_line([item_id, neutralise(name or ""), "", "",
+                         neutralise(error or "")]).encode()
+
+    def _frame_of(self, shops_json: str) -> list:
+        # Every result of a bundle names the same open shops: their cells are made once. The
+        # frame holds (prefix, shop cell, forecast + line end) per shop; slots 0 and 2 are
+        # filled per item.
         if shops_json != self._shops_json:
-            self._shops_json = shops_json
-            self._json_cells = [f",{s}," for s in json.loads(shops_json)]
-        return self._json_cells
+            cells = [f",{s},".encode() for s in json.loads(shops_json)]
+            self._shops_json, self._frame = shops_json, [b""] * (3 * len(cells))
+            self._frame[1::3] = cells
+        return self._frame
 
     def _cells(self, shops: list) -> list[str]:
-        # Every result of a bundle names the same open shops: their cells are made once.
         if shops != self._shops:
             self._shops, self._shop_cells = list(shops), [f",{s}," for s in shops]
         return self._shop_cells
@@ -101,21 +155,18 @@ class ResultRows:
     def _texts(self, values: list, milli: bool) -> list[str]:
         if not milli:
             return [f"{v}" for v in values]
-        if values and 0 <= min(values) and max(values) < _TABLE_SIZE:
-            table = self._milli
-            return [table[k] for k in values]
         return [repr(k / 1000) for k in values]
 
 
-def result_chunks(store) -> Iterator[tuple[str, int]]:
-    """(CSV text, rows) per finished job, in item id order: results, failures, unknown ids."""
+def result_chunks(store) -> Iterator[tuple[bytes, int]]:
+    """(UTF-8 CSV bytes, rows) per finished job, in item id order: results, failures, unknown ids."""
     rows = ResultRows()
     for row in store.export_rows():
         if row.state == "failed":
             yield rows.failure(row.item_id, row.job_error or "failed"), 1
         elif row.has_result:
-            text = rows.exported(row)
-            if text is None:   # an older or non-thousandths layout: the whole stored result
+            chunk = rows.exported(row)
+            if chunk is None:   # an older or non-thousandths layout: the whole stored result
                 stored = next(store.results_of([(row.model_version, row.item_id)], packed=True))
-                text = rows.result(row.item_id, stored)
-            yield text
+                chunk = rows.result(row.item_id, stored)
+            yield chunk

@@ -1,0 +1,161 @@
+"""`salesapp results` writes, byte for byte, what `csv.writer` writes for the unpacked results.
+
+The export builds its rows from the stored JSON text without `csv.writer` (for speed); the
+reference here is the plain way: every job and its unpacked result through `csv.writer`.
+"""
+
+import csv
+import io
+import pickle
+import random
+import sqlite3
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from salesapp.cli import main
+from salesapp.commands.results_csv import ResultRows, text_cell
+from salesapp.model.predictor import Predictor
+from salesapp.store.export_rows import ExportRow
+from salesapp.store.job_store import JobStore
+
+HEADER = ["item_id", "item_name", "shop_id", "forecast", "error"]
+AWKWARD_NAMES = ['Игра "Ведьмак", 3', "two\nlines", "cr\rlf\r\n", "=HYPERLINK(\"x\")", "+1",
+                 "-minus", "@at", "", 'only "quotes"', "comma, only", "  spaced  ", "'=quoted"]
+
+
+def _plain(text: str) -> str:
+    """The formula neutralisation, written again here so the reference does not share it."""
+    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+
+
+def _reference(store_dir) -> bytes:
+    """csv.writer over every finished job and its unpacked result, in item id order."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow(HEADER)
+    with JobStore.open(store_dir) as store:
+        for job in sorted(store.jobs(), key=lambda j: j.item_id):
+            if job.state == "failed":
+                writer.writerow([job.item_id, "", "", "", _plain(job.error or "failed")])
+            if job.state != "done" or (r := store.result(job.model_version, job.item_id)) is None:
+                continue
+            name = _plain(r.get("item_name") or "")
+            if r.get("status") != "ok":
+                writer.writerow([job.item_id, name, "", "", _plain(r.get("error") or "")])
+            else:
+                writer.writerows([job.item_id, name, s, f, ""] for s, f in r["shops"])
+    return buf.getvalue().encode("utf-8")
+
+
+def _export(store_dir, out) -> bytes:
+    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
+    return out.read_bytes()
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30))
+def test_a_text_cell_is_what_csv_writer_writes(text):
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerow([7, _plain(text), "", 2])
+    assert buf.getvalue() == f"7,{text_cell(text)},,2\r\n"
+
+
+def _no_whole_read(*_args, **_kwargs):
+    raise AssertionError("a result in the current stored form was read whole")
+
+
+def test_the_export_of_a_real_store_is_what_csv_writer_writes(tmp_path, small_bundle,
+                                                              monkeypatch):
+    predictor = Predictor.load(small_bundle)
+    ids = [int(i) for i in predictor.item_ids[:len(AWKWARD_NAMES) + 3]]
+    results = {r["item_id"]: r for r in predictor.predict(ids + [999_999])}
+    for item_id, name in zip(ids, AWKWARD_NAMES):
+        results[item_id]["item_name"] = name
+    # The clip's ends, and a shop list of its own (a result of another bundle).
+    bounds = results[ids[-1]]
+    bounds["shops"] = [[s, 20.0 if k % 2 else 0.0] for k, (s, _) in enumerate(bounds["shops"])]
+    results[ids[-2]]["shops"] = [[3, 0.5], [70, 1.25]]
+    store_dir = tmp_path / "s"
+    with JobStore.open(store_dir, max_attempts=1) as store:
+        store.submit([*ids, 999_999, 424_242], predictor.version)
+        store.lease("w", len(ids) + 2, 60)
+        assert sorted(store.complete("w", results)) == sorted(results)
+        store.fail("w", 424_242, '-crashed, "badly"')
+    assert results[999_999]["status"] == "error"
+    # Every result is in the current stored form: none may take the whole-result way.
+    monkeypatch.setattr(JobStore, "results_of", _no_whole_read)
+    exported = _export(store_dir, tmp_path / "r.csv")
+    monkeypatch.undo()
+    assert exported == _reference(store_dir)
+    lines = exported.decode("utf-8").split("\r\n")
+    assert f"{ids[-1]},{text_cell(results[ids[-1]]['item_name'])},{bounds['shops'][1][0]},20.0,"\
+        in lines
+    assert lines[-3:] == ["424242,,,,\"'-crashed, \"\"badly\"\"\"",
+                          "999999,,,,item 999999 is not in items.csv", ""]
+
+
+def test_random_names_and_forecasts_export_as_csv_writer_writes(tmp_path):
+    rng = random.Random(4)
+    alphabet = 'aЖ ,"\r\n=+-@\'é0'
+    shops = [2, 3, 5, 8, 13]
+    results = {}
+    for item_id in range(1, 301):
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randrange(8)))
+        values = [rng.choice([0, 20_000, rng.randrange(20_001)]) / 1000 for _ in shops]
+        results[item_id] = {"item_id": item_id, "model_version": "v1", "status": "ok",
+                            "item_name": name, "shops": [list(p) for p in zip(shops, values)]}
+    store_dir = tmp_path / "s"
+    with JobStore.open(store_dir) as store:
+        store.submit(list(results), "v1")
+        store.lease("w", len(results), 60)
+        store.complete("w", results)
+    assert _export(store_dir, tmp_path / "r.csv") == _reference(store_dir)
+
+
+def _row(shops: str, milli: str, name="n") -> ExportRow:
+    return ExportRow(1, "done", None, "v1", True, name, "ok", None, shops, milli)
+
+
+def test_stored_text_outside_the_plain_form_is_left_to_the_whole_result():
+    rows = ResultRows()
+    assert rows.exported(_row("[2,3]", "[125,20000]")) == (b"1,n,2,0.125,\r\n1,n,3,20.0,\r\n", 2)
+    for milli in ("[125,-0]", "[125,007]", "[125,20001]", "[125,1.5]", "[125]", "[1,2,3]"):
+        assert rows.exported(_row("[2,3]", milli)) is None, milli
+    assert rows.exported(_row("[]", "[]")) == (b"", 0)
+    assert rows.exported(_row("[2]", "[0]", name=5)) == (b"1,5,2,0.0,\r\n", 1)
+
+
+def test_a_pickle_row_stops_the_export_with_one_sentence(tmp_path, capsys):
+    store_dir = tmp_path / "s"
+    with JobStore.open(store_dir) as store:
+        store.submit([1, 2], "v1")
+        store.lease("w", 2, 60)
+        store.complete("w", {i: {"item_id": i, "status": "ok", "shops": [[2, 0.5]]}
+                             for i in (1, 2)})
+    con = sqlite3.connect(store_dir / "cache.db")
+    with con:
+        con.execute("UPDATE Cache SET mode = 4, value = ? WHERE key = 'r:v1:2'",
+                    (pickle.dumps({"item_id": 2}),))
+    con.close()
+    assert main(["results", "--store", str(store_dir), "--out", str(tmp_path / "r.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "refused" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("damage", [b'{"item_id": 2, ', b'{"status":"ok","shop_ids":[2],'])
+def test_a_damaged_row_stops_the_export_with_one_sentence_naming_the_store(
+        tmp_path, capsys, damage):
+    store_dir = tmp_path / "s"
+    with JobStore.open(store_dir) as store:
+        store.submit([1, 2], "v1")
+        store.lease("w", 2, 60)
+        store.complete("w", {i: {"item_id": i, "status": "ok", "shops": [[2, 0.5]]}
+                             for i in (1, 2)})
+    con = sqlite3.connect(store_dir / "cache.db")
+    with con:
+        con.execute("UPDATE Cache SET value = ? WHERE key = 'r:v1:2'", (damage,))
+    con.close()
+    assert main(["results", "--store", str(store_dir), "--out", str(tmp_path / "r.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "damaged row" in err and str(store_dir) in err and "Traceback" not in err
