@@ -82,6 +82,10 @@ class JobTableModel(QStandardItemModel):
         # (the row would show it for no visible time, and each write costs the GUI thread)
         self._finals: dict[int, int] = {}
         self._counts = dict.fromkeys(STATUSES, 0)   # kept incrementally: no full scan per update
+        # While earlier sessions' rows are still being added, an update for an id with no row may
+        # be for one of them (a runner leases restored jobs FIFO): kept, folded in when it comes.
+        self._parking = False
+        self._parked: dict[int, list] = {}
         self._icons = {s: QIcon(str(resource_path("resources", "icons", f"{s}.svg")))
                        for s in STATUSES}
         self._colours = {s: QColor(c) for s, c in STATUS_COLOURS.items()}
@@ -224,6 +228,11 @@ class JobTableModel(QStandardItemModel):
         # One rowsInserted for the batch; the items are written after it with the signals held,
         # so the dataChanged that follows tells views and proxies what the new rows hold.
         first = len(self._rows)
+        if self._parked:
+            for r in fresh:
+                updates = self._parked.pop(r.item_id, None)
+                if updates:
+                    _fold(r, updates)
         for i, r in enumerate(fresh):
             self._index[r.item_id] = first + i
             self._counts[r.status] += 1
@@ -250,6 +259,14 @@ class JobTableModel(QStandardItemModel):
         self._index = {r.item_id: i for i, r in enumerate(self._rows)}
         self.endResetModel()
         self._emit_counts()
+
+    def park_unknown_updates(self, park: bool) -> None:
+        """While on, queued updates for ids with no row are kept and applied, in their order,
+        when a row for the id is added. Turned off, those still without a row are dropped (as
+        any update for an id not shown is)."""
+        self._parking = park
+        if not park:
+            self._parked.clear()
 
     def _held(self):
         """Context: the model's signals held while items are written (one dataChanged after)."""
@@ -338,11 +355,16 @@ class JobTableModel(QStandardItemModel):
             pos = self._index.get(item_id)
             if pos is not None:
                 self._set(pos, status, note=note)
+            elif self._parking:
+                self._parked.setdefault(item_id, []).append(update)
             return pos
-        self._final_applied(int(update["item_id"]))
-        pos = self._index.get(int(update["item_id"]))
+        item_id = int(update["item_id"])
+        self._final_applied(item_id)
+        pos = self._index.get(item_id)
         if pos is not None:
             self._set(pos, *result_status(compact_result(update)))
+        elif self._parking:
+            self._parked.setdefault(item_id, []).append(update)
         return pos
 
     def _changed(self, touched: list[int], counts: bool = True) -> None:
@@ -373,6 +395,19 @@ class _SignalsHeld:
 
     def __exit__(self, *exc) -> None:
         self._model.blockSignals(self._was)
+
+
+def _fold(row: JobRow, updates: list) -> None:
+    """Apply kept updates, in order, to a row not yet in the model (as `_set` would)."""
+    for update in updates:
+        if isinstance(update, tuple):
+            status, _, note, _ = update
+        else:
+            status, row.result, note = result_status(compact_result(update))
+        row.status = status
+        if note is not None:
+            row.note = note
+    row.cells = ()
 
 
 def compact_result(result: dict) -> StoredResult:

@@ -33,15 +33,11 @@ from salesapp.ui.job_filter import JobFilterProxy
 from salesapp.ui.job_table_model import (
     COLUMNS,
     STATUSES,
-    JobRow,
     JobTableModel,
 )
 from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.model_card import card_text
-
-STORE_STATES = {"queued": "queued", "leased": "queued", "running": "queued", "done": "done",
-                "failed": "failed", "cancelled": "cancelled"}
-
+from salesapp.ui.session_restore import SessionRestore, pending_in
 
 _FROZEN = False
 ENGINE_WAIT_MS = 30000   # a close before the engine loaded waits this long to write typed ids
@@ -87,6 +83,7 @@ class MainWindow(QMainWindow):
         self.proxy = JobFilterProxy(self)
         self.importer = FileImporter(self)
         self.submission = IdSubmission(self.model, None, self)
+        self.restore = SessionRestore(self.model, self)
         self._progress = (0, 0)
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
@@ -265,30 +262,20 @@ class MainWindow(QMainWindow):
         """Show the jobs of earlier sessions and resume the pending ones.
 
         `jobs` as read by the engine loader (None: read here, for a window built loaded; an
-        exception: raised). Ids the submission still holds keep their pending rows: they are
-        being queued again. Results are fetched on the dispatcher's writer thread and arrive
-        like any other result.
+        exception: raised). Their rows appear a few ms' worth per event-loop turn, the first at
+        once (`SessionRestore`); updates that come for a job before its row are kept for it.
+        Ids the submission still holds, or that have a row by their turn, keep their rows: they
+        are being queued again. Results are fetched on the dispatcher's writer thread after
+        their rows are shown and arrive like any other result.
         """
         if jobs is None:
             jobs = self.store.jobs()
         if isinstance(jobs, BaseException):
             raise jobs
-        held = self.submission.held()
-        rows, done, pending = [], [], False
-        for job in jobs:
-            if int(job.item_id) in held:
-                continue
-            status = STORE_STATES.get(job.state, "queued")
-            rows.append(JobRow(int(job.item_id), status, note=job.error or ""))
-            if status == "done":
-                done.append((job.model_version, int(job.item_id)))
-            pending = pending or status == "queued"
-        self.model.add_rows(rows)
-        if done:
-            self.dispatcher.fetch_results(done)
         if getattr(self.store, "notice", None):
             self.report(self.store.notice)
-        if pending and not self._closing:   # a close only writes: no runner starts for it
+        self.restore.start(jobs, self.dispatcher, skip=self.submission.held())
+        if not self._closing and pending_in(jobs):   # a close only writes: no runner starts
             self.dispatcher.start()
 
     def submit_typed(self) -> None:
@@ -532,6 +519,8 @@ class MainWindow(QMainWindow):
         """
         dropped = self.submission.cancel()
         ids = [i for i in self.model.item_ids() if self.model.row_for(i).status == "queued"]
+        # stored pending jobs whose rows are still to come: their rows then show the cancel
+        ids += [i for i in self.restore.queued_left() if self.model.row_for(i) is None]
         if self.dispatcher is None:   # nothing written yet: the rows are only ours
             self.model.set_status(ids, "cancelled", "cancelled by the user")
             ids = []
@@ -570,6 +559,8 @@ class MainWindow(QMainWindow):
                     and self.submission.busy()):
                 self.engine_wait(ENGINE_WAIT_MS)   # typed ids need the store: let it load
             QCoreApplication.sendPostedEvents(None, QEvent.MetaCall)
+            unrestored = len(self.restore.queued_left())
+            self.restore.stop()   # rows not shown yet stay in the store, as they are
             self._closed = True
             if self.dispatcher is None:
                 self._close_unattached()
@@ -577,7 +568,7 @@ class MainWindow(QMainWindow):
                 return
             unshown = self.submission.close()   # ids not yet shown are still written
             counts = self.model.counts()
-            pending = counts["queued"] + counts["running"] + unshown
+            pending = counts["queued"] + counts["running"] + unshown + unrestored
             if pending:
                 self.statusBar().showMessage(f"Closing: {pending} items stay queued for next time.")
                 self.statusBar().repaint()   # seen now: the shutdown below blocks the event loop
