@@ -116,8 +116,7 @@ def _baseline(rev: str):
             with open(out, "w", encoding="utf-8", newline="") as f:
                 f.write(module.csv_line(module.COLUMNS))
                 with gc_paused():
-                    for text, _ in module.result_chunks(s):
-                        f.write(text)
+                    f.writelines(text for text, _ in module.result_chunks(s))
         finally:
             s.close()
 

@@ -159,3 +159,13 @@ def test_a_damaged_row_stops_the_export_with_one_sentence_naming_the_store(
     assert main(["results", "--store", str(store_dir), "--out", str(tmp_path / "r.csv")]) == 2
     err = capsys.readouterr().err
     assert "damaged row" in err and str(store_dir) in err and "Traceback" not in err
+
+
+def test_an_output_file_that_cannot_be_written_is_one_sentence_naming_it(tmp_path, capsys):
+    with JobStore.open(tmp_path / "s") as store:
+        store.submit([1], "v1")
+    out = tmp_path / "missing" / "r.csv"
+    assert main(["results", "--store", str(tmp_path / "s"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"salesapp: {out}: cannot write the results there") and "Traceback" \
+        not in err and len(err.strip().splitlines()) == 1

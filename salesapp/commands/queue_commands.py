@@ -138,8 +138,12 @@ def work(args) -> int:
 
 
 def results(args) -> int:
-    """Write every done result (long format, one row per shop) and every failure to a CSV."""
+    """Write every done result (long format, one row per shop) and every failure to a CSV.
+
+    An output file that cannot be written raises `InputError` naming it.
+    """
     from salesapp.commands.results_csv import COLUMNS, csv_line, result_chunks
+    from salesapp.errors import InputError
 
     store = _open_store(args)
     out = Path(args.out)
@@ -153,6 +157,8 @@ def results(args) -> int:
                 for chunk, rows in result_chunks(store):
                     f.write(chunk)
                     n += rows
+    except OSError as exc:   # only the output file: the store's errors are StoreErrors
+        raise InputError(f"cannot write the results there ({exc.strerror or exc})", out) from None
     finally:
         store.close()
     print(f"salesapp: wrote {n} rows to {out}.", file=sys.stderr)
