@@ -330,3 +330,22 @@ class StoreMachine(RuleBasedStateMachine):
 StoreMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None)
 test_store_state_machine = StoreMachine.TestCase
 
+
+
+def test_a_job_leased_by_a_gone_worker_is_taken_over_once_its_lease_ends(qtbot, store):
+    """The dispatcher waits out a lease held elsewhere, requeues it on its tick, then runs it."""
+    from salesapp.workers.dispatcher import PredictionDispatcher
+
+    p = FakePredictor()
+    store.submit([7, 8], p.version)
+    (gone,) = store.lease("gone-worker", 1, 0.5)
+    d = PredictionDispatcher(store, p, pool_size=1, lease_seconds=0.4)
+    finished = []
+    d.job_finished.connect(finished.extend)
+    with qtbot.waitSignal(d.idle, timeout=10000):
+        d.start()
+    assert d.shutdown(5000)
+    assert sorted(r["item_id"] for r in finished) == [7, 8]
+    assert store.counts() == {"queued": 0, "leased": 0, "done": 2, "failed": 0}
+    job = next(j for j in store.jobs() if j.item_id == gone.item_id)
+    assert job.attempts == 2 and job.owner is None   # the lost lease counted as an attempt
