@@ -7,6 +7,8 @@ bundle's items.csv (default /tmp/bench_model_bundle_s1.0_seed0, a scale-1 bundle
 `salesapp submit` and `salesapp work`. Each run times, in this process, wall and CPU seconds of:
 - `results`: the command as `salesapp results` runs it (store open included);
 - `store_open`: `JobStore.open` alone (the store's part of `results`, not the export's);
+- `export_rows`: the store's one query and its rows (`store.export_rows()`, store already open);
+- `format`: the CSV bytes of those rows (`ResultRows.exported`, rows already read, no file);
 - `plain_csv_writer`: the peer, the plain way: every job and its unpacked result (`results_of`)
   through `csv.writer` to a UTF-8 text file, the reference the tests compare with;
 - `baseline` (with --baseline REV): `results` with `salesapp/commands/results_csv.py` of that
@@ -71,6 +73,20 @@ def _store_open(store: Path) -> None:
     from salesapp.store.job_store import JobStore
 
     JobStore.open(store).close()
+
+
+def _export_rows(store) -> list:
+    return list(store.export_rows())
+
+
+def _format(rows: list) -> None:
+    from salesapp.commands.results_csv import ResultRows
+    from salesapp.gc_pause import gc_paused
+
+    formatter = ResultRows()
+    with gc_paused():
+        for row in rows:
+            formatter.exported(row)
 
 
 def _plain_csv_writer(store: Path, out: Path) -> None:
@@ -139,11 +155,16 @@ def main(argv: list[str]) -> None:
     repeat = int(_option(argv, "--repeat", "5"))
     rev = _option(argv, "--baseline", None)
     _ensure_store(store, bundle)
+    from salesapp.store.job_store import JobStore
+
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, JobStore.open(store) as opened:
+        rows = _export_rows(opened)
         outs = {name: Path(tmp) / f"{name}.csv" for name in ("results", "plain", "baseline")}
         ways = {"results": lambda: _results(store, outs["results"]),
                 "store_open": lambda: _store_open(store),
+                "export_rows": lambda: _export_rows(opened),
+                "format": lambda: _format(rows),
                 "plain_csv_writer": lambda: _plain_csv_writer(store, outs["plain"])}
         if rev:
             old = _baseline(rev)
