@@ -109,7 +109,7 @@ def test_heartbeat_holds_a_lease_past_its_length_and_ends_with_the_batch(store):
         waiter = threading.Event()
         # Wall-clock leases: run past the first deadline, requeueing all the while.
         while time.time() < first_deadline + lease:
-            requeued.append(store.requeue_expired())
+            requeued.append(len(store.requeue_expired()))
             waiter.wait(0.02)
         return FakePredictor().predict(ids)
 

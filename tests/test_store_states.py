@@ -1,10 +1,13 @@
 """The job store's state machine on a real diskcache store: every arrow, and durability."""
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
 
-from salesapp.store.job_store import DONE, FAILED, LEASED, QUEUED, JobStore
+from salesapp.store.job_store import DONE, FAILED, LEASED, QUEUED, JobStore, owner_alive
 from salesapp.store.json_disk import encode_json
 
 V1, V2 = "aaaaaaaaaaaa", "bbbbbbbbbbbb"
@@ -92,20 +95,44 @@ def test_complete_from_a_stale_owner_is_refused(store):
     assert store.complete("w2", {5: result(5)}) == []  # exactly once
 
 
+def _gone_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    return int(child.stdout)
+
+
+def test_leases_of_a_process_that_ended_go_back_at_open(tmp_path):
+    with JobStore.open(tmp_path / "s") as s:
+        s.submit([1, 2], V1)
+        s.lease(f"{_gone_pid()}-deadbeef", 1, 600)       # a crashed worker's lease
+        s.lease(f"{os.getpid()}-cafe0000", 1, 600)       # a live one's (this process)
+    with JobStore.open(tmp_path / "s") as s:
+        jobs = {j.item_id: j for j in s.jobs()}
+        assert jobs[1].state == QUEUED and jobs[1].attempts == 1
+        assert jobs[1].error == "the worker's process ended before finishing"
+        assert jobs[2].state == LEASED
+
+
+def test_owner_alive_reads_only_pid_owners():
+    assert owner_alive(f"{os.getpid()}-x") and owner_alive("w1") and owner_alive(None)
+    assert not owner_alive(f"{_gone_pid()}-x")
+
+
 def test_renew_extends_only_own_leases(store):
     store.submit([1, 2], V1)
     store.lease("w1", 1, 1)
     store.lease("w2", 1, 1)
     assert store.renew("w1", [1, 2], 300) == [1]
-    assert store.requeue_expired(now=time.time() + 60) == 1
+    assert [j.item_id for j in store.requeue_expired(now=time.time() + 60)] == [2]
     assert states(store) == {1: LEASED, 2: QUEUED}
 
 
 def test_expired_leases_go_back_to_queued(store):
     store.submit([1, 2, 3], V1)
     store.lease("gone", 3, 5)
-    assert store.requeue_expired() == 0
-    assert store.requeue_expired(now=time.time() + 10) == 3
+    assert store.requeue_expired() == []
+    assert len(store.requeue_expired(now=time.time() + 10)) == 3
     again = store.lease("w", 3, 60)
     assert sorted(j.item_id for j in again) == [1, 2, 3]
     assert all(j.attempts == 2 for j in again)

@@ -15,6 +15,7 @@ transaction; `export_rows` reads exports the same way. Python decodes only what 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -247,14 +248,25 @@ class JobStore:
 
         return self._atomic(body)
 
-    def requeue_expired(self, now: float | None = None) -> int:
-        """Leases past their time (their worker is gone) go back to queued; returns how many."""
-        def body() -> int:
+    def requeue_expired(self, now: float | None = None) -> list[Job]:
+        """Jobs whose worker is gone go back to queued, or end failed after their last attempt.
+
+        A worker is gone when its lease has run out, or at once when the process named in its
+        owner id (`{pid}-...`) no longer exists on this machine: after a crash, `salesapp work`
+        or the window take the jobs up again without waiting out the lease. Returns the jobs
+        given back, in their new state (a failed one carries the reason).
+        """
+        def body() -> list[Job]:
             moment = time.time() if now is None else now
-            expired = [j for j in self._jobs_in_state(LEASED) if (j.lease_until or 0) < moment]
-            for job in expired:
-                self._give_back(job, "the worker stopped before finishing (lease expired)")
-            return len(expired)
+            lost = []
+            for job in self._jobs_in_state(LEASED):
+                if (job.lease_until or 0) < moment:
+                    lost.append((job, "the worker stopped before finishing (lease expired)"))
+                elif not owner_alive(job.owner):
+                    lost.append((job, "the worker's process ended before finishing"))
+            for job, reason in lost:
+                self._give_back(job, reason)
+            return [job for job, _ in lost]
 
         return self._atomic(body)
 
@@ -478,6 +490,24 @@ def _open_with_retries(directory: Path, timeout: float, retries: int):
             if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
                 raise StoreError(f"the store {directory} cannot be opened: {exc}") from None
     raise recovery.locked_error(directory)
+
+
+def owner_alive(owner: str | None) -> bool:
+    """False only when `owner` names a process (`{pid}-...`) that no longer exists here.
+
+    Owners of other forms, and every owner where processes cannot be probed safely (on Windows
+    `os.kill(pid, 0)` would send a Ctrl-C), count as alive: their leases simply run out.
+    """
+    pid = (owner or "").split("-", 1)[0]
+    if os.name != "posix" or not pid.isdigit() or int(pid) <= 0:
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:   # e.g. another user's process: it exists
+        return True
+    return True
 
 
 def _unique_ints(item_ids: Iterable[int]) -> list[int]:
