@@ -94,8 +94,9 @@ def test_rows_come_in_slices_and_every_state_and_result_arrives(qtbot, open_wind
                                                                  earlier_session):
     s = earlier_session
     window, _ = open_window()
-    shown_at_attach = window.model.rowCount()
-    assert 0 < shown_at_attach < len(s["stored"]) and window.restore.active()
+    assert window.model.rowCount() == 0 and window.restore.active()   # from the next turn on
+    qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=WAIT_MS)
+    assert window.model.rowCount() < len(s["stored"])   # a slice, not everything at once
     wait_restored(qtbot, window, list(s["stored"]))
     assert window.model.rowCount() == len(s["stored"])
     for i in s["done"]:

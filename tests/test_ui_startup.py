@@ -199,6 +199,8 @@ def test_ids_typed_before_the_load_keep_their_pending_rows(qtbot, tmp_path, smal
     dispatcher.setParent(window)
     window.attach(store, dispatcher, predictor, store.jobs())
     assert window.model.row_for(5).status == "queued"   # being queued again, not the old failure
+    qtbot.waitUntil(lambda: not window.restore.active(), timeout=WAIT_MS)   # rows in slices
+    assert window.model.row_for(5).note != "it broke earlier"   # the restore left it alone
     assert (window.model.row_for(8).status, window.model.row_for(8).note) == (
         "failed", "it broke earlier")   # not typed: restored as stored
     window.close()

@@ -134,7 +134,9 @@ def test_restart_restores_rows_and_results(qtbot, make_window, predictor, tmp_pa
     wait_all_final(qtbot, w1, ids)
     w1.close()
     w2 = make_window(tmp_path / "shared")
-    assert sorted(w2.model.item_ids()) == sorted(ids)   # rows at once, results read off-thread
+    # rows from the next event-loop turn on, in slices; results read off-thread after them
+    qtbot.waitUntil(lambda: not w2.restore.active(), timeout=WAIT_MS)
+    assert sorted(w2.model.item_ids()) == sorted(ids)
     assert all(w2.model.row_for(i).status == "done" for i in ids)
     qtbot.waitUntil(lambda: all(w2.model.row_for(i).result for i in ids), timeout=WAIT_MS)
     for i in ids:

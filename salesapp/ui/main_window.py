@@ -262,8 +262,8 @@ class MainWindow(QMainWindow):
         """Show the jobs of earlier sessions and resume the pending ones.
 
         `jobs` as read by the engine loader (None: read here, for a window built loaded; an
-        exception: raised). Their rows appear a few ms' worth per event-loop turn, the first at
-        once (`SessionRestore`); updates that come for a job before its row are kept for it.
+        exception: raised). Their rows appear a few ms' worth per event-loop turn from the next
+        turn on (`SessionRestore`); updates that come for a job before its row are kept for it.
         Ids the submission still holds, or that have a row by their turn, keep their rows: they
         are being queued again. Results are fetched on the dispatcher's writer thread after
         their rows are shown and arrive like any other result.
