@@ -314,3 +314,15 @@ def test_a_submitted_job_row_is_what_a_fresh_job_writes(store):
         assert bytes(rows[f"j:{item_id}"]) == encode_json(
             {"item_id": item_id, "state": "queued", "model_version": V2, "attempts": 0,
              "owner": None, "lease_until": None, "error": None, "seq": seqs[item_id]})
+
+
+def test_a_result_is_filed_under_the_model_version_that_made_it(store):
+    """A job queued for one bundle and run by another (the bundle changed since): the result and
+    the job name the model that ran, and the first bundle's cache stays empty."""
+    store.submit([1, 2], V1)
+    store.lease("w", 2, 60)
+    assert sorted(store.complete("w", {1: result(1, V2), 2: {"item_id": 2, "shops": []}})) == [1, 2]
+    assert store.result(V1, 1) is None and store.result(V2, 1) == result(1, V2)
+    assert store.result(V1, 2) == {"item_id": 2, "shops": []}   # names none: its job's version
+    assert {j.item_id: j.model_version for j in store.jobs()} == {1: V2, 2: V1}
+    assert store.submit([1], V2).cached == [1] and store.submit([1], V1).queued == [1]

@@ -31,17 +31,20 @@ def lease_rows(rowids: list[int], owner: str, until: float, now: float) -> tuple
     return sql, (now, now, owner, until, *rowids)
 
 
-def complete_rows(keys: list[str], owner: str, now: float) -> tuple[str, tuple]:
+def complete_rows(keys: list[str], owner: str, now: float,
+                  version: str | None = None) -> tuple[str, tuple]:
     """Mark done the jobs of `keys` that `owner` holds (or that went back to queued unleased).
 
+    With `version`, the jobs now name that model version (the one whose results these are).
     Returns (key, model_version) of each job marked done.
     """
     marks = ",".join("?" * len(keys))
+    new_version = "" if version is None else ", '$.model_version', ?"
     sql = (f"UPDATE Cache SET tag = 'done', store_time = ?, access_time = ?,"
            f" value = CAST(json_set({_TEXT}, '$.state', 'done', '$.owner', NULL,"
-           f" '$.lease_until', NULL, '$.error', NULL) AS BLOB)"
+           f" '$.lease_until', NULL, '$.error', NULL{new_version}) AS BLOB)"
            f" WHERE raw = 1 AND key IN ({marks}) AND {RAW}"
            f" AND ((tag = 'leased' AND json_extract({_TEXT}, '$.owner') = ?)"
            f" OR (tag >= 'q' AND tag < 'r'))"
            f" RETURNING key, json_extract({_TEXT}, '$.model_version')")
-    return sql, (now, now, *keys, owner)
+    return sql, (now, now, *([] if version is None else [version]), *keys, owner)

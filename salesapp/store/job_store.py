@@ -212,21 +212,29 @@ class JobStore:
         """Write each result and its job's done state together; returns the ids accepted.
 
         A result is refused when the job is no longer `owner`'s (leased by another worker after
-        this lease expired, or already done), so every job is completed exactly once.
+        this lease expired, or already done), so every job is completed exactly once. A result
+        naming its `model_version` is filed under that version, and its job then names it too:
+        a job queued for one bundle and run by another (the bundle changed since) must not leave
+        the other model's forecast in the first one's cache.
         """
         by_id = {int(k): v for k, v in results.items()}
+        groups: dict[str | None, list[int]] = {}
+        for i, r in by_id.items():
+            groups.setdefault(_model_version(r), []).append(i)
         # Packed and encoded before the transaction: the write lock (other runners, the GUI's
         # writer thread) is held only for the SQL. A refused result (rare) is encoded for nothing.
         with gc_paused():
             encoded = dict(zip(by_id, self._encoded(pack_many(list(by_id.values())))))
 
         def body() -> list[int]:
-            keys = [job_key(i) for i in by_id]
             now = time.time()
             version_of: dict[int, str] = {}
-            for start in range(0, len(keys), _CHUNK):
-                done = self._sql(*job_sql.complete_rows(keys[start:start + _CHUNK], owner, now))
-                version_of.update((int(key[2:]), version) for key, version in done)
+            for version, ids in groups.items():
+                keys = [job_key(i) for i in ids]
+                for start in range(0, len(keys), _CHUNK):
+                    done = self._sql(*job_sql.complete_rows(keys[start:start + _CHUNK], owner,
+                                                            now, version))
+                    version_of.update((int(key[2:]), v) for key, v in done)
             accepted = [i for i in by_id if i in version_of]
             self._local.writes.extend((result_key(version_of[i], i), encoded[i], None)
                                       for i in accepted)
@@ -490,6 +498,12 @@ def _open_with_retries(directory: Path, timeout: float, retries: int):
             if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
                 raise StoreError(f"the store {directory} cannot be opened: {exc}") from None
     raise recovery.locked_error(directory)
+
+
+def _model_version(result) -> str | None:
+    """The model version a result names, or None (then it is filed under its job's)."""
+    version = result.get("model_version") if isinstance(result, dict) else None
+    return version if type(version) is str and version else None
 
 
 def owner_alive(owner: str | None) -> bool:
