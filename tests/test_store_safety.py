@@ -3,6 +3,8 @@
 import multiprocessing
 import pickle
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
@@ -151,3 +153,40 @@ def test_a_damaged_json_row_in_an_export_is_one_store_error(tmp_path):
     con.close()
     with JobStore.open(tmp_path) as store, pytest.raises(StoreError, match="damaged row"):
         list(store.export_rows())
+
+
+_OPEN_WITH_FEW_FILES = """
+import resource, sys
+from salesapp.store.job_store import JobStore
+n = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_NOFILE, (n, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+try:
+    JobStore.open(sys.argv[2]).close()
+    print("opened")
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def test_a_store_that_cannot_be_opened_right_now_is_never_moved_aside(tmp_path):
+    """Too few file descriptors ("unable to open database file") is not damage: a clear error,
+    and the jobs are all there the next time (found by the engine review)."""
+    where = tmp_path / "store"
+    with JobStore.open(where) as store:
+        store.submit(range(5), V1)
+    outcomes = [subprocess.run([sys.executable, "-c", _OPEN_WITH_FEW_FILES, str(n), str(where)],
+                               capture_output=True, text=True, timeout=60, check=False).stdout
+                for n in range(4, 12)]
+    assert not list(where.glob("cache.db.broken-*")), outcomes
+    assert any(o.startswith("StoreError the store") and "cannot be opened" in o
+               for o in outcomes), outcomes
+    with JobStore.open(where) as store:
+        assert store.counts()["queued"] == 5 and store.notice is None
+
+
+def test_a_store_path_that_names_a_file_is_one_store_error(tmp_path):
+    where = tmp_path / "a_file"
+    where.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(StoreError, match=f"the store {where} cannot be made"):
+        JobStore.open(where)
+    assert where.read_text(encoding="utf-8") == "not a folder"

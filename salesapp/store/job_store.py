@@ -111,7 +111,11 @@ class JobStore:
         keeps the store locked for `timeout` x (`retries` + 1) seconds.
         """
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:   # e.g. the path names a file
+            raise StoreError(f"the store {directory} cannot be made: {exc.strerror or exc}"
+                             ) from None
         notice = None
         reason = recovery.quick_check(directory / recovery.DB_NAME, timeout)
         if reason is not None:

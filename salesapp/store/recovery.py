@@ -15,7 +15,9 @@ SIDE_SUFFIXES = ("", "-wal", "-shm")
 def quick_check(db_path: Path, timeout: float) -> str | None:
     """None when the database passes `PRAGMA quick_check` (or does not exist), else the reason.
 
-    A database locked by another process is not broken: that raises `StoreError` instead.
+    Only a verdict on the file's content counts as damage. A database locked by another process,
+    or one that cannot be opened right now (too many open files, permissions, an I/O error), is
+    not broken: moving it aside would hide every job in it. Those raise `StoreError` instead.
     """
     if not db_path.exists():
         return None
@@ -28,7 +30,8 @@ def quick_check(db_path: Path, timeout: float) -> str | None:
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise locked_error(db_path.parent) from None
-        return str(exc)
+        raise StoreError(f"the store {db_path.parent} cannot be opened ({exc}); it was left "
+                         "as it is") from None
     except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", ...
         return str(exc)
     verdict = "; ".join(str(r[0]) for r in rows)
