@@ -190,3 +190,12 @@ def test_a_store_path_that_names_a_file_is_one_store_error(tmp_path):
     with pytest.raises(StoreError, match=f"the store {where} cannot be made"):
         JobStore.open(where)
     assert where.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_inspect_reads_a_store_whose_path_has_uri_characters(tmp_path):
+    where = tmp_path / "a?b#c %41 д"
+    with JobStore.open(where) as store:
+        store.submit([1], V1)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert (integrity_check(where), pickle_rows(where)) == ("ok", 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before   # nothing made beside it

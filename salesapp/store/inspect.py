@@ -11,9 +11,10 @@ from salesapp.store.recovery import DB_NAME
 
 
 def _connect(directory: str | Path) -> sqlite3.Connection:
-    # Read-only URI: inspecting a store must never create or change one.
-    path = Path(directory) / DB_NAME
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    # Read-only URI: inspecting a store must never create or change one. The path is quoted
+    # (`as_uri`): a '?' or '#' in a folder name would otherwise end the path in the URI.
+    uri = (Path(directory) / DB_NAME).absolute().as_uri()
+    return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=5)
 
 
 def integrity_check(directory: str | Path) -> str:
