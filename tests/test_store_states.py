@@ -245,7 +245,7 @@ def test_leasing_searches_an_index_not_every_job(store):
     con.set_trace_callback(plans.append)
     store.lease("w", 5, 60)
     con.set_trace_callback(None)
-    (select,) = [p for p in plans if p.startswith("SELECT rowid, mode")]
+    (select,) = [p for p in plans if p.startswith("SELECT rowid, key")]
     plan = " ".join(str(row[-1]) for row in con.execute("EXPLAIN QUERY PLAN " + select))
     assert "USING INDEX Cache_tag_rowid" in plan and "SCAN" not in plan
     (update,) = {p for p in plans if p.startswith("UPDATE Cache")}   # traced per trigger run too

@@ -16,18 +16,23 @@ QUEUED_JOBS = "tag >= 'q' AND tag < 'r' AND raw = 1 AND key >= 'j:' AND key < 'j
 
 
 def lease_candidates(limit: int) -> tuple[str, tuple]:
-    """The first `limit` queued jobs in FIFO order: (rowid, mode, filename), no values read."""
-    return (f"SELECT rowid, mode, filename FROM Cache WHERE {QUEUED_JOBS} ORDER BY tag LIMIT ?",
-            (int(limit),))
+    """The first `limit` queued jobs in FIFO order: (rowid, key, ok), values not decoded.
+
+    `ok` is 1 for a row that is plain JSON in the database and 0 for any other (pickle mode, a
+    side file, damaged JSON): such a row is never handed to `json_set` or to Python's decoder.
+    """
+    sql = (f"SELECT rowid, key, CASE WHEN {RAW} THEN json_valid({_TEXT}) ELSE 0 END"
+           f" FROM Cache WHERE {QUEUED_JOBS} ORDER BY tag LIMIT ?")
+    return sql, (int(limit),)
 
 
 def lease_rows(rowids: list[int], owner: str, until: float, now: float) -> tuple[str, tuple]:
-    """Lease the jobs of `rowids` to `owner`, one more attempt each; returns their new JSON."""
+    """Lease the jobs of `rowids` to `owner`, one more attempt each; returns (key, new JSON)."""
     marks = ",".join("?" * len(rowids))
     sql = (f"UPDATE Cache SET tag = 'leased', store_time = ?, access_time = ?,"
            f" value = CAST(json_set({_TEXT}, '$.state', 'leased', '$.owner', ?,"
            f" '$.lease_until', ?, '$.attempts', json_extract({_TEXT}, '$.attempts') + 1)"
-           f" AS BLOB) WHERE rowid IN ({marks}) AND {RAW} RETURNING value")
+           f" AS BLOB) WHERE rowid IN ({marks}) AND {RAW} RETURNING key, value")
     return sql, (now, now, owner, until, *rowids)
 
 

@@ -32,7 +32,7 @@ from salesapp.errors import StoreError
 from salesapp.gc_pause import gc_paused
 from salesapp.store import job_sql, recovery
 from salesapp.store.export_rows import ExportRow, export_rows
-from salesapp.store.json_disk import open_cache
+from salesapp.store.json_disk import PickleRefusedError, open_cache
 from salesapp.store.result_codec import pack_many, unpack
 
 QUEUED, LEASED, DONE, FAILED = "queued", "leased", "done", "failed"
@@ -183,17 +183,21 @@ class JobStore:
 
     def _lease(self, owner: str, limit: int, lease_seconds: float) -> list[Job]:
         rows = self._sql(*job_sql.lease_candidates(limit)).fetchall()
-        fetch = self._cache.disk.fetch
-        for _, mode, filename in rows:
-            if not (mode == MODE_RAW and filename is None):
-                fetch(mode, filename, None, False)   # raises PickleRefusedError
+        # A row that is not a plain JSON job must not stop every other job: set aside, unread.
+        self._set_aside([key for _, key, ok in rows if not ok])
+        rows = [r for r in rows if r[2]]
         now = time.time()
         leased = []
         # The rows are edited by SQLite (job_sql); Python decodes only the new JSON it returns.
         for start in range(0, len(rows), _CHUNK):
             rowids = [r[0] for r in rows[start:start + _CHUNK]]
             changed = self._sql(*job_sql.lease_rows(rowids, owner, now + lease_seconds, now))
-            leased += [Job(**fetch(MODE_RAW, None, value, False)) for (value,) in changed]
+            for key, value in changed:
+                job, bad = self._job_of_row(key, MODE_RAW, None, value)
+                if bad:   # JSON, but not a job
+                    self._set_aside([key])
+                else:
+                    leased.append(job)
         return sorted(leased, key=lambda job: job.seq)   # FIFO, as the tags order them
 
     def renew(self, owner: str, item_ids: Iterable[int], lease_seconds: float) -> list[int]:
@@ -317,9 +321,12 @@ class JobStore:
     # --- reads ------------------------------------------------------------------------------
 
     def jobs(self) -> list[Job]:
-        """Every job, in submission order."""
-        rows = self._rows_with_prefix("j:", None)
-        return sorted((Job(**value) for _, value in rows), key=lambda j: j.seq)
+        """Every job, in submission order (a row set aside shows as a failed job saying why)."""
+        rows = self._sql("SELECT key, mode, filename, value FROM Cache WHERE raw = 1"
+                         " AND key >= 'j:' AND key < 'j;'").fetchall()
+        with gc_paused():
+            jobs = [self._job_of_row(*row)[0] for row in rows]
+        return sorted(jobs, key=lambda j: j.seq)
 
     def counts(self) -> dict[str, int]:
         """Number of jobs in each state (read from the indexed tag column, no value decoding)."""
@@ -331,8 +338,8 @@ class JobStore:
 
     def result(self, model_version: str, item_id: int) -> dict | None:
         """The stored result of `item_id` under `model_version`, or None."""
-        stored = self._cache.get(result_key(model_version, int(item_id)))
-        return None if stored is None else unpack(stored)
+        stored = self._fetch([result_key(model_version, int(item_id))])
+        return unpack(stored.popitem()[1]) if stored else None
 
     def results(self) -> list[dict]:
         """Every stored result (any model version), ordered by key."""
@@ -363,6 +370,8 @@ class JobStore:
         """
         try:
             yield from export_rows(self._sql, self._cache.disk)
+        except PickleRefusedError as exc:
+            raise PickleRefusedError(f"{exc} (store {self.directory})") from None
         except sqlite3.OperationalError as exc:   # e.g. "malformed JSON" from a damaged row
             raise StoreError(f"the store {self.directory} has a damaged row ({exc}); the rows "
                              "before it were read, nothing was changed") from None
@@ -423,15 +432,55 @@ class JobStore:
         self._local.writes, self._local.deletes = [], []
 
     def _jobs_by_id(self, ids: list[int]) -> dict[int, Job]:
-        """The existing jobs of `ids`, in the order of `ids`."""
+        """The existing jobs of `ids`, in the order of `ids` (inside a write transaction).
+
+        A row that is not a plain JSON job comes back as a failed job saying why, and is set
+        aside; a job written for its id later (asked again) replaces it.
+        """
         keys = [job_key(i) for i in ids]
-        rows = self._fetch(keys)
-        return {i: Job(**rows[k]) for i, k in zip(ids, keys) if k in rows}
+        jobs = self._fetch_jobs(keys)
+        return {i: jobs[k] for i, k in zip(ids, keys) if k in jobs}
 
     def _jobs_in_state(self, state: str) -> list[Job]:
+        """Jobs whose row is tagged `state` (inside a write transaction; bad rows set aside)."""
         keys = [k for (k,) in self._sql("SELECT key FROM Cache WHERE tag = ? AND raw = 1"
                                          " AND key >= 'j:' AND key < 'j;'", (state,))]
-        return [Job(**value) for value in self._fetch(keys).values()]
+        return [job for job in self._fetch_jobs(keys).values() if job.state == state]
+
+    def _fetch_jobs(self, keys: list[str]) -> dict[str, Job]:
+        out: dict[str, Job] = {}
+        bad = []
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._sql("SELECT key, mode, filename, value FROM Cache"
+                             f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
+            with gc_paused():
+                for row in rows:
+                    out[row[0]], refused = self._job_of_row(*row)
+                    if refused:
+                        bad.append(row[0])
+        self._set_aside(bad)
+        return out
+
+    def _job_of_row(self, key: str, mode, filename, value) -> tuple[Job, bool]:
+        """(the job of a row, False), or (a failed job saying why the row is set aside, True)."""
+        try:
+            return Job(**self._cache.disk.fetch(mode, filename, value, False)), False
+        except PickleRefusedError:   # never loaded
+            why = "its stored row is not plain JSON; it was refused, not loaded"
+        except (ValueError, TypeError):   # damaged JSON, or JSON that is not a job
+            why = "its stored row is damaged"
+        item_id = int(key[2:]) if key[2:].isdigit() else -1
+        return Job(item_id, FAILED, "", error=f"{why} (ask for the id again to queue it)"), True
+
+    def _set_aside(self, keys: list[str]) -> None:
+        """Tag job rows failed without reading them: out of the queue, kept for inspection."""
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            self._sql(f"UPDATE Cache SET tag = 'failed' WHERE raw = 1 AND key IN ({marks})",
+                      chunk)
 
     def _existing_keys(self, keys: list[str]) -> set[str]:
         found: set[str] = set()
@@ -453,8 +502,18 @@ class JobStore:
                              f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
             with gc_paused():
                 for key, mode, filename, value in rows:
-                    out[key] = fetch(mode, filename, value, False)
+                    out[key] = self._read_value(fetch, key, mode, filename, value)
         return out
+
+    def _read_value(self, fetch, key: str, mode, filename, value):
+        """A row's value through our disk; a refused or damaged row is an error naming it."""
+        try:
+            return fetch(mode, filename, value, False)
+        except PickleRefusedError as exc:
+            raise PickleRefusedError(f"{exc} (store {self.directory}, row {key})") from None
+        except ValueError:
+            raise StoreError(f"the store {self.directory} has a damaged row ({key}); it was "
+                             "not read, nothing was changed") from None
 
     def _rows_with_prefix(self, prefix: str, limit: int | None) -> list[tuple[str, Any]]:
         """(key, value) of keys starting with `prefix`, in key order, read through our disk."""
@@ -468,7 +527,7 @@ class JobStore:
         fetch = self._cache.disk.fetch
         rows = self._sql(query, params).fetchall()
         with gc_paused():
-            return [(k, fetch(m, f, v, False)) for k, m, f, v in rows]
+            return [(k, self._read_value(fetch, k, m, f, v)) for k, m, f, v in rows]
 
     def _sql(self, statement: str, params: Iterable = ()):
         # Batched reads by key range use the Cache table's (key, raw) index directly; diskcache
