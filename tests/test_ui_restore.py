@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication
 
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
+from salesapp.ui import session_restore
 from salesapp.ui.job_table_model import JobRow, JobTableModel, compact_result
 from salesapp.ui.main_window import MainWindow
 from salesapp.ui.session_restore import SessionRestore
@@ -136,6 +137,26 @@ def test_results_of_jobs_run_before_their_rows_are_shown_are_not_lost(qtbot, ope
     for i in s["queued"]:
         row = window.model.row_for(i)
         assert row.status == "done" and row.result["item_id"] == i
+
+
+def test_results_are_read_only_as_fast_as_the_table_applies_them(qtbot, open_window,
+                                                                   earlier_session, monkeypatch):
+    # Decoded results waiting to be applied hold ~80 lists each: 10,000s of them made a full
+    # collection freeze the window for seconds. Each read waits for the table and the writer.
+    calls = []
+    real_fetch = PredictionDispatcher.fetch_results
+
+    def fetch_results(dispatcher, pairs):
+        window = dispatcher.parent()
+        calls.append((len(pairs), window.model.pending_updates(), dispatcher.writes_pending()))
+        real_fetch(dispatcher, pairs)
+
+    monkeypatch.setattr(PredictionDispatcher, "fetch_results", fetch_results)
+    window, _ = open_window()
+    wait_restored(qtbot, window, list(earlier_session["stored"]))
+    assert sum(n for n, _, _ in calls) == N_DONE   # every done row's result, read once
+    assert all(n <= session_restore.FETCH_BATCH for n, _, _ in calls)
+    assert all(waiting < session_restore.FETCH_AHEAD and not busy for _, waiting, busy in calls)
 
 
 def test_ids_typed_while_restoring_keep_their_rows(qtbot, open_window, earlier_session):
