@@ -29,10 +29,10 @@ def _model_dir(args) -> Path:
     return Path(args.model) if getattr(args, "model", None) else default_model_dir()
 
 
-def _open_store(args):
+def _open_store(args, opener=None):
     from salesapp.store.job_store import JobStore
 
-    store = JobStore.open(_store_dir(args))
+    store = (opener or JobStore.open)(_store_dir(args))
     notice = getattr(store, "notice", None)
     if notice:
         print(f"salesapp: {notice}", file=sys.stderr)
@@ -85,7 +85,10 @@ def _open_store_meanwhile(args) -> Callable:
 
     def run() -> None:
         try:
-            box["store"] = _open_store(args)
+            # It keeps the jobs its opening failed (gone workers' last leases): work reports them.
+            from salesapp.workers.headless import open_work_store
+
+            box["store"] = _open_store(args, open_work_store)
         except BaseException as exc:  # noqa: BLE001 - raised again in the waiting thread
             box["error"] = exc
 

@@ -9,6 +9,7 @@ import uuid
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
+from salesapp.store.job_store import FAILED
 from salesapp.workers.batch_runner import DEFAULT_LEASE_SECONDS
 from salesapp.workers.predict_job import PredictJob, with_test_hooks
 from salesapp.workers.store_writer import WRITE_SLICE, StoreWriter, fetch_results
@@ -220,10 +221,18 @@ class PredictionDispatcher(QObject):
         elif kind == "counts":
             self._on_counted(payload)
             return
-        elif kind == "requeue" and payload and not self._cancel.is_set():
-            self._fill_pool()
+        elif kind == "requeue":
+            self._on_requeued(payload)
         if self._running == 0:
             self._check_idle()
+
+    def _on_requeued(self, jobs: list) -> None:
+        """Announce jobs that ended failed with their last lease; run the ones queued again."""
+        failed = [(int(j.item_id), j.error) for j in jobs if j.state == FAILED]
+        if failed:
+            self.job_failed.emit(failed)   # counted in progress by `_on_job_failed`
+        if len(failed) < len(jobs) and not self._cancel.is_set():
+            self._fill_pool()
 
     @Slot(str, object, str)
     def _on_write_failed(self, kind: str, args, reason: str) -> None:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from salesapp.store.job_store import FAILED, JobStore
 from salesapp.workers.batch_runner import (  # noqa: F401 - model_threads: `work` reads it here
     DEFAULT_LEASE_SECONDS,
     FIRST_BATCH,
@@ -32,6 +33,29 @@ MAX_BATCH = 8192
 HEADLESS_POOL = 1
 
 Progress = Callable[[int, int], None]
+
+
+class RecordingStore(JobStore):
+    """A `JobStore` that keeps in `given_back` every job its `requeue_expired` gave back.
+
+    `JobStore.open` requeues the leases of gone workers and drops the list: a job whose last
+    attempt ended that way would fail unannounced, and `salesapp work` exit 0.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.given_back: list = []
+
+    def requeue_expired(self, now=None):
+        """`JobStore.requeue_expired`, remembering the jobs it returns."""
+        jobs = super().requeue_expired(now)
+        self.given_back.extend(jobs)
+        return jobs
+
+
+def open_work_store(directory) -> RecordingStore:
+    """Open the store for `salesapp work`; `run_work` reports the jobs its opening failed."""
+    return RecordingStore.open(directory)
 
 
 @dataclass
@@ -111,13 +135,20 @@ def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=DE
              on_progress: Progress | None = None) -> HeadlessSummary:
     """`salesapp work`: a first small batch on this thread, then `run_until_idle` for the rest.
 
-    `on_progress(done, total)` counts over the whole run.
+    `on_progress(done, total)` counts over the whole run. With a store from `open_work_store`,
+    jobs that its opening failed (gone workers, attempts used up) are reported as failed first.
     """
+    # Jobs failed as the store opened (their last lease was a gone worker's) count in this run.
+    given_back = getattr(store, "given_back", ())
+    lost = [(int(j.item_id), j.error) for j in given_back if j.state == FAILED]
     counts = store.counts()
-    pending = counts["queued"] + counts["leased"]
-    first = HeadlessSummary()
+    pending = counts["queued"] + counts["leased"] + len(lost)
+    first = HeadlessSummary(failed=lost)
+    if lost and on_progress is not None:
+        on_progress(len(lost), pending)
     if counts["queued"]:
-        first = run_first_batch(store, predictor, lease_seconds)
+        batch = run_first_batch(store, predictor, lease_seconds)
+        first = HeadlessSummary(batch.finished, lost + batch.failed, batch.errors)
         done = first.finished + len(first.failed)
         if on_progress is not None and done:
             on_progress(done, pending)

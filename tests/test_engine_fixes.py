@@ -1,0 +1,107 @@
+"""Defects of the workers and of `salesapp work` found in the engine review (issue 4), each pinned
+down on the real parts: real diskcache store, real Qt offscreen, real `salesapp` processes."""
+
+import os
+import subprocess
+import sys
+import time
+
+from salesapp.store.job_store import FAILED, JobStore
+
+
+class FakePredictor:
+    """The Predictor's interface with plain results (the store and the workers are under test)."""
+
+    version = "fake00000000"
+
+    def predict(self, item_ids):
+        return [{"item_id": i, "status": "ok", "shops": [[0, float(i)]], "item_name": f"n{i}",
+                 "model_version": self.version} for i in item_ids]
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESAPP_")}
+    env["SALESAPP_HOME"] = os.environ["SALESAPP_HOME"]
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def _cli(*args, timeout=120, **env):
+    return subprocess.run([sys.executable, "-m", "salesapp", *map(str, args)], env=_env(**env),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _use_up_attempts_but_one(store, item_id):
+    """Lease and lose `item_id` until one attempt is left (each lost lease is an attempt)."""
+    for _ in range(store.max_attempts - 1):
+        store.lease("dead-worker", 1, 60)
+        store.requeue_expired(now=time.time() + 100)
+    (job,) = [j for j in store.jobs() if j.item_id == item_id]
+    assert job.attempts == store.max_attempts - 1
+
+
+# --- M6: a job failed because its last lease expired is announced and counted ---------------------
+
+def test_job_failed_by_expired_leases_is_announced_and_counted(qtbot, tmp_path):
+    from salesapp.workers.dispatcher import PredictionDispatcher
+
+    store = JobStore.open(tmp_path / "s")
+    p = FakePredictor()
+    store.submit([7], p.version)
+    _use_up_attempts_but_one(store, 7)
+    store.lease("dead-worker", 1, 0.3)   # the last attempt, held by a worker that is gone
+    d = PredictionDispatcher(store, p, pool_size=1, lease_seconds=0.4)
+    failures, progress = [], []
+    d.job_failed.connect(failures.extend)
+    d.progress_changed.connect(lambda done, total: progress.append((done, total)))
+    with qtbot.waitSignal(d.idle, timeout=10000):
+        d.start()
+    assert d.shutdown(5000)
+    (job,) = store.jobs()
+    store.close()
+    assert job.state == FAILED
+    assert failures == [(7, job.error)] and "lease expired" in job.error
+    assert progress[-1] == (1, 1)
+
+
+def _queue_two_with_item_1_on_its_last_lease(store_dir, version, lease_seconds):
+    """Items 1 and 2 queued; item 1 leased by a gone worker on its last attempt."""
+    with JobStore.open(store_dir) as s:
+        s.submit([1], version)
+        _use_up_attempts_but_one(s, 1)
+        s.submit([2], version)
+        (job,) = s.lease("dead-worker", 1, lease_seconds)   # FIFO: item 1, requeued before 2
+        assert job.item_id == 1
+
+
+def test_work_exits_non_zero_for_a_job_its_store_opening_failed(tmp_path, small_bundle):
+    from salesapp.commands.queue_commands import bundle_version
+
+    store = tmp_path / "store"
+    _queue_two_with_item_1_on_its_last_lease(store, bundle_version(small_bundle), 0.01)
+    proc = _cli("work", "--store", store, "--model", small_bundle)
+    with JobStore.open(store) as s:
+        counts = s.counts()
+    assert counts["failed"] == 1 and counts["done"] == 1, counts
+    assert proc.returncode == 1, proc.stderr
+    assert "item 1 failed: the worker stopped before finishing" in proc.stderr
+    assert "1 done, 1 failed." in proc.stderr and "2/2 jobs" in proc.stderr
+
+
+def test_work_exits_non_zero_for_a_job_whose_last_lease_expires_during_the_run(
+        tmp_path, small_bundle):
+    from salesapp.commands.queue_commands import bundle_version
+
+    store = tmp_path / "store"
+    # Still valid when `work` opens the store (~1 s later); it runs out while `work` waits.
+    _queue_two_with_item_1_on_its_last_lease(store, bundle_version(small_bundle), 4.0)
+    proc = _cli("work", "--store", store, "--model", small_bundle, SALESAPP_LEASE_SECONDS=1)
+    with JobStore.open(store) as s:
+        (job,) = [j for j in s.jobs() if j.item_id == 1]
+        counts = s.counts()
+    assert counts["failed"] == 1 and counts["done"] == 1, counts
+    assert "lease expired" in job.error
+    assert proc.returncode == 1, proc.stderr
+    assert "item 1 failed: the worker stopped before finishing" in proc.stderr
+    assert "1 done, 1 failed." in proc.stderr and "2/2 jobs" in proc.stderr
