@@ -326,3 +326,21 @@ def test_a_result_is_filed_under_the_model_version_that_made_it(store):
     assert store.result(V1, 2) == {"item_id": 2, "shops": []}   # names none: its job's version
     assert {j.item_id: j.model_version for j in store.jobs()} == {1: V2, 2: V1}
     assert store.submit([1], V2).cached == [1] and store.submit([1], V1).queued == [1]
+
+
+def test_cancelling_an_id_asked_again_under_a_newer_model_keeps_its_done_job(store):
+    """Found by the engine review: the cancel deleted the job, so the earlier forecast, still
+    stored, vanished from the restored window and from exports."""
+    store.submit([5, 6], V1)
+    store.lease("w", 2, 60)
+    store.complete("w", {5: result(5), 6: result(6)})
+    store.submit([5, 6, 7], V2)   # a newer bundle; 7 was never asked before
+    assert sorted(store.cancel([5, 6, 7])) == [5, 6, 7]
+    assert {j.item_id: (j.state, j.model_version) for j in store.jobs()} == {
+        5: (DONE, V1), 6: (DONE, V1)}
+    assert store.result(V1, 5) == result(5)
+    assert store.counts() == {"queued": 0, "leased": 0, "done": 2, "failed": 0}
+    store.submit([5], V2)
+    store.lease("w", 1, 60)
+    store.complete("w", {5: result(5, V2)})
+    assert {j.item_id: j.earlier_version for j in store.jobs()} == {5: V1, 6: None}

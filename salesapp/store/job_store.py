@@ -66,6 +66,9 @@ class Job:
     lease_until: float | None = None
     error: str | None = None
     seq: int = 0
+    # The model version of the result the item already had when it was asked again under
+    # another one: cancelling the new job gives that done job back instead of deleting it.
+    earlier_version: str | None = None
 
 
 @dataclass
@@ -168,10 +171,13 @@ class JobStore:
                 report.cached.append(item_id)
             else:
                 # A new queued job's row, as `_put` would write it (5,100 at a time: no Job).
-                writes.append((job_key(item_id), {
-                    "item_id": item_id, "state": QUEUED, "model_version": version,
-                    "attempts": 0, "owner": None, "lease_until": None, "error": None,
-                    "seq": seq}, f"q{seq:012d}"))
+                row = {"item_id": item_id, "state": QUEUED, "model_version": version,
+                       "attempts": 0, "owner": None, "lease_until": None, "error": None,
+                       "seq": seq}
+                earlier = _earlier_version(job)
+                if earlier is not None:
+                    row["earlier_version"] = earlier
+                writes.append((job_key(item_id), row, f"q{seq:012d}"))
                 report.queued.append(item_id)
             seq += 1
         self._cache.set(SEQ_KEY, seq)
@@ -305,15 +311,25 @@ class JobStore:
         return self._atomic(body)
 
     def cancel(self, item_ids: Iterable[int]) -> list[int]:
-        """Remove jobs that are still queued (leased ones finish); returns the ids removed."""
+        """Take jobs that are still queued off the queue (leased ones finish); returns their ids.
+
+        A job asked again under another model while the item had a result goes back to that
+        done job (the earlier forecast stays listed and exported); any other is removed.
+        """
         ids = _unique_ints(item_ids)
 
         def body() -> list[int]:
             gone = []
-            for job in self._jobs_by_id(ids).values():
-                if job.state == QUEUED:
+            jobs = [j for j in self._jobs_by_id(ids).values() if j.state == QUEUED]
+            earlier = {j.item_id: result_key(j.earlier_version, j.item_id)
+                       for j in jobs if j.earlier_version is not None}
+            kept = self._existing_keys(list(earlier.values()))
+            for job in jobs:
+                if earlier.get(job.item_id) in kept:
+                    self._put(Job(job.item_id, DONE, job.earlier_version, seq=job.seq))
+                else:
                     self._local.deletes.append(job_key(job.item_id))
-                    gone.append(job.item_id)
+                gone.append(job.item_id)
             return gone
 
         return self._atomic(body)
@@ -395,7 +411,10 @@ class JobStore:
 
     def _put(self, job: Job) -> None:
         tag = f"q{job.seq:012d}" if job.state == QUEUED else job.state
-        self._local.writes.append((job_key(job.item_id), dict(vars(job)), tag))
+        row = dict(vars(job))
+        if row["earlier_version"] is None:   # written only when there is one (rows stay small)
+            del row["earlier_version"]
+        self._local.writes.append((job_key(job.item_id), row, tag))
 
     def _encoded(self, values: list) -> list[_Encoded]:
         """Values as the row fields our disk writes (JSON bytes kept in the database)."""
@@ -561,6 +580,13 @@ def _open_with_retries(directory: Path, timeout: float, retries: int):
             if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
                 raise StoreError(f"the store {directory} cannot be opened: {exc}") from None
     raise recovery.locked_error(directory)
+
+
+def _earlier_version(job: Job | None) -> str | None:
+    """The version of the result an item asked again already has (see `Job.earlier_version`)."""
+    if job is None:
+        return None
+    return job.model_version if job.state == DONE else job.earlier_version
 
 
 def _model_version(result) -> str | None:
