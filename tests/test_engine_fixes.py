@@ -2,8 +2,10 @@
 down on the real parts: real diskcache store, real Qt offscreen, real `salesapp` processes."""
 
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 from salesapp.store.job_store import FAILED, JobStore
@@ -105,3 +107,52 @@ def test_work_exits_non_zero_for_a_job_whose_last_lease_expires_during_the_run(
     assert proc.returncode == 1, proc.stderr
     assert "item 1 failed: the worker stopped before finishing" in proc.stderr
     assert "1 done, 1 failed." in proc.stderr and "2/2 jobs" in proc.stderr
+
+
+# --- M5: a runner's store error leaves no job leased for the rest of the session ---------------
+
+def test_jobs_of_a_runner_that_hit_a_store_error_go_back_to_the_queue(qtbot, tmp_path):
+    from salesapp.workers.dispatcher import PredictionDispatcher
+
+    store = JobStore.open(tmp_path / "s", timeout=0.1, retries=0)
+    p = FakePredictor()
+    store.submit([1, 2, 3], p.version)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():   # another writer (e.g. another process) holds the database a while
+        other = sqlite3.connect(tmp_path / "s" / "cache.db", timeout=5)
+        other.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(10)
+        other.rollback()
+        other.close()
+
+    holder = threading.Thread(target=hold_lock)
+
+    class LockedDuringTheCall:
+        version = p.version
+
+        @staticmethod
+        def predict(ids):   # the batch's completion then meets the lock
+            holder.start()
+            locked.wait(5)
+            return p.predict(ids)
+
+    d = PredictionDispatcher(store, LockedDuringTheCall(), pool_size=1, lease_seconds=0.5)
+    idles = []
+    d.idle.connect(lambda: idles.append(1))
+    with qtbot.waitSignal(d.idle, timeout=10000):
+        d.start()
+    release.set()
+    holder.join(10)
+    try:
+        assert d.errors and "StoreError" in d.errors[0]
+        assert store.counts()["leased"] == 3   # the runner stopped with its batch leased
+        # The lease is 0.5 s and nobody renews it: the requeue tick gives the batch back.
+        qtbot.waitUntil(lambda: store.counts()["queued"] == 3, timeout=5000)
+        qtbot.waitUntil(lambda: len(idles) == 2, timeout=5000)   # idle again once nothing is held
+    finally:
+        assert d.shutdown(5000)
+        counts = store.counts()
+        store.close()
+    assert counts == {"queued": 3, "leased": 0, "done": 0, "failed": 0}

@@ -90,6 +90,7 @@ class PredictionDispatcher(QObject):
         self._running = 0
         self._done = 0
         self._shut = False   # after shutdown nothing new starts (late signals may still arrive)
+        self._idle_due = False   # an idle check waits for the writer's last outcome
         counts = store.counts()   # the one scan; from here on the totals are counted as they move
         self._outstanding = counts.get("queued", 0) + counts.get("leased", 0)
         self.errors: list[str] = []   # runner-level errors (e.g. the store failing), for the caller
@@ -223,6 +224,8 @@ class PredictionDispatcher(QObject):
             return
         elif kind == "requeue":
             self._on_requeued(payload)
+            if not payload and not self._idle_due:
+                return   # nothing moved: no new idle (the tick runs on while leases are held)
         if self._running == 0:
             self._check_idle()
 
@@ -231,7 +234,9 @@ class PredictionDispatcher(QObject):
         failed = [(int(j.item_id), j.error) for j in jobs if j.state == FAILED]
         if failed:
             self.job_failed.emit(failed)   # counted in progress by `_on_job_failed`
-        if len(failed) < len(jobs) and not self._cancel.is_set():
+        # After a runner error the jobs stay queued for the next start or submit: no retry loop
+        # on a failing store.
+        if len(failed) < len(jobs) and not self._cancel.is_set() and not self.errors:
             self._fill_pool()
 
     @Slot(str, object, str)
@@ -272,14 +277,24 @@ class PredictionDispatcher(QObject):
     @Slot()
     def _check_idle(self) -> None:
         """Ask the writer for the counts once nothing runs; a pending write decides later."""
-        if self._running or self._writer.busy() or self._shut:
+        if self._running or self._shut:
             return
+        if self._writer.busy():
+            self._idle_due = True   # the writer's last outcome runs the check
+            return
+        self._idle_due = False
         self._writer.call("counts", self._store.counts)
 
     def _on_counted(self, counts: dict) -> None:
-        """Idle when nothing is queued or leased; leases held elsewhere are waited out by the timer."""
+        """Idle when nothing is queued or leased; leases held elsewhere are waited out by the timer.
+
+        The periodic requeue keeps running while any job is leased, even once idle: a runner that
+        hit a store error leaves its batch leased, and it must go back to the queue when the
+        lease runs out.
+        """
         if self._running or self._writer.busy():
-            return   # work started (or a write is due) since the counts were asked for
+            self._check_idle()   # work started (or a write is due) since the counts were asked for
+            return
         self._outstanding = counts.get("queued", 0) + counts.get("leased", 0)
         self._emit_progress()
         if counts.get("queued", 0) and not self._cancel.is_set() and not self.errors:
@@ -287,5 +302,6 @@ class PredictionDispatcher(QObject):
         elif counts.get("leased", 0) and not self._cancel.is_set() and not self.errors:
             QTimer.singleShot(int(max(self._lease_seconds / 4, 0.1) * 1000), self._check_idle)
         else:
-            self._timer.stop()
+            if not counts.get("leased", 0):
+                self._timer.stop()
             self.idle.emit()
