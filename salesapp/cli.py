@@ -40,6 +40,18 @@ def _ids_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
     return group
 
 
+def _pool_size(text: str) -> int:
+    """argparse type of `--workers`: a whole number, 0 (automatic) or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of worker threads, 1 or more (0: automatic), not {text!r}")
+    return value
+
+
 def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The window's parser and the sub-commands' parser."""
     gui = argparse.ArgumentParser(prog="salesapp", description="Sales Forecast Desk. Sub-commands: "
@@ -70,7 +82,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     _common(p)
 
     p = sub.add_parser("work", help="run the queued jobs with the worker pool until none is left")
-    p.add_argument("--workers", type=int, default=0, help="pool size (0: automatic)")
+    p.add_argument("--workers", type=_pool_size, default=0, help="pool size (0: automatic)")
     _common(p)
 
     p = sub.add_parser("results", help="dump the results of a store to CSV")

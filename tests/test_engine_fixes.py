@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from salesapp.store.job_store import FAILED, JobStore
 
 
@@ -156,3 +158,42 @@ def test_jobs_of_a_runner_that_hit_a_store_error_go_back_to_the_queue(qtbot, tmp
         counts = store.counts()
         store.close()
     assert counts == {"queued": 3, "leased": 0, "done": 0, "failed": 0}
+
+
+# --- M2: a negative worker count is refused at once, not a hang ----------------------------------
+
+@pytest.mark.parametrize("value", ["-1", "-7", "two"])
+def test_work_refuses_a_worker_count_below_zero_in_one_sentence(value):
+    from salesapp.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["work", "--workers", value])
+    assert exc.value.code == 2
+
+
+def test_work_with_negative_workers_exits_at_once_naming_the_option(tmp_path, small_bundle):
+    store = tmp_path / "store"
+    assert _cli("submit", "--store", store, "--model", small_bundle, "--items", "1-40"
+                ).returncode == 0
+    proc = _cli("work", "--store", store, "--model", small_bundle, "--workers", "-1", timeout=40)
+    assert proc.returncode == 2
+    (line,) = [x for x in proc.stderr.splitlines() if not x.startswith("usage:")]
+    assert "--workers" in line and "1 or more" in line
+    with JobStore.open(store) as s:
+        assert s.counts()["queued"] == 40   # nothing was touched
+
+
+def test_workers_zero_still_means_the_automatic_pool():
+    from salesapp.cli import build_parsers
+
+    assert build_parsers()[1].parse_args(["work", "--workers", "0"]).workers == 0
+    assert build_parsers()[1].parse_args(["work", "--workers", "3"]).workers == 3
+
+
+def test_a_dispatcher_refuses_a_pool_or_batch_that_could_never_run(qtbot, tmp_path):
+    from salesapp.workers.dispatcher import PredictionDispatcher
+
+    with JobStore.open(tmp_path / "s") as store:
+        for kwargs in ({"pool_size": -1}, {"batch_size": 0}):
+            with pytest.raises(ValueError):
+                PredictionDispatcher(store, FakePredictor(), **kwargs)

@@ -76,6 +76,9 @@ class PredictionDispatcher(QObject):
 
     def __init__(self, store, predictor, parent=None, pool_size=None, batch_size=DEFAULT_BATCH,
                  lease_seconds=DEFAULT_LEASE_SECONDS):
+        # A pool or batch under 1 would never lease anything and never go idle.
+        if (pool_size is not None and pool_size < 0) or batch_size < 1:
+            raise ValueError(f"pool size {pool_size} and batch size {batch_size} must be >= 1")
         super().__init__(parent)
         self._store = store
         self._predict = with_test_hooks(predictor.predict)
