@@ -2,6 +2,7 @@
 down on the real parts: real diskcache store, real Qt offscreen, real `salesapp` processes."""
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -197,3 +198,81 @@ def test_a_dispatcher_refuses_a_pool_or_batch_that_could_never_run(qtbot, tmp_pa
         for kwargs in ({"pool_size": -1}, {"batch_size": 0}):
             with pytest.raises(ValueError):
                 PredictionDispatcher(store, FakePredictor(), **kwargs)
+
+
+# --- M4: Ctrl-C (or SIGTERM) stops `salesapp work`, the running batch recorded, the rest queued ----
+
+def _interrupt_work(store, bundle, after_lines, signum, items=200):
+    """Start `work` on `items` slow jobs; send `signum` after `after_lines` progress lines.
+
+    Returns (exit status, seconds from the signal to the exit, stderr after the signal).
+    """
+    assert _cli("submit", "--store", store, "--model", bundle, "--items", f"1-{items}"
+                ).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "salesapp", "work", "--store", str(store),
+                             "--model", str(bundle)],
+                            env=_env(SALESAPP_TEST_SLOW_MS=300, SALESAPP_BATCH_SIZE=10,
+                                     PYTHONFAULTHANDLER=1),
+                            stderr=subprocess.PIPE, text=True)
+    seen = 0
+    for line in proc.stderr:
+        seen += "jobs" in line
+        if seen == after_lines:
+            break
+    start = time.monotonic()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, time.monotonic() - start, err
+
+
+def _counts_after_interrupt(store, err):
+    """The store's counts; checks that the last line's done count is what the store holds."""
+    with JobStore.open(store) as s:
+        counts = s.counts()
+    last = err.strip().splitlines()[-1]
+    assert last == (f"salesapp: interrupted: {counts['done']} done, 0 failed; "
+                    "the rest stays queued in the store."), err
+    return counts
+
+
+@pytest.mark.parametrize("after_lines", [4, 1])   # inside the event loop / as Qt is imported
+def test_ctrl_c_stops_work_and_leaves_the_rest_queued(tmp_path, small_bundle, after_lines):
+    store = tmp_path / "store"
+    code, took, err = _interrupt_work(store, small_bundle, after_lines, signal.SIGINT)
+    assert code == 130 and took < 5, (code, took, err[-600:])
+    assert "Traceback" not in err and "Fatal Python error" not in err
+    counts = _counts_after_interrupt(store, err)
+    assert counts["failed"] == 0 and counts["leased"] == 0
+    assert counts["queued"] > 0 and counts["done"] + counts["queued"] == 200, counts
+
+
+def test_sigterm_stops_work_like_ctrl_c_with_its_own_status(tmp_path, small_bundle):
+    store = tmp_path / "store"
+    code, took, err = _interrupt_work(store, small_bundle, 3, signal.SIGTERM, items=100)
+    assert code == 128 + signal.SIGTERM and took < 5, (code, took, err[-600:])
+    counts = _counts_after_interrupt(store, err)
+    assert counts["queued"] > 0 and counts["done"] + counts["queued"] == 100, counts
+
+
+def test_a_stop_request_is_a_flag_while_inside_and_the_handlers_come_back():
+    from salesapp.workers.headless import stop_requested
+
+    before = signal.getsignal(signal.SIGINT)
+    with stop_requested() as stop:
+        signal.raise_signal(signal.SIGINT)   # no KeyboardInterrupt: only the flag
+        assert stop.signum == signal.SIGINT
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_run_work_stopped_before_it_starts_leases_nothing(tmp_path, small_bundle):
+    from salesapp.model.predictor import Predictor
+    from salesapp.workers import headless
+
+    predictor = Predictor.load(small_bundle)
+    with JobStore.open(tmp_path / "s") as store:
+        store.submit(range(40), predictor.version)
+        with headless.stop_requested() as stop:
+            stop.handle(signal.SIGINT, None)
+            summary = headless.run_until_idle(store, predictor, stop=stop)
+        assert store.counts()["queued"] == 40
+    assert summary.interrupted == signal.SIGINT and summary.finished == 0

@@ -136,6 +136,10 @@ def work(args) -> int:
         print(f"salesapp: item {item_id} failed: {reason}", file=sys.stderr)
     for error in summary.errors:
         print(f"salesapp: a worker stopped: {error}", file=sys.stderr)
+    if summary.interrupted:   # Ctrl-C or SIGTERM: the shell's convention, 128 + the signal
+        print(f"salesapp: interrupted: {summary.finished} done, {len(summary.failed)} failed; "
+              "the rest stays queued in the store.", file=sys.stderr)
+        return 128 + summary.interrupted
     print(f"salesapp: {summary.finished} done, {len(summary.failed)} failed.", file=sys.stderr)
     return 0 if not summary.failed and not summary.errors else 1
 

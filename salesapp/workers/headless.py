@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from salesapp.store.job_store import FAILED, JobStore
@@ -32,7 +35,48 @@ MAX_BATCH = 8192
 # 3.9-4.2 with two, and less wall time too).
 HEADLESS_POOL = 1
 
+# How often the event loop of a headless run looks for a stop request (Ctrl-C, SIGTERM): Python
+# runs a signal handler only when the main thread runs Python, which inside Qt's loop is only
+# in slots.
+STOP_POLL_MS = 100
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 Progress = Callable[[int, int], None]
+
+
+class StopRequest:
+    """The signal that asked a headless run to stop (0: none yet); see `stop_requested`."""
+
+    def __init__(self):
+        self.signum = 0
+
+    def handle(self, signum: int, _frame) -> None:
+        """First signal: ask for a stop. A second one: leave at once (leases are taken back
+        at the next start, as after a crash: the owner's process is gone)."""
+        if self.signum:
+            os.write(2, b"salesapp: stopped at once; the running batch goes back to the queue.\n")
+            os._exit(128 + signum)
+        self.signum = signum
+
+
+@contextmanager
+def stop_requested() -> Iterator[StopRequest]:
+    """While inside, SIGINT and SIGTERM only set the yielded `StopRequest` (main thread only).
+
+    No `KeyboardInterrupt` is raised: PySide6 swallows it in slots, and one raised while
+    PySide6 is being imported left it half-initialised (the process then crashed). The run
+    checks the request between batches and stops leasing.
+    """
+    stop = StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {s: signal.signal(s, stop.handle) for s in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 class RecordingStore(JobStore):
@@ -65,6 +109,7 @@ class HeadlessSummary:
     finished: int = 0
     failed: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    interrupted: int = 0   # the signal that stopped the run early (0: ran until idle)
 
 
 def even_batch(queued: int, pool_size: int) -> int:
@@ -75,13 +120,14 @@ def even_batch(queued: int, pool_size: int) -> int:
 
 
 def run_until_idle(store, predictor, pool_size=None, batch_size=None,
-                   lease_seconds=DEFAULT_LEASE_SECONDS,
-                   on_progress: Progress | None = None) -> HeadlessSummary:
+                   lease_seconds=DEFAULT_LEASE_SECONDS, on_progress: Progress | None = None,
+                   stop: StopRequest | None = None) -> HeadlessSummary:
     """Drain the store's queue with a dispatcher in this thread's event loop; returns a summary.
 
     Without `pool_size`, one runner (`HEADLESS_POOL`). Without `batch_size`, the jobs queued at
     the start are split evenly over the runners (`even_batch`), so each model call's fixed cost is
-    paid as few times as possible.
+    paid as few times as possible. Once `stop` is set, no batch is leased any more; the running
+    ones finish and are recorded, and the summary's `interrupted` names the signal.
     """
     from PySide6.QtCore import QCoreApplication
 
@@ -100,12 +146,36 @@ def run_until_idle(store, predictor, pool_size=None, batch_size=None,
     if on_progress is not None:
         dispatcher.progress_changed.connect(on_progress)
     dispatcher.idle.connect(app.quit)
-    dispatcher.start()
-    app.exec()
+    if stop is not None:
+        _watch(stop, dispatcher, app)
+    if not (stop and stop.signum):   # asked while Qt was being imported: start nothing
+        dispatcher.start()
+        app.exec()
     dispatcher.shutdown(10_000)
+    if stop and stop.signum:
+        # The batches that finished after the loop quit: their signals are still posted.
+        QCoreApplication.sendPostedEvents()
+        summary.interrupted = stop.signum
     summary.errors = list(dispatcher.errors)
     dispatcher.deleteLater()
     return summary
+
+
+def _watch(stop: StopRequest, dispatcher, app) -> None:
+    """Poll `stop` from the event loop; once set, cancel leasing and leave the loop."""
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer(dispatcher)
+    timer.setInterval(STOP_POLL_MS)
+
+    def check() -> None:
+        if stop.signum:
+            timer.stop()
+            dispatcher.cancel()
+            app.quit()   # `shutdown` then waits for the running batches to be recorded
+
+    timer.timeout.connect(check)
+    timer.start()
 
 
 def run_first_batch(store, predictor, lease_seconds=DEFAULT_LEASE_SECONDS) -> HeadlessSummary:
@@ -137,7 +207,16 @@ def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=DE
 
     `on_progress(done, total)` counts over the whole run. With a store from `open_work_store`,
     jobs that its opening failed (gone workers, attempts used up) are reported as failed first.
+    SIGINT or SIGTERM (main thread) stop it after the running batches are recorded; the rest
+    stays queued and the summary's `interrupted` names the signal.
     """
+    with stop_requested() as stop:
+        return _run_work(store, predictor, pool_size, batch_size, lease_seconds, on_progress,
+                         stop)
+
+
+def _run_work(store, predictor, pool_size, batch_size, lease_seconds, on_progress,
+              stop: StopRequest) -> HeadlessSummary:
     # Jobs failed as the store opened (their last lease was a gone worker's) count in this run.
     given_back = getattr(store, "given_back", ())
     lost = [(int(j.item_id), j.error) for j in given_back if j.state == FAILED]
@@ -146,7 +225,7 @@ def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=DE
     first = HeadlessSummary(failed=lost)
     if lost and on_progress is not None:
         on_progress(len(lost), pending)
-    if counts["queued"]:
+    if counts["queued"] and not stop.signum:
         batch = run_first_batch(store, predictor, lease_seconds)
         first = HeadlessSummary(batch.finished, lost + batch.failed, batch.errors)
         done = first.finished + len(first.failed)
@@ -154,9 +233,13 @@ def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=DE
             on_progress(done, pending)
         if first.errors:
             return first
+    if stop.signum:
+        first.interrupted = stop.signum
+        return first
     done = first.finished + len(first.failed)
     progress = None if on_progress is None else (lambda d, t: on_progress(d + done, t + done))
     with first_result_given():
-        rest = run_until_idle(store, predictor, pool_size, batch_size, lease_seconds, progress)
+        rest = run_until_idle(store, predictor, pool_size, batch_size, lease_seconds, progress,
+                              stop)
     return HeadlessSummary(first.finished + rest.finished, first.failed + rest.failed,
-                           rest.errors)
+                           rest.errors, rest.interrupted)
