@@ -276,3 +276,58 @@ def test_run_work_stopped_before_it_starts_leases_nothing(tmp_path, small_bundle
             summary = headless.run_until_idle(store, predictor, stop=stop)
         assert store.counts()["queued"] == 40
     assert summary.interrupted == signal.SIGINT and summary.finished == 0
+
+
+# --- m1: the lease heartbeat survives a store lock held past the timeout --------------------------
+
+def test_heartbeat_survives_a_store_lock_held_past_the_timeout(tmp_path, monkeypatch, caplog):
+    from salesapp.errors import StoreError
+    from salesapp.workers.batch_runner import run_batch
+
+    store = JobStore.open(tmp_path / "s", timeout=0.1, retries=0)
+    p = FakePredictor()
+    store.submit([1], p.version)
+    thread_errors, beats = [], {"failed": 0}
+    failed_twice, renewed_after = threading.Event(), threading.Event()
+
+    def hook(args):
+        thread_errors.append(f"{args.thread.name}: {args.exc_type.__name__}: {args.exc_value}")
+        failed_twice.set()   # the heartbeat died: stop waiting for it
+
+    monkeypatch.setattr(threading, "excepthook", hook)
+    real_renew = store.renew
+
+    def renew(*args):   # the real renewal, counted
+        try:
+            ids = real_renew(*args)
+        except StoreError:
+            beats["failed"] += 1
+            if beats["failed"] == 2:
+                failed_twice.set()
+            raise
+        if beats["failed"]:
+            renewed_after.set()
+        return ids
+
+    monkeypatch.setattr(store, "renew", renew)
+
+    def predict(ids):
+        other = sqlite3.connect(tmp_path / "s" / "cache.db", timeout=5)   # "another process"
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            assert failed_twice.wait(10), "no beat met the lock"
+        finally:
+            other.rollback()
+            other.close()
+        renewed_after.wait(10)   # an event: returns at the first beat after the lock
+        return p.predict(ids)
+
+    with caplog.at_level("WARNING", logger="salesapp.workers.batch_runner"):
+        n = run_batch(store, "w", predict, 10, threading.Event(), lambda k, x: None, 0.3)
+    counts = store.counts()
+    store.close()
+    assert thread_errors == []
+    assert beats["failed"] >= 2 and renewed_after.is_set(), beats
+    assert n == 1 and counts["done"] == 1
+    warnings = [r for r in caplog.records if "lease renewal failed" in r.getMessage()]
+    assert len(warnings) == 1   # logged once, not once a beat

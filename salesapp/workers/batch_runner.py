@@ -13,12 +13,17 @@ production):
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from salesapp.errors import SalesAppError
+
+log = logging.getLogger(__name__)
 
 CRASH_ENV, SLOW_ENV, POISON_ENV = "SALESAPP_CRASH_AT", "SALESAPP_TEST_SLOW_MS", "SALESAPP_POISON_ID"
 MARKER_ENV = "SALESAPP_TEST_MODEL_MARKER"
@@ -129,9 +134,18 @@ class _Heartbeat:
 
     def _run(self) -> None:
         store, owner, ids, seconds = self._args
+        warned = False
         # Renew at a third of the lease so two missed beats still leave the lease valid.
         while not self._stop.wait(max(seconds / 3, 0.05)):
-            store.renew(owner, ids, seconds)
+            try:
+                store.renew(owner, ids, seconds)
+            except SalesAppError as exc:
+                # A lock held elsewhere past the store's timeout is usually transient: beat on.
+                # If the lease runs out meanwhile, `complete` refuses the batch, so nothing is
+                # recorded twice.
+                if not warned:
+                    log.warning("lease renewal failed, retrying: %s", exc)
+                    warned = True
 
     def __enter__(self):
         self._thread.start()
