@@ -221,7 +221,8 @@ class PredictionDispatcher(QObject):
         elif kind == "fetch":
             if payload:
                 self.job_cached.emit(payload)
-            return
+            if not self._idle_due:
+                return   # reads change no job: only an idle check waiting on them runs
         elif kind == "counts":
             self._on_counted(payload)
             return
