@@ -389,3 +389,34 @@ def test_idle_follows_promptly_when_a_fetch_was_pending_as_the_last_runner_ended
         store.close()
     assert busy_at_exit == [True]   # the idle check met the pending fetch
     assert len(cached) == len(done_ids) and counts["done"] == len(done_ids) + 1
+
+
+# --- m5: a poison id is found by halving its batch, not by one model call per id -----------------
+
+@pytest.mark.parametrize("poison", [[500], [1, 1000], [7, 8, 9]])
+def test_a_poison_id_costs_few_model_calls_and_fails_alone(tmp_path, poison):
+    from salesapp.workers.batch_runner import run_batch
+
+    p = FakePredictor()
+    calls, failed = [], []
+
+    def predict(ids):
+        calls.append(len(ids))
+        if set(poison) & set(ids):
+            raise RuntimeError("poison")
+        return p.predict(ids)
+
+    with JobStore.open(tmp_path / "s", max_attempts=1) as store:
+        store.submit(range(1, 1001), p.version)
+        run_batch(store, "w", predict, 1000, threading.Event(),
+                  lambda kind, x: failed.extend(x) if kind == "failed" else None)
+        counts = store.counts()
+        stored = {i: store.result(p.version, i) for i in (1, 2, 499, 500, 501, 999, 1000)}
+    assert counts == {"queued": 0, "leased": 0, "done": 1000 - len(poison),
+                      "failed": len(poison)}
+    assert sorted(failed) == [(i, "RuntimeError: poison") for i in poison]
+    assert {i for i, r in stored.items() if r is None} == set(poison) & set(stored)
+    assert all(r["item_id"] == i for i, r in stored.items() if r is not None)
+    # First batch of 16 (no other runner working), then 984 ids; at most 2 calls per level a
+    # poison id sits in, per poison id.
+    assert len(calls) <= 2 + len(poison) * 2 * 10, calls
