@@ -9,12 +9,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
 from salesapp.ui import session_restore
-from salesapp.ui.job_table_model import JobRow, JobTableModel, compact_result
+from salesapp.ui.job_table_model import JobRow, JobTableModel, ResultRole, compact_result
 from salesapp.ui.main_window import MainWindow
 from salesapp.ui.session_restore import SessionRestore
 from salesapp.workers.dispatcher import PredictionDispatcher
@@ -226,3 +226,25 @@ def test_updates_for_rows_still_to_come_are_kept_in_order(qtbot, predictor):
     qtbot.waitUntil(lambda: model.pending_updates() == 0)
     assert model.row_for(known[2]).status == "done" and model.row_for(9_999_999) is None
     assert model.rowCount() == 3
+
+
+def test_rows_keep_no_python_item_wrappers(qtbot, predictor):
+    # An item made in Python kept its wrapper as long as its row: 3-7 per row for every full
+    # collection to walk, and PySide's wrapper map stalled an insert at each of its doublings.
+    import gc
+
+    from PySide6.QtGui import QStandardItem
+
+    model = JobTableModel(predictor.shop_names)
+    known = [int(i) for i in predictor.item_ids[:50]]
+    model.add_rows([JobRow(i, note="restored") for i in known])
+    model.queue_results(predictor.predict(known))
+    qtbot.waitUntil(lambda: model.pending_updates() == 0)
+    model.sort(0)
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, QStandardItem)]
+    row = model.row_for(known[0])
+    status = model.index(model.item_ids().index(known[0]), 3)
+    assert (status.data(), status.data(ResultRole)) == ("done", row.result)
+    assert status.data(ResultRole) is row.result   # kept by reference, not converted
+    assert status.data(Qt.ForegroundRole).color().name() == "#23803f"
