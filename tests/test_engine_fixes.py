@@ -420,3 +420,35 @@ def test_a_poison_id_costs_few_model_calls_and_fails_alone(tmp_path, poison):
     # First batch of 16 (no other runner working), then 984 ids; at most 2 calls per level a
     # poison id sits in, per poison id.
     assert len(calls) <= 2 + len(poison) * 2 * 10, calls
+
+
+def test_a_second_ctrl_c_leaves_at_once_and_the_batch_is_taken_up_again(tmp_path, small_bundle):
+    store, marker = tmp_path / "store", tmp_path / "in_model_call"
+    assert _cli("submit", "--store", store, "--model", small_bundle, "--items", "1-100"
+                ).returncode == 0
+    # A batch that takes 4 s: the first Ctrl-C would wait for it, the second does not.
+    proc = subprocess.Popen([sys.executable, "-m", "salesapp", "work", "--store", str(store),
+                             "--model", str(small_bundle)],
+                            env=_env(SALESAPP_TEST_SLOW_MS=4000, SALESAPP_BATCH_SIZE=100,
+                                     SALESAPP_TEST_MODEL_MARKER=marker),
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:   # the first batch (16 jobs) is done
+        if "jobs" in line:
+            break
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:   # the pool's batch is running
+        time.sleep(0.02)   # a file another process makes: nothing to wait on but its presence
+    assert marker.exists()
+    start = time.monotonic()
+    while proc.poll() is None and time.monotonic() - start < 10:
+        proc.send_signal(signal.SIGINT)   # the first asks for a stop, the next ones insist
+        try:
+            proc.wait(timeout=0.3)
+        except subprocess.TimeoutExpired:
+            pass
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - start < 3, (proc.returncode, err)
+    assert err.strip().splitlines()[-1].startswith("salesapp: stopped at once")
+    with JobStore.open(store) as s:   # the dead worker's leases come back at the open
+        counts = s.counts()
+    assert counts == {"queued": 84, "leased": 0, "done": 16, "failed": 0}

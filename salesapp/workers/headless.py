@@ -54,7 +54,8 @@ class StopRequest:
         """First signal: ask for a stop. A second one: leave at once (leases are taken back
         at the next start, as after a crash: the owner's process is gone)."""
         if self.signum:
-            os.write(2, b"salesapp: stopped at once; the running batch goes back to the queue.\n")
+            os.write(2, b"salesapp: stopped at once; the next start takes up the running "
+                        b"batch again.\n")
             os._exit(128 + signum)
         self.signum = signum
 
@@ -151,11 +152,16 @@ def run_until_idle(store, predictor, pool_size=None, batch_size=None,
     if not (stop and stop.signum):   # asked while Qt was being imported: start nothing
         dispatcher.start()
         app.exec()
-    dispatcher.shutdown(10_000)
     if stop and stop.signum:
+        # Wait for the running batches to be recorded, in slices: Python gets control between
+        # them, so a second signal can end the process at once (see `StopRequest.handle`).
+        while not dispatcher.shutdown(STOP_POLL_MS):
+            pass
         # The batches that finished after the loop quit: their signals are still posted.
         QCoreApplication.sendPostedEvents()
         summary.interrupted = stop.signum
+    else:
+        dispatcher.shutdown(10_000)
     summary.errors = list(dispatcher.errors)
     dispatcher.deleteLater()
     return summary
