@@ -83,9 +83,9 @@ def build_store(directory: Path, model_dir: Path, scenario: str) -> dict:
 class RestoreDriver:
     """Runs the event loop from the engine's hand-over until the restore is complete."""
 
-    def __init__(self, window, n_jobs: int):
+    def __init__(self, window, n_jobs: int, meter):
         from PySide6.QtCore import QEventLoop, QTimer
-        self.window, self.n_jobs = window, n_jobs
+        self.window, self.n_jobs, self.meter = window, n_jobs, meter
         self.loop = QEventLoop()
         self.check = QTimer()
         self.check.setInterval(20)
@@ -120,8 +120,12 @@ class RestoreDriver:
         m, c = w.model, w.model.counts()
         if m.pending_updates() or c["queued"] or c["running"] or w.dispatcher.writes_pending():
             return False
-        return all(m.row_at(p).result is not None for p in range(m.rowCount())
+        self.meter.pause()   # the scan is the benchmark's, not the window's: not measured
+        done = all(m.row_at(p).result is not None for p in range(m.rowCount())
                    if m.row_at(p).status == "done")
+        if not done:
+            self.meter.resume()
+        return done
 
 
 def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
@@ -149,7 +153,7 @@ def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
     window.show()
     app.processEvents()
     meter = StallMeter()
-    driver = RestoreDriver(window, n_jobs)
+    driver = RestoreDriver(window, n_jobs, meter)
     attach_ms, first_rows = [], []
     window.model.rowsInserted.connect(lambda *_: first_rows.append(time.perf_counter())
                                       if not first_rows else None)

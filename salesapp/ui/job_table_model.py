@@ -31,6 +31,10 @@ STATUS_COLUMN = 3   # holds StatusRole and ResultRole besides the status text, i
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter
 _N_COLUMNS = len(COLUMNS)
 _TEXT_COLUMNS = (1, 2, 4, 5, 6)   # written as plain text when they change
+# roles as the ints `setItemData` takes
+_DISPLAY, _DECORATION, _FOREGROUND, _ALIGN = (int(r) for r in (
+    Qt.DisplayRole, Qt.DecorationRole, Qt.ForegroundRole, Qt.TextAlignmentRole))
+_STATUS, _RESULT, _SORT = int(StatusRole), int(ResultRole), int(SortRole)
 # Updates applied per timer tick, in CPU-ish time: the GIL shared with the workers stretches it
 # 2-4x in wall time, and the views' reaction (a paint) comes on top.
 SLICE_SECONDS = 0.003
@@ -95,58 +99,47 @@ class JobTableModel(QStandardItemModel):
         self._drain.timeout.connect(self._apply_slice)
 
     # -- the C++ items ---------------------------------------------------------------------------
-    # Written through `setData` on indexes: Qt creates each missing item itself, in C++, and no
-    # Python wrapper is made. An item made in Python and handed over with `setItem` kept its
-    # wrapper alive as long as the row: 3-7 per row, each walked by every full collection of the
-    # cyclic GC (~1.3 us each) and held in PySide's wrapper map, whose rehash at each doubling
-    # stalled the insert that crossed it (97 ms at 40,000 rows of 3 items; measured, wrapper-free
-    # 3.5 ms at most, same cost per row). (No QStandardItem.clone() either: a clone is a plain C++
-    # item behind a Python wrapper, and when the model later deleted one that had been replaced,
-    # PySide freed it twice: a crash.)
+    # Written with one `setItemData` per cell (the roles it changes): Qt makes a missing item
+    # itself, in C++, and no Python wrapper is kept. An item made in Python and given with
+    # `setItem` kept its wrapper as long as the row: 3-7 a row, each walked by every full
+    # collection of the cyclic GC (~1.3 us each), and PySide's wrapper map stalled the insert at
+    # each of its doublings (97 ms at 40,000 rows of 3 items). Measured per row of 3 cells:
+    # items 54 us, `setData` per role 59-63 us, `setItemData` per cell 25 us. (No
+    # QStandardItem.clone() either: a clone is a plain C++ item behind a Python wrapper, and when
+    # the model later deleted one that had been replaced, PySide freed it twice: a crash.)
     def _write_status(self, pos: int, row: JobRow) -> None:
-        index = self.index(pos, STATUS_COLUMN)
-        self.setData(index, row.status)
-        self.setData(index, self._icons[row.status], Qt.DecorationRole)
-        self.setData(index, self._colours[row.status], Qt.ForegroundRole)
-        self.setData(index, row.status, StatusRole)
+        roles = {_DISPLAY: row.status, _DECORATION: self._icons[row.status],
+                 _FOREGROUND: self._colours[row.status], _STATUS: row.status}
+        if row.result is not None:
+            roles[_RESULT] = row.result
+        self.setItemData(self.index(pos, STATUS_COLUMN), roles)
 
     def _write_new(self, pos: int, row: JobRow) -> None:
         """Items of a new row: the id and the status cell; the rest when there is text."""
         cells = self._cells(row)
-        first = self.index(pos, 0)
-        self.setData(first, cells[0])
-        self.setData(first, _RIGHT, Qt.TextAlignmentRole)
-        self.setData(first, row.item_id, SortRole)
+        self.setItemData(self.index(pos, 0),
+                         {_DISPLAY: cells[0], _ALIGN: _RIGHT, _SORT: row.item_id})
         self._write_status(pos, row)
-        if row.result is not None:
-            self.setData(self.index(pos, STATUS_COLUMN), row.result, ResultRole)
         for col in _TEXT_COLUMNS:
-            if cells[col]:
-                self._put_text(pos, col, cells[col])
-        if row.result is not None:
-            self._put_sort_total(pos, row)
+            if cells[col] or (col == 4 and row.result is not None):
+                self._put_text(pos, col, cells[col], row)
 
     def _write_change(self, pos: int, row: JobRow, old_cells: tuple, new_result: bool) -> None:
         """Write the cells of a changed row whose text differs from `old_cells`."""
         cells = self._cells(row)
-        if cells[STATUS_COLUMN] != old_cells[STATUS_COLUMN]:
+        if new_result or cells[STATUS_COLUMN] != old_cells[STATUS_COLUMN]:
             self._write_status(pos, row)
-        if new_result:
-            self.setData(self.index(pos, STATUS_COLUMN), row.result, ResultRole)
-            self._put_sort_total(pos, row)
         for col in _TEXT_COLUMNS:
-            if cells[col] != old_cells[col]:
-                self._put_text(pos, col, cells[col])
+            if cells[col] != old_cells[col] or (col == 4 and new_result):
+                self._put_text(pos, col, cells[col], row)
 
-    def _put_text(self, pos: int, col: int, text: str) -> None:
-        index = self.index(pos, col)
-        self.setData(index, text)
-        if col == 4:
-            self.setData(index, _RIGHT, Qt.TextAlignmentRole)
-
-    def _put_sort_total(self, pos: int, row: JobRow) -> None:
-        # an error result has no total: its cell holds only the sort key
-        self.setData(self.index(pos, 4), self._sort_key(row, 4), SortRole)
+    def _put_text(self, pos: int, col: int, text: str, row: JobRow) -> None:
+        roles = {_DISPLAY: text}
+        if col == 4:   # the total: right-aligned, sorted by number (-1 for an error result)
+            roles[_ALIGN] = _RIGHT
+            if row.result is not None:
+                roles[_SORT] = self._sort_key(row, 4)
+        self.setItemData(self.index(pos, col), roles)
 
     # -- rows ---------------------------------------------------------------------------------
     def _cells(self, row: JobRow) -> tuple:
