@@ -94,6 +94,21 @@ def test_work_exits_non_zero_for_a_job_its_store_opening_failed(tmp_path, small_
     assert "1 done, 1 failed." in proc.stderr and "2/2 jobs" in proc.stderr
 
 
+def test_submit_names_a_job_its_store_opening_failed(tmp_path, small_bundle):
+    """The command that opens the store after a gone worker's last lease ran out is the one that
+    fails the job: `submit` says so (a later `work` no longer sees it happen)."""
+    from salesapp.commands.queue_commands import bundle_version
+
+    store = tmp_path / "store"
+    _queue_two_with_item_1_on_its_last_lease(store, bundle_version(small_bundle), 0.01)
+    proc = _cli("submit", "--store", store, "--model", small_bundle, "--items", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 earlier job(s) ended failed" in proc.stderr and "(item 1)" in proc.stderr
+    assert "1 queued" in proc.stderr
+    with JobStore.open(store) as s:
+        assert s.counts()["failed"] == 1 and s.given_back_at_open == []
+
+
 def test_work_exits_non_zero_for_a_job_whose_last_lease_expires_during_the_run(
         tmp_path, small_bundle):
     from salesapp.commands.queue_commands import bundle_version

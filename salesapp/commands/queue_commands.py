@@ -29,14 +29,24 @@ def _model_dir(args) -> Path:
     return Path(args.model) if getattr(args, "model", None) else default_model_dir()
 
 
-def _open_store(args, opener=None):
+def _open_store(args):
     from salesapp.store.job_store import JobStore
 
-    store = (opener or JobStore.open)(_store_dir(args))
+    store = JobStore.open(_store_dir(args))
     notice = getattr(store, "notice", None)
     if notice:
         print(f"salesapp: {notice}", file=sys.stderr)
     return store
+
+
+def _say_failed_at_open(store) -> None:
+    """One line naming the jobs the store's opening ended failed (their last worker was gone)."""
+    failed = [j for j in store.given_back_at_open if j.state == "failed"]
+    if failed:
+        ids = ", ".join(str(j.item_id) for j in failed[:10]) + (", ..." if len(failed) > 10 else "")
+        print(f"salesapp: {len(failed)} earlier job(s) ended failed, their last worker having "
+              f"stopped before finishing (item {ids}); ask for them again to retry.",
+              file=sys.stderr)
 
 
 def bundle_version(model_dir: Path) -> str:
@@ -57,6 +67,7 @@ def submit(args) -> int:
     ids = requested_ids(args)
     version = bundle_version(_model_dir(args))
     store = _open_store(args)
+    _say_failed_at_open(store)
     try:
         report = store.submit(ids, version)
     finally:
@@ -85,10 +96,7 @@ def _open_store_meanwhile(args) -> Callable:
 
     def run() -> None:
         try:
-            # It keeps the jobs its opening failed (gone workers' last leases): work reports them.
-            from salesapp.workers.headless import open_work_store
-
-            box["store"] = _open_store(args, open_work_store)
+            box["store"] = _open_store(args)
         except BaseException as exc:  # noqa: BLE001 - raised again in the waiting thread
             box["error"] = exc
 

@@ -97,6 +97,7 @@ class JobStore:
         self._cache = cache
         self.directory = directory
         self.notice = notice  # one sentence for the user when the store was rebuilt, else None
+        self.given_back_at_open: list[Job] = []   # jobs `open` gave back (see requeue_expired)
         self._retries = retries
         self.max_attempts = max_attempts
         # Rows a transaction will write, per thread: pool threads and the GUI thread share a store.
@@ -125,7 +126,9 @@ class JobStore:
             notice = recovery.move_aside(directory, reason)
         cache = _open_with_retries(directory, timeout, retries)
         store = cls(cache, directory, notice, retries, max_attempts)
-        store.requeue_expired()
+        # Kept for the command that opened the store: a job whose last lease was a gone worker's
+        # ends failed here, and someone must say so.
+        store.given_back_at_open = store.requeue_expired()
         return store
 
     def close(self) -> None:

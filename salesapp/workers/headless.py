@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from salesapp.store.job_store import FAILED, JobStore
+from salesapp.store.job_store import FAILED
 from salesapp.workers.batch_runner import (  # noqa: F401 - model_threads: `work` reads it here
     DEFAULT_LEASE_SECONDS,
     FIRST_BATCH,
@@ -78,29 +78,6 @@ def stop_requested() -> Iterator[StopRequest]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-
-
-class RecordingStore(JobStore):
-    """A `JobStore` that keeps in `given_back` every job its `requeue_expired` gave back.
-
-    `JobStore.open` requeues the leases of gone workers and drops the list: a job whose last
-    attempt ended that way would fail unannounced, and `salesapp work` exit 0.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.given_back: list = []
-
-    def requeue_expired(self, now=None):
-        """`JobStore.requeue_expired`, remembering the jobs it returns."""
-        jobs = super().requeue_expired(now)
-        self.given_back.extend(jobs)
-        return jobs
-
-
-def open_work_store(directory) -> RecordingStore:
-    """Open the store for `salesapp work`; `run_work` reports the jobs its opening failed."""
-    return RecordingStore.open(directory)
 
 
 @dataclass
@@ -211,8 +188,8 @@ def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=DE
              on_progress: Progress | None = None) -> HeadlessSummary:
     """`salesapp work`: a first small batch on this thread, then `run_until_idle` for the rest.
 
-    `on_progress(done, total)` counts over the whole run. With a store from `open_work_store`,
-    jobs that its opening failed (gone workers, attempts used up) are reported as failed first.
+    `on_progress(done, total)` counts over the whole run. Jobs that the store's opening failed
+    (`JobStore.given_back_at_open`: gone workers, attempts used up) are reported as failed first.
     SIGINT or SIGTERM (main thread) stop it after the running batches are recorded; the rest
     stays queued and the summary's `interrupted` names the signal.
     """
@@ -224,7 +201,7 @@ def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=DE
 def _run_work(store, predictor, pool_size, batch_size, lease_seconds, on_progress,
               stop: StopRequest) -> HeadlessSummary:
     # Jobs failed as the store opened (their last lease was a gone worker's) count in this run.
-    given_back = getattr(store, "given_back", ())
+    given_back = getattr(store, "given_back_at_open", ())
     lost = [(int(j.item_id), j.error) for j in given_back if j.state == FAILED]
     counts = store.counts()
     pending = counts["queued"] + counts["leased"] + len(lost)
