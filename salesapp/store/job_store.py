@@ -373,8 +373,7 @@ class JobStore:
         the compact stored form (`result_codec`), for readers that need no [key, value] pairs.
         """
         keys = [result_key(v, int(i)) for v, i in wanted]
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start:start + _CHUNK]
+        for chunk, _ in _chunks(keys):
             found = self._fetch(chunk)
             for key in chunk:
                 value = found.get(key)
@@ -436,9 +435,7 @@ class JobStore:
         triggers), so the cache's own API still reads them.
         """
         if self._local.deletes:
-            for start in range(0, len(self._local.deletes), _CHUNK):
-                chunk = self._local.deletes[start:start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _chunks(self._local.deletes):
                 self._sql(f"DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})", chunk)
         if self._local.writes:
             now = time.time()
@@ -472,11 +469,7 @@ class JobStore:
     def _fetch_jobs(self, keys: list[str]) -> dict[str, Job]:
         out: dict[str, Job] = {}
         bad = []
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._sql("SELECT key, mode, filename, value FROM Cache"
-                             f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
+        for rows in self._rows_of(keys):
             with gc_paused():
                 for row in rows:
                     out[row[0]], refused = self._job_of_row(*row)
@@ -484,6 +477,12 @@ class JobStore:
                         bad.append(row[0])
         self._set_aside(bad)
         return out
+
+    def _rows_of(self, keys: list[str]) -> Iterator[list[tuple]]:
+        """(key, mode, filename, value) of the `keys` that exist, a list per chunk of keys."""
+        for chunk, marks in _chunks(keys):
+            yield self._sql("SELECT key, mode, filename, value FROM Cache"
+                            f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
 
     def _job_of_row(self, key: str, mode, filename, value) -> tuple[Job, bool]:
         """(the job of a row, False), or (a failed job saying why the row is set aside, True)."""
@@ -498,17 +497,13 @@ class JobStore:
 
     def _set_aside(self, keys: list[str]) -> None:
         """Tag job rows failed without reading them: out of the queue, kept for inspection."""
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(keys):
             self._sql(f"UPDATE Cache SET tag = 'failed' WHERE raw = 1 AND key IN ({marks})",
                       chunk)
 
     def _existing_keys(self, keys: list[str]) -> set[str]:
         found: set[str] = set()
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(keys):
             found.update(k for (k,) in self._sql(
                 f"SELECT key FROM Cache WHERE raw = 1 AND key IN ({marks})", chunk))
         return found
@@ -517,11 +512,7 @@ class JobStore:
         """Values of `keys` that exist, decoded by our disk (which refuses pickle rows)."""
         fetch = self._cache.disk.fetch
         out: dict[str, Any] = {}
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._sql("SELECT key, mode, filename, value FROM Cache"
-                             f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
+        for rows in self._rows_of(keys):
             with gc_paused():
                 for key, mode, filename, value in rows:
                     out[key] = self._read_value(fetch, key, mode, filename, value)
@@ -614,6 +605,13 @@ def owner_alive(owner: str | None) -> bool:
     except OSError:   # e.g. another user's process: it exists
         return True
     return True
+
+
+def _chunks(keys: list[str]) -> Iterator[tuple[list[str], str]]:
+    """(chunk of at most `_CHUNK` keys, its `?,?,...` placeholders): SQL's parameter bound."""
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _unique_ints(item_ids: Iterable[int]) -> list[int]:
