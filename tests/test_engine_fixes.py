@@ -1,7 +1,6 @@
 """Defects of the workers and of `salesapp work` found in the engine review (issue 4), each pinned
 down on the real parts: real diskcache store, real Qt offscreen, real `salesapp` processes."""
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -10,31 +9,9 @@ import threading
 import time
 
 import pytest
+from engine_cli import FakePredictor, cli_env, run_cli
 
 from salesapp.store.job_store import FAILED, JobStore
-
-
-class FakePredictor:
-    """The Predictor's interface with plain results (the store and the workers are under test)."""
-
-    version = "fake00000000"
-
-    def predict(self, item_ids):
-        return [{"item_id": i, "status": "ok", "shops": [[0, float(i)]], "item_name": f"n{i}",
-                 "model_version": self.version} for i in item_ids]
-
-
-def _env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESAPP_")}
-    env["SALESAPP_HOME"] = os.environ["SALESAPP_HOME"]
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-def _cli(*args, timeout=120, **env):
-    return subprocess.run([sys.executable, "-m", "salesapp", *map(str, args)], env=_env(**env),
-                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _use_up_attempts_but_one(store, item_id):
@@ -85,7 +62,7 @@ def test_work_exits_non_zero_for_a_job_its_store_opening_failed(tmp_path, small_
 
     store = tmp_path / "store"
     _queue_two_with_item_1_on_its_last_lease(store, bundle_version(small_bundle), 0.01)
-    proc = _cli("work", "--store", store, "--model", small_bundle)
+    proc = run_cli("work", "--store", store, "--model", small_bundle)
     with JobStore.open(store) as s:
         counts = s.counts()
     assert counts["failed"] == 1 and counts["done"] == 1, counts
@@ -101,7 +78,7 @@ def test_submit_names_a_job_its_store_opening_failed(tmp_path, small_bundle):
 
     store = tmp_path / "store"
     _queue_two_with_item_1_on_its_last_lease(store, bundle_version(small_bundle), 0.01)
-    proc = _cli("submit", "--store", store, "--model", small_bundle, "--items", "3")
+    proc = run_cli("submit", "--store", store, "--model", small_bundle, "--items", "3")
     assert proc.returncode == 0, proc.stderr
     assert "1 earlier job(s) ended failed" in proc.stderr and "(item 1)" in proc.stderr
     assert "1 queued" in proc.stderr
@@ -116,7 +93,7 @@ def test_work_exits_non_zero_for_a_job_whose_last_lease_expires_during_the_run(
     store = tmp_path / "store"
     # Still valid when `work` opens the store (~1 s later); it runs out while `work` waits.
     _queue_two_with_item_1_on_its_last_lease(store, bundle_version(small_bundle), 4.0)
-    proc = _cli("work", "--store", store, "--model", small_bundle, SALESAPP_LEASE_SECONDS=1)
+    proc = run_cli("work", "--store", store, "--model", small_bundle, SALESAPP_LEASE_SECONDS=1)
     with JobStore.open(store) as s:
         (job,) = [j for j in s.jobs() if j.item_id == 1]
         counts = s.counts()
@@ -189,9 +166,9 @@ def test_work_refuses_a_worker_count_below_zero_in_one_sentence(value):
 
 def test_work_with_negative_workers_exits_at_once_naming_the_option(tmp_path, small_bundle):
     store = tmp_path / "store"
-    assert _cli("submit", "--store", store, "--model", small_bundle, "--items", "1-40"
+    assert run_cli("submit", "--store", store, "--model", small_bundle, "--items", "1-40"
                 ).returncode == 0
-    proc = _cli("work", "--store", store, "--model", small_bundle, "--workers", "-1", timeout=40)
+    proc = run_cli("work", "--store", store, "--model", small_bundle, "--workers", "-1", timeout=40)
     assert proc.returncode == 2
     (line,) = [x for x in proc.stderr.splitlines() if not x.startswith("usage:")]
     assert "--workers" in line and "1 or more" in line
@@ -222,11 +199,11 @@ def _interrupt_work(store, bundle, after_lines, signum, items=200):
 
     Returns (exit status, seconds from the signal to the exit, stderr after the signal).
     """
-    assert _cli("submit", "--store", store, "--model", bundle, "--items", f"1-{items}"
+    assert run_cli("submit", "--store", store, "--model", bundle, "--items", f"1-{items}"
                 ).returncode == 0
     proc = subprocess.Popen([sys.executable, "-m", "salesapp", "work", "--store", str(store),
                              "--model", str(bundle)],
-                            env=_env(SALESAPP_TEST_SLOW_MS=300, SALESAPP_BATCH_SIZE=10,
+                            env=cli_env(SALESAPP_TEST_SLOW_MS=300, SALESAPP_BATCH_SIZE=10,
                                      PYTHONFAULTHANDLER=1),
                             stderr=subprocess.PIPE, text=True)
     seen = 0
@@ -439,12 +416,12 @@ def test_a_poison_id_costs_few_model_calls_and_fails_alone(tmp_path, poison):
 
 def test_a_second_ctrl_c_leaves_at_once_and_the_batch_is_taken_up_again(tmp_path, small_bundle):
     store, marker = tmp_path / "store", tmp_path / "in_model_call"
-    assert _cli("submit", "--store", store, "--model", small_bundle, "--items", "1-100"
+    assert run_cli("submit", "--store", store, "--model", small_bundle, "--items", "1-100"
                 ).returncode == 0
     # A batch that takes 4 s: the first Ctrl-C would wait for it, the second does not.
     proc = subprocess.Popen([sys.executable, "-m", "salesapp", "work", "--store", str(store),
                              "--model", str(small_bundle)],
-                            env=_env(SALESAPP_TEST_SLOW_MS=4000, SALESAPP_BATCH_SIZE=100,
+                            env=cli_env(SALESAPP_TEST_SLOW_MS=4000, SALESAPP_BATCH_SIZE=100,
                                      SALESAPP_TEST_MODEL_MARKER=marker),
                             stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:   # the first batch (16 jobs) is done

@@ -2,16 +2,14 @@
 found sound, pinned down on the real parts (real diskcache store, real Qt offscreen, real CLI
 processes). Defects found in the same review are reported separately, not tested here."""
 
-import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from engine_cli import FakePredictor, run_cli
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -20,29 +18,6 @@ from salesapp.store.job_store import DONE, FAILED, LEASED, QUEUED, STATES, JobSt
 from salesapp.workers.batch_runner import run_batch, run_one_batch
 
 V1 = "aaaaaaaaaaaa"
-
-
-class FakePredictor:
-    """The Predictor's interface; plain results (the store and the runners are under test)."""
-
-    version = "fake00000000"
-
-    def predict(self, item_ids):
-        return [{"item_id": i, "status": "ok", "shops": [[0, float(i)]], "item_name": f"n{i}",
-                 "model_version": self.version} for i in item_ids]
-
-
-def _env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESAPP_")}
-    env["SALESAPP_HOME"] = os.environ["SALESAPP_HOME"]
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-def _cli(*args, timeout=120, **env):
-    return subprocess.run([sys.executable, "-m", "salesapp", *map(str, args)], env=_env(**env),
-                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture
@@ -219,7 +194,7 @@ def test_submit_against_a_store_locked_elsewhere_fails_in_bounded_time_with_one_
     holder.execute("BEGIN IMMEDIATE")
     try:
         start = time.monotonic()
-        proc = _cli("submit", "--store", where, "--model", small_bundle, "--items", "2",
+        proc = run_cli("submit", "--store", where, "--model", small_bundle, "--items", "2",
                     timeout=60)
         took = time.monotonic() - start
     finally:
@@ -238,9 +213,9 @@ def test_submit_against_a_store_locked_elsewhere_fails_in_bounded_time_with_one_
 @pytest.mark.parametrize("name", ["with space", "q?h#p%41", "кириллица ü", "semi;colon'quote"])
 def test_submit_and_work_on_a_store_path_with_odd_characters(tmp_path, small_bundle, name):
     where = tmp_path / name / "store"
-    sub = _cli("submit", "--store", where, "--model", small_bundle, "--items", "1-5")
+    sub = run_cli("submit", "--store", where, "--model", small_bundle, "--items", "1-5")
     assert sub.returncode == 0, sub.stderr
-    work = _cli("work", "--store", where, "--model", small_bundle)
+    work = run_cli("work", "--store", where, "--model", small_bundle)
     assert work.returncode == 0, work.stderr
     assert "5 done, 0 failed." in work.stderr
     with JobStore.open(where) as s:
@@ -251,13 +226,13 @@ def test_submit_and_work_on_a_store_path_with_odd_characters(tmp_path, small_bun
 
 def test_work_exit_status_is_one_when_a_job_fails_and_names_it(tmp_path, small_bundle):
     where = tmp_path / "store"
-    assert _cli("submit", "--store", where, "--model", small_bundle, "--items", "1-6"
+    assert run_cli("submit", "--store", where, "--model", small_bundle, "--items", "1-6"
                 ).returncode == 0
-    proc = _cli("work", "--store", where, "--model", small_bundle, SALESAPP_POISON_ID=3)
+    proc = run_cli("work", "--store", where, "--model", small_bundle, SALESAPP_POISON_ID=3)
     assert proc.returncode == 1
     assert "item 3 failed: RuntimeError: test poison" in proc.stderr
     assert "5 done, 1 failed." in proc.stderr
-    again = _cli("work", "--store", where, "--model", small_bundle)   # nothing left: success
+    again = run_cli("work", "--store", where, "--model", small_bundle)   # nothing left: success
     assert again.returncode == 0 and "0 done, 0 failed." in again.stderr
 
 
