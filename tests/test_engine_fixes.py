@@ -134,8 +134,9 @@ def test_jobs_of_a_runner_that_hit_a_store_error_go_back_to_the_queue(qtbot, tmp
             return p.predict(ids)
 
     d = PredictionDispatcher(store, LockedDuringTheCall(), pool_size=1, lease_seconds=0.5)
-    idles = []
+    idles, requeued = [], []
     d.idle.connect(lambda: idles.append(1))
+    d.job_requeued.connect(requeued.extend)   # a view shows them queued again, not running
     with qtbot.waitSignal(d.idle, timeout=10000):
         d.start()
     release.set()
@@ -151,6 +152,7 @@ def test_jobs_of_a_runner_that_hit_a_store_error_go_back_to_the_queue(qtbot, tmp
         counts = store.counts()
         store.close()
     assert counts == {"queued": 3, "leased": 0, "done": 0, "failed": 0}
+    assert sorted(requeued) == [1, 2, 3]
 
 
 # --- M2: a negative worker count is refused at once, not a hang ----------------------------------

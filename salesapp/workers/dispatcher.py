@@ -69,6 +69,9 @@ class PredictionDispatcher(QObject):
     job_started = Signal(object)
     job_finished = Signal(object)
     job_failed = Signal(object)
+    # list: ids whose lease was lost (worker gone or stopped) and that are queued again; a view
+    # showing them running shows them queued until a runner starts them anew
+    job_requeued = Signal(object)
     write_failed = Signal(str, list, str)   # "submit" | "cancel" | "fetch", the ids, the reason
     progress_changed = Signal(int, int)
     idle = Signal()
@@ -238,6 +241,9 @@ class PredictionDispatcher(QObject):
         failed = [(int(j.item_id), j.error) for j in jobs if j.state == FAILED]
         if failed:
             self.job_failed.emit(failed)   # counted in progress by `_on_job_failed`
+        queued = [int(j.item_id) for j in jobs if j.state != FAILED]
+        if queued:
+            self.job_requeued.emit(queued)
         # After a runner error the jobs stay queued for the next start or submit: no retry loop
         # on a failing store.
         if len(failed) < len(jobs) and not self._cancel.is_set() and not self.errors:
