@@ -370,3 +370,17 @@ def test_gui_thread_never_touches_the_store_during_a_batch(qtbot, predictor, tmp
         qtbot.waitUntil(progress_full, timeout=WAIT_MS)
     finally:
         w.close()
+
+
+def test_rows_of_requeued_jobs_show_queued_again(qtbot, make_window, predictor):
+    """The dispatcher's `job_requeued` (a stopped runner's batch back in the queue: emitted on the
+    real store in tests/test_engine_fixes.py) turns rows shown running back to queued."""
+    w = make_window()
+    ids = known_ids(predictor, 2)
+    w.submit_ids(ids)
+    wait_all_final(qtbot, w, ids)
+    w.model.queue_status([ids[0]], "running")
+    w.dispatcher.job_requeued.emit([ids[0]])
+    qtbot.waitUntil(lambda: w.model.row_for(ids[0]).status == "queued", timeout=WAIT_MS)
+    assert "worker stopped" in w.model.row_for(ids[0]).note
+    assert w.model.row_for(ids[1]).status == "done"

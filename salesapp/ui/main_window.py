@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
         d.job_finished.connect(self.model.queue_results)
         d.job_cached.connect(self.model.queue_results)
         d.job_failed.connect(self.model.queue_failures)
+        d.job_requeued.connect(self._on_job_requeued)
         d.job_cancelled.connect(self._on_job_cancelled)
         d.write_failed.connect(self._on_write_failed)
         d.progress_changed.connect(self._on_progress_changed)
@@ -358,6 +359,10 @@ class MainWindow(QMainWindow):
     # -- dispatcher signals ---------------------------------------------------------------------
     def _on_job_started(self, ids: list) -> None:
         self.model.queue_status(ids, "running")
+
+    def _on_job_requeued(self, ids: list) -> None:
+        # A lost lease (a stopped runner, a gone worker): no longer running, waiting again.
+        self.model.queue_status(ids, "queued", "queued again: its worker stopped before finishing")
 
     def _on_job_cancelled(self, ids: list) -> None:
         self.model.queue_status(ids, "cancelled", "cancelled by the user")
