@@ -47,7 +47,10 @@ class EngineLoader(QObject):
         try:
             # The typed-id parser (no pandas, but ~20 ms of imports, measured): imported here, the
             # first Enter does not pay for it on the GUI thread.
-            import salesapp.model.id_input  # noqa: F401
+            import salesapp.model.id_input
+
+            # The dispatcher's module too (~20 ms): the window makes one as the engine arrives.
+            import salesapp.workers.dispatcher  # noqa: F401
             from salesapp.model.predictor import Predictor
             from salesapp.store.job_store import JobStore
 

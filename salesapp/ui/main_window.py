@@ -133,7 +133,9 @@ class MainWindow(QMainWindow):
         if self._closed:   # closed while loading and nothing to write: just let go of the store
             store.close()
             return
-        dispatcher = PredictionDispatcher(store, predictor)
+        pending = (None if isinstance(jobs, BaseException) or jobs is None
+                   else sum(j.state in ("queued", "leased") for j in jobs))
+        dispatcher = PredictionDispatcher(store, predictor, pending=pending)
         dispatcher.setParent(self)   # the dispatcher lives and dies with the window
         self.attach(store, dispatcher, predictor, jobs)
         self.statusBar().showMessage(f"Model {predictor.version} loaded.", 5000)
