@@ -126,13 +126,19 @@ def test_stored_text_outside_the_plain_form_is_left_to_the_whole_result():
     assert rows.exported(_row("[2]", "[0]", name=5)) == (b"1,5,2,0.0,\r\n", 1)
 
 
-def test_a_pickle_row_stops_the_export_with_one_sentence(tmp_path, capsys):
+def _store_of_two_results(tmp_path):
+    """A store with items 1 and 2 done under version "v1"; its directory."""
     store_dir = tmp_path / "s"
     with JobStore.open(store_dir) as store:
         store.submit([1, 2], "v1")
         store.lease("w", 2, 60)
         store.complete("w", {i: {"item_id": i, "status": "ok", "shops": [[2, 0.5]]}
                              for i in (1, 2)})
+    return store_dir
+
+
+def test_a_pickle_row_stops_the_export_with_one_sentence(tmp_path, capsys):
+    store_dir = _store_of_two_results(tmp_path)
     con = sqlite3.connect(store_dir / "cache.db")
     with con:
         con.execute("UPDATE Cache SET mode = 4, value = ? WHERE key = 'r:v1:2'",
@@ -146,12 +152,7 @@ def test_a_pickle_row_stops_the_export_with_one_sentence(tmp_path, capsys):
 @pytest.mark.parametrize("damage", [b'{"item_id": 2, ', b'{"status":"ok","shop_ids":[2],'])
 def test_a_damaged_row_stops_the_export_with_one_sentence_naming_the_store(
         tmp_path, capsys, damage):
-    store_dir = tmp_path / "s"
-    with JobStore.open(store_dir) as store:
-        store.submit([1, 2], "v1")
-        store.lease("w", 2, 60)
-        store.complete("w", {i: {"item_id": i, "status": "ok", "shops": [[2, 0.5]]}
-                             for i in (1, 2)})
+    store_dir = _store_of_two_results(tmp_path)
     con = sqlite3.connect(store_dir / "cache.db")
     with con:
         con.execute("UPDATE Cache SET value = ? WHERE key = 'r:v1:2'", (damage,))
