@@ -446,3 +446,29 @@ def test_a_second_ctrl_c_leaves_at_once_and_the_batch_is_taken_up_again(tmp_path
     with JobStore.open(store) as s:   # the dead worker's leases come back at the open
         counts = s.counts()
     assert counts == {"queued": 84, "leased": 0, "done": 16, "failed": 0}
+
+
+def test_cancelling_an_id_asked_again_shows_its_earlier_result_not_cancelled(qtbot, tmp_path):
+    """The store gives the job back its earlier done state (Job.earlier_version): the view must
+    get that result again, not a "cancelled" that disagrees with the store (found in review)."""
+    from salesapp.workers.dispatcher import PredictionDispatcher
+
+    store = JobStore.open(tmp_path / "s")
+    store.submit([5, 6], "older0000000")
+    store.lease("w", 2, 60)
+    store.complete("w", {5: {"item_id": 5, "status": "ok", "shops": [[0, 1.5]],
+                             "model_version": "older0000000"}})
+    d = PredictionDispatcher(store, FakePredictor(), pool_size=1)
+    d.cancel()   # nothing runs: both stay queued under the new model until cancelled
+    cached, cancelled = [], []
+    d.job_cached.connect(cached.extend)
+    d.job_cancelled.connect(cancelled.extend)
+    d.submit_later([5, 7])
+    d.cancel_jobs([5, 7])
+    qtbot.waitUntil(lambda: bool(cancelled and cached), timeout=10000)
+    assert d.shutdown(5000)
+    jobs = {j.item_id: (j.state, j.model_version) for j in store.jobs()}
+    store.close()
+    assert cancelled == [7]
+    assert [(r["item_id"], r["model_version"]) for r in cached] == [(5, "older0000000")]
+    assert jobs[5] == ("done", "older0000000") and 7 not in jobs

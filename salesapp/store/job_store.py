@@ -80,6 +80,15 @@ class SubmitReport:
     cached: list[int] = field(default_factory=list)
 
 
+class CancelledIds(list):
+    """The ids `cancel` took off the queue; `restored`: (model_version, item_id) of those that
+    went back to their earlier done job (a view shows that result again, not "cancelled")."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.restored: list[tuple[str, int]] = []
+
+
 def job_key(item_id: int) -> str:
     """Key of the job of `item_id`."""
     return f"j:{item_id}"
@@ -313,7 +322,7 @@ class JobStore:
 
         return self._atomic(body)
 
-    def cancel(self, item_ids: Iterable[int]) -> list[int]:
+    def cancel(self, item_ids: Iterable[int]) -> CancelledIds:
         """Take jobs that are still queued off the queue (leased ones finish); returns their ids.
 
         A job asked again under another model while the item had a result goes back to that
@@ -321,8 +330,8 @@ class JobStore:
         """
         ids = _unique_ints(item_ids)
 
-        def body() -> list[int]:
-            gone = []
+        def body() -> CancelledIds:
+            gone = CancelledIds()
             jobs = [j for j in self._jobs_by_id(ids).values() if j.state == QUEUED]
             earlier = {j.item_id: result_key(j.earlier_version, j.item_id)
                        for j in jobs if j.earlier_version is not None}
@@ -330,6 +339,7 @@ class JobStore:
             for job in jobs:
                 if earlier.get(job.item_id) in kept:
                     self._put(Job(job.item_id, DONE, job.earlier_version, seq=job.seq))
+                    gone.restored.append((job.earlier_version, job.item_id))
                 else:
                     self._local.deletes.append(job_key(job.item_id))
                 gone.append(job.item_id)

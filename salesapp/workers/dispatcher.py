@@ -223,8 +223,14 @@ class PredictionDispatcher(QObject):
                 self.job_cached.emit(payload.cached_results)
         elif kind == "cancel":
             self._outstanding -= len(payload)
+            restored = getattr(payload, "restored", [])
+            back = {i for _, i in restored}
+            cancelled = [i for i in payload if i not in back]
+            if cancelled:
+                self.job_cancelled.emit(cancelled)
+            if restored:   # asked again and cancelled: the earlier done result is shown again
+                self.fetch_results(restored)
             if payload:
-                self.job_cancelled.emit(list(payload))
                 self._emit_progress()
         elif kind == "fetch":
             if payload:
