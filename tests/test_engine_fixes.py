@@ -389,7 +389,7 @@ def test_idle_follows_promptly_when_a_fetch_was_pending_as_the_last_runner_ended
 
 @pytest.mark.parametrize("poison", [[500], [1, 1000], [7, 8, 9]])
 def test_a_poison_id_costs_few_model_calls_and_fails_alone(tmp_path, poison):
-    from salesapp.workers.batch_runner import run_batch
+    from salesapp.workers.batch_runner import ONE_BY_ONE, run_batch
 
     p = FakePredictor()
     calls, failed = [], []
@@ -412,8 +412,28 @@ def test_a_poison_id_costs_few_model_calls_and_fails_alone(tmp_path, poison):
     assert {i for i, r in stored.items() if r is None} == set(poison) & set(stored)
     assert all(r["item_id"] == i for i, r in stored.items() if r is not None)
     # First batch of 16 (no other runner working), then 984 ids; at most 2 calls per level a
-    # poison id sits in, per poison id.
-    assert len(calls) <= 2 + len(poison) * 2 * 10, calls
+    # poison id sits in, per poison id, then its part of at most ONE_BY_ONE ids one by one.
+    assert len(calls) <= 2 + len(poison) * (2 * 10 + ONE_BY_ONE), calls
+
+
+def test_a_model_failing_on_every_id_costs_about_one_call_per_id(tmp_path):
+    """Halving down to single ids costs 2n - 1 calls when every id fails (a broken bundle);
+    parts of at most ONE_BY_ONE ids go one by one (found in review)."""
+    from salesapp.workers.batch_runner import ONE_BY_ONE, run_one_batch
+
+    calls, failed = [], []
+
+    def broken(ids):
+        calls.append(len(ids))
+        raise RuntimeError("broken bundle")
+
+    with JobStore.open(tmp_path / "s", max_attempts=1) as store:
+        store.submit(range(1, 65), FakePredictor.version)
+        run_one_batch(store, "w", broken, 64, lambda kind, x: failed.extend(x)
+                      if kind == "failed" else None)
+    assert sorted(i for i, _ in failed) == list(range(1, 65))
+    # 1 + 2 + 4 + 8 calls halving 64 down to parts of 8, then 64 single calls (was 127)
+    assert ONE_BY_ONE == 8 and len(calls) == 15 + 64
 
 
 def test_a_second_ctrl_c_leaves_at_once_and_the_batch_is_taken_up_again(tmp_path, small_bundle):
