@@ -248,3 +248,36 @@ def test_rows_keep_no_python_item_wrappers(qtbot, predictor):
     assert (status.data(), status.data(ResultRole)) == ("done", row.result)
     assert status.data(ResultRole) is row.result   # kept by reference, not converted
     assert status.data(Qt.ForegroundRole).color().name() == "#23803f"
+
+
+class _RecordingDispatcher:
+    """Stands in for the dispatcher's two calls a restore makes (isolates the fetch rule)."""
+
+    def __init__(self):
+        self.asked = []
+
+    def writes_pending(self):
+        return False
+
+    def fetch_results(self, pairs):
+        self.asked += pairs
+
+
+def test_rows_asked_for_again_are_not_fetched_over(qapp):
+    """Found in review: a restored done row asked for again (pending, or done with a newer result)
+    before its paced fetch went out got the earlier session's result over its newer state."""
+    from salesapp.store.job_store import Job
+
+    model, dispatcher = JobTableModel(), _RecordingDispatcher()
+    restore = SessionRestore(model)
+    restore.start([Job(i, "done", "v1") for i in (1, 2, 3)], dispatcher)
+    restore._timer.stop()                     # driven by hand below, step by step
+    restore._add_chunk()                      # the rows are shown; their reads are due
+    model.set_status([2], "queued")           # asked for again
+    model.queue_results([{"item_id": 3, "model_version": "v2", "status": "ok", "total": 1.0,
+                          "shops": [[2, 1.0]], "history": []}])
+    while model.pending_updates():
+        QCoreApplication.processEvents()
+    restore._feed_fetches()
+    restore.stop()
+    assert dispatcher.asked == [("v1", 1)]

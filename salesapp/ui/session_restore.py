@@ -133,11 +133,21 @@ class SessionRestore(QObject):
         return len(chunk)
 
     def _feed_fetches(self) -> None:
-        """Ask the writer for the next results when the table is ready for them."""
+        """Ask the writer for the next results when the table is ready for them.
+
+        A row asked for again since it was shown (pending, or done with a newer result) is not
+        read: the stored result of the earlier session would overwrite the newer state.
+        """
         if (self._fetch and self._model.pending_updates() < FETCH_AHEAD
                 and not self._dispatcher.writes_pending()):
-            n = min(FETCH_BATCH, len(self._fetch))
-            self._dispatcher.fetch_results([self._fetch.popleft() for _ in range(n)])
+            pairs = []
+            while self._fetch and len(pairs) < FETCH_BATCH:
+                pair = self._fetch.popleft()
+                row = self._model.row_for(pair[1])
+                if row is not None and row.status == "done" and row.result is None:
+                    pairs.append(pair)
+            if pairs:
+                self._dispatcher.fetch_results(pairs)
 
     def _rows_done(self) -> None:
         self._jobs, self._next = [], 0
