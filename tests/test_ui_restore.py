@@ -281,3 +281,13 @@ def test_rows_asked_for_again_are_not_fetched_over(qapp):
     restore._feed_fetches()
     restore.stop()
     assert dispatcher.asked == [("v1", 1)]
+
+
+def test_the_loader_counts_pending_jobs_off_the_gui_thread():
+    from salesapp.store.job_store import Job
+    from salesapp.ui.session_restore import StoredJobs, pending_count
+
+    jobs = [Job(1, "done", "v"), Job(2, "queued", "v"), Job(3, "leased", "v"), Job(4, "failed", "v")]
+    stored = StoredJobs(jobs)
+    assert stored == jobs and stored.pending == 2
+    assert pending_count(stored) == pending_count(jobs) == 2 and pending_count([]) == 0

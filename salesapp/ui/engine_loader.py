@@ -15,6 +15,8 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
+from salesapp.ui.session_restore import StoredJobs
+
 log = logging.getLogger("salesapp.gui")
 
 
@@ -75,7 +77,7 @@ class EngineLoader(QObject):
 def _read_jobs(store):
     """Every stored job, or the exception the read raised (the window reports it)."""
     try:
-        return store.jobs()
+        return StoredJobs(store.jobs())
     except Exception as exc:   # a damaged store still lets the typed ids be queued
         log.exception("the stored jobs could not be read")
         return exc

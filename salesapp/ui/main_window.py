@@ -37,7 +37,7 @@ from salesapp.ui.job_table_model import (
 )
 from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.model_card import card_text
-from salesapp.ui.session_restore import SessionRestore, pending_in
+from salesapp.ui.session_restore import SessionRestore, pending_count
 
 _FROZEN = False
 ENGINE_WAIT_MS = 30000   # a close before the engine loaded waits this long to write typed ids
@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
             store.close()
             return
         pending = (None if isinstance(jobs, BaseException) or jobs is None
-                   else sum(j.state in ("queued", "leased") for j in jobs))
+                   else pending_count(jobs))
         dispatcher = PredictionDispatcher(store, predictor, pending=pending)
         dispatcher.setParent(self)   # the dispatcher lives and dies with the window
         self.attach(store, dispatcher, predictor, jobs)
@@ -278,7 +278,7 @@ class MainWindow(QMainWindow):
         if getattr(self.store, "notice", None):
             self.report(self.store.notice)
         self.restore.start(jobs, self.dispatcher, skip=self.submission.held())
-        if not self._closing and pending_in(jobs):   # a close only writes: no runner starts
+        if not self._closing and pending_count(jobs):   # a close only writes: no runner starts
             self.dispatcher.start()
 
     def submit_typed(self) -> None:

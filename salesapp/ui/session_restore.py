@@ -39,10 +39,20 @@ FETCH_INTERVAL_MS = 20
 _FINAL = frozenset(("done", "failed", "cancelled"))
 
 
-def pending_in(jobs) -> bool:
-    """True if any stored job still has to be run (queued, or leased by a worker now gone)."""
-    # one pass over every job on the GUI thread: the cheapest test per job (~80 ns)
-    return not all(j.state in _FINAL for j in jobs)
+class StoredJobs(list):
+    """Stored jobs as the engine loader read them, with `pending`: how many still have to be run
+    (queued, or leased by a worker that may be gone), counted on the loader's thread (at 50,000
+    jobs a count is ~5 ms that the attach turn need not pay)."""
+
+    def __init__(self, jobs=()):
+        super().__init__(jobs)
+        self.pending = sum(j.state not in _FINAL for j in self)
+
+
+def pending_count(jobs) -> int:
+    """How many of `jobs` still have to be run (read from a `StoredJobs`, else counted)."""
+    known = getattr(jobs, "pending", None)
+    return known if known is not None else sum(j.state not in _FINAL for j in jobs)
 
 
 class SessionRestore(QObject):
