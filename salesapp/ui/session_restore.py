@@ -17,13 +17,12 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 
 from salesapp.ui.job_table_model import JobRow
 
 # Stored job state -> the table's status (a lease of a worker that is gone goes back to queued).
-STORE_STATES = {"queued": "queued", "leased": "queued", "running": "queued", "done": "done",
-                "failed": "failed", "cancelled": "cancelled"}
+STORE_STATES = {"queued": "queued", "leased": "queued", "done": "done", "failed": "failed"}
 # Rows per event-loop turn: chunks of `ROW_CHUNK` until `ROW_SECONDS` (wall time) are used. A
 # row costs ~40 us of the GUI thread, 2-4x that while runners take turns at the GIL; each chunk
 # is one insert (one rowsInserted for the views), so chunks are not made smaller than needed.
@@ -65,8 +64,6 @@ class SessionRestore(QObject):
     read, so nothing in it changes.
     """
 
-    finished = Signal()   # every row shown (their results may still be on their way)
-
     def __init__(self, model, parent: QObject | None = None):
         super().__init__(parent)
         self._model = model
@@ -91,10 +88,6 @@ class SessionRestore(QObject):
     def active(self) -> bool:
         """True while stored jobs are still to be shown."""
         return self._next < len(self._jobs)
-
-    def fetching(self) -> bool:
-        """True while results of restored done rows are still to be asked for."""
-        return bool(self._fetch)
 
     def stop(self) -> None:
         """Show no more rows and read no more results (the window closes)."""
@@ -163,4 +156,3 @@ class SessionRestore(QObject):
         self._jobs, self._next = [], 0
         self._timer.setInterval(FETCH_INTERVAL_MS)
         self._model.park_unknown_updates(False)
-        self.finished.emit()
