@@ -189,8 +189,9 @@ def test_a_dispatcher_refuses_a_pool_or_batch_that_could_never_run(qtbot, tmp_pa
     from salesapp.workers.dispatcher import PredictionDispatcher
 
     with JobStore.open(tmp_path / "s") as store:
-        for kwargs in ({"pool_size": -1}, {"batch_size": 0}):
-            with pytest.raises(ValueError):
+        for kwargs, says in (({"pool_size": -1}, r"pool size must be 0 \(automatic\) or more"),
+                             ({"batch_size": 0}, "batch size must be 1 or more")):
+            with pytest.raises(ValueError, match=says):
                 PredictionDispatcher(store, FakePredictor(), **kwargs)
 
 
@@ -492,3 +493,26 @@ def test_cancelling_an_id_asked_again_shows_its_earlier_result_not_cancelled(qtb
     assert cancelled == [7]
     assert [(r["item_id"], r["model_version"]) for r in cached] == [(5, "older0000000")]
     assert jobs[5] == ("done", "older0000000") and 7 not in jobs
+
+
+def test_a_signal_after_the_last_job_interrupts_nothing(qtbot, qapp, tmp_path):
+    """Found in review: Ctrl-C landing after the run went idle made `work` say "interrupted" and
+    exit 130 with nothing left to do."""
+    from salesapp.workers.headless import StopRequest, run_until_idle
+
+    store = JobStore.open(tmp_path / "s")
+    p = FakePredictor()
+    store.submit([1, 2], p.version)
+    stop = StopRequest()
+
+    def late() -> None:   # the event loop has ended (idle): the signal comes now
+        stop.signum = signal.SIGINT
+
+    qapp.aboutToQuit.connect(late)
+    try:
+        summary = run_until_idle(store, p, pool_size=1, stop=stop)
+    finally:
+        qapp.aboutToQuit.disconnect(late)
+        store.close()
+    assert stop.signum == signal.SIGINT   # it did come
+    assert summary.finished == 2 and summary.interrupted == 0

@@ -48,8 +48,7 @@ def text_cell(text: str) -> str:
     holds the delimiter, the quote or a line-end character; nothing else changes a text cell.
     tests/test_results_export.py checks this against `csv.writer` on arbitrary text.
     """
-    if text.startswith(FORMULA_START):
-        text = "'" + text
+    text = neutralise(text)
     if '"' in text:
         return '"' + text.replace('"', '""') + '"'
     if "," in text or "\n" in text or "\r" in text:

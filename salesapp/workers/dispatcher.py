@@ -79,9 +79,11 @@ class PredictionDispatcher(QObject):
 
     def __init__(self, store, predictor, parent=None, pool_size=None, batch_size=DEFAULT_BATCH,
                  lease_seconds=DEFAULT_LEASE_SECONDS, pending: int | None = None):
-        # A pool or batch under 1 would never lease anything and never go idle.
-        if (pool_size is not None and pool_size < 0) or batch_size < 1:
-            raise ValueError(f"pool size {pool_size} and batch size {batch_size} must be >= 1")
+        # A negative pool or a batch under 1 would never lease anything and never go idle.
+        if pool_size is not None and pool_size < 0:
+            raise ValueError(f"the pool size must be 0 (automatic) or more, not {pool_size}")
+        if batch_size < 1:
+            raise ValueError(f"the batch size must be 1 or more, not {batch_size}")
         super().__init__(parent)
         self._store = store
         self._predict = with_test_hooks(predictor.predict)

@@ -123,13 +123,15 @@ def run_until_idle(store, predictor, pool_size=None, batch_size=None,
     dispatcher.job_failed.connect(summary.failed.extend)
     if on_progress is not None:
         dispatcher.progress_changed.connect(on_progress)
+    went_idle = []   # a signal that comes after the last job interrupts nothing
+    dispatcher.idle.connect(lambda: went_idle.append(True))
     dispatcher.idle.connect(app.quit)
     if stop is not None:
         _watch(stop, dispatcher, app)
     if not (stop and stop.signum):   # asked while Qt was being imported: start nothing
         dispatcher.start()
         app.exec()
-    if stop and stop.signum:
+    if stop and stop.signum and not went_idle:
         # Wait for the running batches to be recorded, in slices: Python gets control between
         # them, so a second signal can end the process at once (see `StopRequest.handle`).
         while not dispatcher.shutdown(STOP_POLL_MS):
