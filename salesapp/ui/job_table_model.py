@@ -269,12 +269,7 @@ class JobTableModel(QStandardItemModel):
         old_cells = row.cells or self._cells(row)
         self._counts[row.status] -= 1
         self._counts[status] += 1
-        row.status = status
-        if result is not None:
-            row.result = result
-        if note is not None:
-            row.note = note
-        row.cells = ()
+        _change_row(row, status, result, note)
         self._write_change(pos, row, old_cells, result is not None)
         return pos
 
@@ -338,22 +333,17 @@ class JobTableModel(QStandardItemModel):
 
     def _apply_one(self, update) -> int | None:
         if isinstance(update, tuple):
-            status, item_id, note, final = update
+            status, item_id, _, final = update
             if final:
                 self._final_applied(item_id)
             elif status == "running" and item_id in self._finals:
                 return None   # its result is already queued behind it
-            pos = self._index.get(item_id)
-            if pos is not None:
-                self._set(pos, status, note=note)
-            elif self._parking:
-                self._parked.setdefault(item_id, []).append(update)
-            return pos
-        item_id = int(update["item_id"])
-        self._final_applied(item_id)
+        else:
+            item_id = int(update["item_id"])
+            self._final_applied(item_id)
         pos = self._index.get(item_id)
         if pos is not None:
-            self._set(pos, *result_status(compact_result(update)))
+            self._set(pos, *_update_fields(update))
         elif self._parking:
             self._parked.setdefault(item_id, []).append(update)
         return pos
@@ -388,17 +378,28 @@ class _SignalsHeld:
         self._model.blockSignals(self._was)
 
 
+def _update_fields(update) -> tuple[str, dict | None, str | None]:
+    """(status, result or None, note or None) that a queued update gives its row."""
+    if isinstance(update, tuple):
+        status, _, note, _ = update
+        return status, None, note
+    return result_status(compact_result(update))
+
+
+def _change_row(row: JobRow, status: str, result: dict | None, note: str | None) -> None:
+    """A row's new state (None: that part kept); its display texts are made again."""
+    row.status = status
+    if result is not None:
+        row.result = result
+    if note is not None:
+        row.note = note
+    row.cells = ()
+
+
 def _fold(row: JobRow, updates: list) -> None:
     """Apply kept updates, in order, to a row not yet in the model (as `_set` would)."""
     for update in updates:
-        if isinstance(update, tuple):
-            status, _, note, _ = update
-        else:
-            status, row.result, note = result_status(compact_result(update))
-        row.status = status
-        if note is not None:
-            row.note = note
-    row.cells = ()
+        _change_row(row, *_update_fields(update))
 
 
 def compact_result(result: dict) -> StoredResult:
