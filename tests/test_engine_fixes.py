@@ -516,3 +516,25 @@ def test_a_signal_after_the_last_job_interrupts_nothing(qtbot, qapp, tmp_path):
         store.close()
     assert stop.signum == signal.SIGINT   # it did come
     assert summary.finished == 2 and summary.interrupted == 0
+
+
+def test_a_job_started_again_before_its_requeue_outcome_is_not_shown_queued(qtbot, tmp_path):
+    """Found in review: the requeue outcome (writer thread) can reach the GUI after a runner's
+    "started" for the same job under a new lease; the view then showed it queued while it ran."""
+    from salesapp.workers.dispatcher import PredictionDispatcher
+
+    store = JobStore.open(tmp_path / "s")
+    p = FakePredictor()
+    store.submit([5, 6], p.version)
+    store.lease("gone", 2, -1)   # both leases lost (ran out already)
+    d = PredictionDispatcher(store, p, pool_size=1)
+    d.cancel()   # no runner of its own: the test plays the runner's "started"
+    requeued = []
+    d.job_requeued.connect(requeued.extend)
+    d._check_leases()
+    d.job_started.emit([5])   # a runner leased 5 anew before the check's outcome came back
+    qtbot.waitUntil(lambda: not d.writes_pending(), timeout=10000)
+    assert d.shutdown(5000)
+    counts = store.counts()
+    store.close()
+    assert counts["queued"] == 2 and requeued == [6], (counts, requeued)

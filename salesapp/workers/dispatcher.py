@@ -115,6 +115,12 @@ class PredictionDispatcher(QObject):
         self._timer.setInterval(int(max(lease_seconds / 2, 0.2) * 1000))
         self._timer.timeout.connect(self._on_tick)
         self.job_finished.connect(self._on_job_finished)
+        # Ids a runner started since the last requeue check was asked for: a job that check gives
+        # back may already run again under a new lease by the time its outcome arrives here (the
+        # two come from different threads); it is not announced as queued again then. A lost
+        # lease is at least a lease old, so its own start came before the check was asked for.
+        self._started_since_check: set[int] = set()
+        self.job_started.connect(self._note_started)
         self.job_failed.connect(self._on_job_failed)
         self._runner_exited.connect(self._on_runner_exited)
 
@@ -174,7 +180,7 @@ class PredictionDispatcher(QObject):
         if self._shut:
             return
         self._cancel.clear()
-        self._writer.call("requeue", self._store.requeue_expired)
+        self._check_leases()
         self._timer.start()
         self._fill_pool()
 
@@ -254,7 +260,8 @@ class PredictionDispatcher(QObject):
         failed = [(int(j.item_id), j.error) for j in jobs if j.state == FAILED]
         if failed:
             self.job_failed.emit(failed)   # counted in progress by `_on_job_failed`
-        queued = [int(j.item_id) for j in jobs if j.state != FAILED]
+        queued = [int(j.item_id) for j in jobs
+                  if j.state != FAILED and int(j.item_id) not in self._started_since_check]
         if queued:
             self.job_requeued.emit(queued)
         # After a runner error the jobs stay queued for the next start or submit: no retry loop
@@ -295,7 +302,16 @@ class PredictionDispatcher(QObject):
     @Slot()
     def _on_tick(self) -> None:
         if not self._shut:
-            self._writer.call("requeue", self._store.requeue_expired)
+            self._check_leases()
+
+    def _check_leases(self) -> None:
+        """Ask the writer to give back the leases whose worker is gone (`_on_requeued`)."""
+        self._started_since_check.clear()
+        self._writer.call("requeue", self._store.requeue_expired)
+
+    @Slot(object)
+    def _note_started(self, ids: list) -> None:
+        self._started_since_check.update(int(i) for i in ids)
 
     @Slot()
     def _check_idle(self) -> None:
