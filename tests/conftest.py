@@ -78,3 +78,13 @@ def no_dangling_pool_threads(qapp):
     for p in busy:
         p.waitForDone(5000)
     assert not busy, "a test left QThreadPool threads running"
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh real job store in the test's directory, closed after the test."""
+    from salesapp.store.job_store import JobStore
+
+    s = JobStore.open(tmp_path / "store")
+    yield s
+    s.close()

@@ -30,13 +30,6 @@ class FakePredictor:
                  "model_version": self.version} for i in item_ids]
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = JobStore.open(tmp_path / "store")
-    yield s
-    s.close()
-
-
 def test_run_batch_batches_and_records_every_result(store):
     p = FakePredictor()
     store.submit(range(10), p.version)

@@ -20,13 +20,6 @@ from salesapp.workers.batch_runner import run_batch, run_one_batch
 V1 = "aaaaaaaaaaaa"
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = JobStore.open(tmp_path / "store")
-    yield s
-    s.close()
-
-
 # --- threads of one process: leases, completions and requeues racing ------------------------------
 
 def test_racing_workers_and_requeues_complete_every_job_exactly_once(store):

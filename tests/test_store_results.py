@@ -6,10 +6,7 @@ import sqlite3
 import threading
 import weakref
 
-import pytest
-
 from salesapp.gc_pause import gc_paused
-from salesapp.store.job_store import JobStore
 from salesapp.store.result_codec import pack, shop_forecasts, unpack
 
 V1 = "aaaaaaaaaaaa"
@@ -20,13 +17,6 @@ def full_result(item_id):
             "category_id": 3, "category_name": "Игры", "cold_start": False, "total": 1.5,
             "shops": [[2, 0.5], [7, 1.0], [9, 0.0]], "history": [[0, 5.0], [3, 1.0]],
             "forecast_block": 34, "model_version": V1}
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = JobStore.open(tmp_path / "store")
-    yield s
-    s.close()
 
 
 def test_pack_and_unpack_round_trip_exactly_through_json():

@@ -5,8 +5,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from salesapp.store.job_store import DONE, FAILED, LEASED, QUEUED, JobStore, owner_alive
 from salesapp.store.json_disk import encode_json
 
@@ -16,13 +14,6 @@ V1, V2 = "aaaaaaaaaaaa", "bbbbbbbbbbbb"
 def result(item_id, version=V1):
     return {"item_id": item_id, "status": "ok", "total": 1.5, "shops": [[2, 0.5], [3, 1.0]],
             "model_version": version}
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = JobStore.open(tmp_path / "store")
-    yield s
-    s.close()
 
 
 def states(store):
