@@ -241,3 +241,17 @@ def test_a_bad_leased_job_row_does_not_stop_the_store_opening(tmp_path):
         assert store.counts() == {"queued": 1, "leased": 0, "done": 0, "failed": 1}
         assert [j.item_id for j in store.lease("w", 5, 60)] == [2]
     assert not marker.exists()
+
+
+def test_a_damaged_result_row_read_by_id_is_one_store_error_naming_it(tmp_path):
+    with JobStore.open(tmp_path) as store:
+        store.submit([1], V1)
+        store.lease("w", 1, 60)
+        store.complete("w", {1: {"item_id": 1}})
+    con = sqlite3.connect(tmp_path / "cache.db")
+    with con:
+        con.execute("UPDATE Cache SET value = ? WHERE key = 'r:aaaaaaaaaaaa:1'", (b'{"item_', ))
+    con.close()
+    with JobStore.open(tmp_path) as store, pytest.raises(
+            StoreError, match=r"damaged row \(r:aaaaaaaaaaaa:1\)"):
+        store.result(V1, 1)
