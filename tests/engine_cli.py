@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 
 class FakePredictor:
@@ -29,3 +30,12 @@ def run_cli(*args, timeout=120, **env) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "salesapp", *map(str, args)],
                           env=cli_env(**env), capture_output=True, text=True, timeout=timeout,
                           check=False)
+
+
+def use_up_attempts_but_one(store, item_id):
+    """Lease and lose `item_id` until one attempt is left (each lost lease is an attempt)."""
+    for _ in range(store.max_attempts - 1):
+        store.lease("dead-worker", 1, 60)
+        store.requeue_expired(now=time.time() + 100)
+    (job,) = [j for j in store.jobs() if j.item_id == item_id]
+    assert job.attempts == store.max_attempts - 1

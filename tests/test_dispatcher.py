@@ -81,10 +81,10 @@ def test_dispatcher_real_predictor_signals_and_idle(qtbot, store, small_bundle):
     predictor = Predictor.load(small_bundle)
     d = PredictionDispatcher(store, predictor, pool_size=2, batch_size=8)
     finished, progress = [], []
-    d.job_finished.connect(finished.extend)
+    d.jobs_finished.connect(finished.extend)
     d.progress_changed.connect(lambda done, total: progress.append((done, total)))
     ids = list(range(40))
-    with qtbot.waitSignal(d.job_queued, timeout=5000) as queued:
+    with qtbot.waitSignal(d.jobs_queued, timeout=5000) as queued:
         d.submit(ids)
     assert queued.args[0] == ids
     with qtbot.waitSignal(d.idle, timeout=30000):
@@ -102,7 +102,7 @@ def test_dispatcher_idle_on_empty_store_and_failed_signal(qtbot, store):
     with qtbot.waitSignal(d.idle, timeout=5000):
         d.start()
     failures = []
-    d.job_failed.connect(failures.extend)
+    d.jobs_failed.connect(failures.extend)
     with qtbot.waitSignal(d.idle, timeout=10000):
         d.submit(range(8))
     assert failures == [(5, "RuntimeError: model blew up")]
@@ -114,7 +114,7 @@ def test_shutdown_leaves_unrun_jobs_queued(qtbot, store):
     p = FakePredictor()
     store.submit(range(100), p.version)
     d = PredictionDispatcher(store, p, pool_size=1, batch_size=10)
-    with qtbot.waitSignal(d.job_finished, timeout=5000):
+    with qtbot.waitSignal(d.jobs_finished, timeout=5000):
         d.start()
     assert d.shutdown(5000)
     counts = store.counts()
@@ -185,7 +185,7 @@ def test_submit_later_writes_off_the_gui_thread_and_counts_once(qtbot, store):
     d = PredictionDispatcher(logged, p, pool_size=2, batch_size=64)
     assert logged.gui_calls == ["counts"]
     queued, progress = [], []
-    d.job_queued.connect(queued.extend)
+    d.jobs_queued.connect(queued.extend)
     d.progress_changed.connect(lambda done, total: progress.append((done, total)))
     with qtbot.waitSignal(d.idle, timeout=10000):
         d.submit_later(range(1200))   # three write slices
@@ -193,7 +193,7 @@ def test_submit_later_writes_off_the_gui_thread_and_counts_once(qtbot, store):
     assert sorted(queued) == list(range(1200))
     assert progress[-1] == (1200, 1200) and all(done <= total for done, total in progress)
     cached = []
-    d.job_cached.connect(cached.extend)
+    d.results_cached.connect(cached.extend)
     with qtbot.waitSignal(d.idle, timeout=10000):
         d.submit_later([5, 6])   # done already: answered from the store, nothing queued
     assert [r["item_id"] for r in cached] == [5, 6]
@@ -206,11 +206,11 @@ def test_cancel_jobs_runs_after_the_submits_before_it(qtbot, store):
     d = PredictionDispatcher(store, FakePredictor(), pool_size=1)
     d.cancel()   # nothing runs: every id is still queued when the cancel comes
     cancelled = []
-    d.job_cancelled.connect(cancelled.extend)
+    d.jobs_cancelled.connect(cancelled.extend)
     d.submit_later(range(1200))
     d.cancel_jobs(range(1200))
     # `writes_pending()` turns False when the writer's own slot sees the last outcome; the
-    # dispatcher's `job_cancelled` for it is a separate queued event that may come just after
+    # dispatcher's `jobs_cancelled` for it is a separate queued event that may come just after
     # (seen under load: 1,000 of 1,200). A cancel that overtook a submit never reaches 1,200.
     qtbot.waitUntil(lambda: not d.writes_pending() and len(cancelled) >= 1200, timeout=10000)
     assert sorted(cancelled) == list(range(1200))

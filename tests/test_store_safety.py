@@ -235,7 +235,7 @@ def test_a_bad_leased_job_row_does_not_stop_the_store_opening(tmp_path):
     store_dir = tmp_path / "store"
     with JobStore.open(store_dir) as store:
         store.submit([1, 2], V1)
-        store.lease("gone", 2, 0.01)   # expired by the next open
+        store.lease("gone", 2, -1)   # a lease that has already run out
     _rewrite_as_pickle(store_dir, "j:1", TouchesAFile(marker))
     with JobStore.open(store_dir) as store:
         assert store.counts() == {"queued": 1, "leased": 0, "done": 0, "failed": 1}

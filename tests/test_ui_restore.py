@@ -130,7 +130,7 @@ def test_results_of_jobs_run_before_their_rows_are_shown_are_not_lost(qtbot, ope
         first_result.append(True)
         before_row.extend(window.model.row_for(r["item_id"]) is None for r in results)
 
-    window.dispatcher.job_finished.connect(on_finished)
+    window.dispatcher.jobs_finished.connect(on_finished)
     assert window.model.rowCount() == 0
     wait_restored(qtbot, window, list(s["stored"]))
     assert any(before_row)   # the case this test is about did happen

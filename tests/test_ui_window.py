@@ -242,10 +242,10 @@ def test_cancel_stops_pending_running_batches_finish(qtbot, make_window, predict
     monkeypatch.setenv("SALESAPP_TEST_SLOW_MS", "300")   # batches last long enough to cancel
     w = make_window(tmp_path / "cancel", batch_size=4)
     ids = known_ids(predictor, 40)
-    with qtbot.waitSignal(w.dispatcher.job_started, timeout=WAIT_MS):
+    with qtbot.waitSignal(w.dispatcher.jobs_started, timeout=WAIT_MS):
         w.submit_ids(ids)
     qtbot.waitUntil(lambda: not w.submitting(), timeout=WAIT_MS)
-    with qtbot.waitSignal(w.dispatcher.job_cancelled, timeout=WAIT_MS) as cancelled:
+    with qtbot.waitSignal(w.dispatcher.jobs_cancelled, timeout=WAIT_MS) as cancelled:
         w.cancel_pending()
     qtbot.waitUntil(lambda: w.model.counts()["running"] == 0 and not w.model.pending_updates(),
                     timeout=WAIT_MS)
@@ -268,7 +268,7 @@ def test_cancel_leaves_jobs_outside_the_view_queued(qtbot, make_window, predicto
     qtbot.waitUntil(lambda: not w.submitting(), timeout=WAIT_MS)
     hidden = ids[:10]
     w.model.remove_ids(hidden)
-    with qtbot.waitSignal(w.dispatcher.job_cancelled, timeout=WAIT_MS) as cancelled:
+    with qtbot.waitSignal(w.dispatcher.jobs_cancelled, timeout=WAIT_MS) as cancelled:
         w.cancel_pending()
     assert sorted(cancelled.args[0]) == sorted(ids[10:])
     qtbot.waitUntil(lambda: w.model.counts()["cancelled"] == 20, timeout=WAIT_MS)
@@ -373,14 +373,14 @@ def test_gui_thread_never_touches_the_store_during_a_batch(qtbot, predictor, tmp
 
 
 def test_rows_of_requeued_jobs_show_queued_again(qtbot, make_window, predictor):
-    """The dispatcher's `job_requeued` (a stopped runner's batch back in the queue: emitted on the
+    """The dispatcher's `jobs_requeued` (a stopped runner's batch back in the queue: emitted on the
     real store in tests/test_engine_fixes.py) turns rows shown running back to queued."""
     w = make_window()
     ids = known_ids(predictor, 2)
     w.submit_ids(ids)
     wait_all_final(qtbot, w, ids)
     w.model.queue_status([ids[0]], "running")
-    w.dispatcher.job_requeued.emit([ids[0]])
+    w.dispatcher.jobs_requeued.emit([ids[0]])
     qtbot.waitUntil(lambda: w.model.row_for(ids[0]).status == "queued", timeout=WAIT_MS)
     assert "worker stopped" in w.model.row_for(ids[0]).note
     assert w.model.row_for(ids[1]).status == "done"

@@ -250,12 +250,12 @@ class MainWindow(QMainWindow):
 
     def _connect_dispatcher(self) -> None:
         d = self.dispatcher
-        d.job_started.connect(self._on_job_started)
-        d.job_finished.connect(self.model.queue_results)
-        d.job_cached.connect(self.model.queue_results)
-        d.job_failed.connect(self.model.queue_failures)
-        d.job_requeued.connect(self._on_job_requeued)
-        d.job_cancelled.connect(self._on_job_cancelled)
+        d.jobs_started.connect(self._on_jobs_started)
+        d.jobs_finished.connect(self.model.queue_results)
+        d.results_cached.connect(self.model.queue_results)
+        d.jobs_failed.connect(self.model.queue_failures)
+        d.jobs_requeued.connect(self._on_jobs_requeued)
+        d.jobs_cancelled.connect(self._on_jobs_cancelled)
         d.write_failed.connect(self._on_write_failed)
         d.progress_changed.connect(self._on_progress_changed)
         d.idle.connect(self._on_idle)
@@ -359,14 +359,14 @@ class MainWindow(QMainWindow):
         self.banner.show()
 
     # -- dispatcher signals ---------------------------------------------------------------------
-    def _on_job_started(self, ids: list) -> None:
+    def _on_jobs_started(self, ids: list) -> None:
         self.model.queue_status(ids, "running")
 
-    def _on_job_requeued(self, ids: list) -> None:
+    def _on_jobs_requeued(self, ids: list) -> None:
         # A lost lease (a stopped runner, a gone worker): no longer running, waiting again.
         self.model.queue_status(ids, "queued", "queued again: its worker stopped before finishing")
 
-    def _on_job_cancelled(self, ids: list) -> None:
+    def _on_jobs_cancelled(self, ids: list) -> None:
         self.model.queue_status(ids, "cancelled", "cancelled by the user")
         self.statusBar().showMessage(f"{len(ids)} pending items cancelled.", 10000)
 
@@ -522,7 +522,7 @@ class MainWindow(QMainWindow):
         """Stop the pending jobs: running batches finish; queued ones leave the queue (cancelled).
 
         Ids typed or imported but not yet shown are dropped. The store removes the queued jobs on
-        the writer thread, after every submit before it; `job_cancelled` then marks their rows.
+        the writer thread, after every submit before it; `jobs_cancelled` then marks their rows.
         """
         dropped = self.submission.cancel()
         ids = [i for i in self.model.item_ids() if self.model.row_for(i).status == "queued"]

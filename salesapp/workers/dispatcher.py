@@ -61,17 +61,17 @@ class PredictionDispatcher(QObject):
     `StoreWriter` thread, and progress totals are kept incrementally after one `counts()` here.
     """
 
-    job_queued = Signal(list)
-    job_cached = Signal(object)      # list: results the store already held for submitted ids
-    job_cancelled = Signal(object)   # list: ids `cancel_jobs` removed from the queue
+    jobs_queued = Signal(list)
+    results_cached = Signal(object)      # list: results the store already held for submitted ids
+    jobs_cancelled = Signal(object)   # list: ids `cancel_jobs` removed from the queue
     # `object`, not `list`: PySide6 deep-copies a `list` payload into a QVariantList and back,
     # measured 0.76 s to emit + 0.93 s to deliver 4,096 results; `object` passes the reference.
-    job_started = Signal(object)
-    job_finished = Signal(object)
-    job_failed = Signal(object)
+    jobs_started = Signal(object)
+    jobs_finished = Signal(object)
+    jobs_failed = Signal(object)
     # list: ids whose lease was lost (worker gone or stopped) and that are queued again; a view
     # showing them running shows them queued until a runner starts them anew
-    job_requeued = Signal(object)
+    jobs_requeued = Signal(object)
     write_failed = Signal(str, list, str)   # "submit" | "cancel" | "fetch", the ids, the reason
     progress_changed = Signal(int, int)
     idle = Signal()
@@ -114,14 +114,14 @@ class PredictionDispatcher(QObject):
         # Expired leases of dead or frozen workers go back to the queue well within one lease.
         self._timer.setInterval(int(max(lease_seconds / 2, 0.2) * 1000))
         self._timer.timeout.connect(self._on_tick)
-        self.job_finished.connect(self._on_job_finished)
+        self.jobs_finished.connect(self._on_jobs_finished)
         # Ids a runner started since the last requeue check was asked for: a job that check gives
         # back may already run again under a new lease by the time its outcome arrives here (the
         # two come from different threads); it is not announced as queued again then. A lost
         # lease is at least a lease old, so its own start came before the check was asked for.
         self._started_since_check: set[int] = set()
-        self.job_started.connect(self._note_started)
-        self.job_failed.connect(self._on_job_failed)
+        self.jobs_started.connect(self._note_started)
+        self.jobs_failed.connect(self._on_jobs_failed)
         self._runner_exited.connect(self._on_runner_exited)
 
     @property
@@ -150,13 +150,13 @@ class PredictionDispatcher(QObject):
         return report
 
     def submit_later(self, item_ids) -> None:
-        """Persist jobs as queued on the writer thread; `job_queued`/`job_cached` follow."""
+        """Persist jobs as queued on the writer thread; `jobs_queued`/`results_cached` follow."""
         self._writer.submit(list(item_ids), self._version)
 
     def cancel_jobs(self, item_ids) -> None:
         """Remove still-queued jobs on the writer thread, after every earlier submit.
 
-        `job_cancelled` names the ids removed; jobs already leased finish and are recorded.
+        `jobs_cancelled` names the ids removed; jobs already leased finish and are recorded.
         """
         ids = list(item_ids)
         for i in range(0, len(ids), WRITE_SLICE):
@@ -165,7 +165,7 @@ class PredictionDispatcher(QObject):
     def fetch_results(self, pairs) -> None:
         """Read stored results of (model_version, item_id) pairs on the writer thread.
 
-        They arrive as `job_cached`, in slices.
+        They arrive as `results_cached`, in slices.
         """
         pairs = list(pairs)
         for i in range(0, len(pairs), WRITE_SLICE):
@@ -203,8 +203,8 @@ class PredictionDispatcher(QObject):
     def _fill_pool(self) -> None:
         if self._shut:
             return
-        signals = {"started": self.job_started, "finished": self.job_finished,
-                   "failed": self.job_failed, "exited": self._runner_exited}
+        signals = {"started": self.jobs_started, "finished": self.jobs_finished,
+                   "failed": self.jobs_failed, "exited": self._runner_exited}
         while self._running < self._pool.maxThreadCount():
             job = PredictJob(self._store, self._owner, self._predict, self._batch_size,
                              self._cancel, signals, self._lease_seconds)
@@ -218,7 +218,7 @@ class PredictionDispatcher(QObject):
     def _on_queued(self, queued: list) -> None:
         self._outstanding += len(queued)
         if queued:
-            self.job_queued.emit(queued)
+            self.jobs_queued.emit(queued)
             self._emit_progress()
             if not self._cancel.is_set():
                 self._fill_pool()
@@ -228,21 +228,21 @@ class PredictionDispatcher(QObject):
         if kind == "submit":
             self._on_queued(payload.queued)
             if payload.cached_results:
-                self.job_cached.emit(payload.cached_results)
+                self.results_cached.emit(payload.cached_results)
         elif kind == "cancel":
             self._outstanding -= len(payload)
             restored = getattr(payload, "restored", [])
             back = {i for _, i in restored}
             cancelled = [i for i in payload if i not in back]
             if cancelled:
-                self.job_cancelled.emit(cancelled)
+                self.jobs_cancelled.emit(cancelled)
             if restored:   # asked again and cancelled: the earlier done result is shown again
                 self.fetch_results(restored)
             if payload:
                 self._emit_progress()
         elif kind == "fetch":
             if payload:
-                self.job_cached.emit(payload)
+                self.results_cached.emit(payload)
             if not self._idle_due:
                 return   # reads change no job: only an idle check waiting on them runs
         elif kind == "counts":
@@ -259,11 +259,11 @@ class PredictionDispatcher(QObject):
         """Announce jobs that ended failed with their last lease; run the ones queued again."""
         failed = [(int(j.item_id), j.error) for j in jobs if j.state == FAILED]
         if failed:
-            self.job_failed.emit(failed)   # counted in progress by `_on_job_failed`
+            self.jobs_failed.emit(failed)   # counted in progress by `_on_jobs_failed`
         queued = [int(j.item_id) for j in jobs
                   if j.state != FAILED and int(j.item_id) not in self._started_since_check]
         if queued:
-            self.job_requeued.emit(queued)
+            self.jobs_requeued.emit(queued)
         # After a runner error the jobs stay queued for the next start or submit: no retry loop
         # on a failing store.
         if len(failed) < len(jobs) and not self._cancel.is_set() and not self.errors:
@@ -280,13 +280,13 @@ class PredictionDispatcher(QObject):
             self._check_idle()
 
     @Slot(object)
-    def _on_job_finished(self, results: list) -> None:
+    def _on_jobs_finished(self, results: list) -> None:
         self._done += len(results)
         self._outstanding -= len(results)
         self._emit_progress()
 
     @Slot(object)
-    def _on_job_failed(self, failures: list) -> None:
+    def _on_jobs_failed(self, failures: list) -> None:
         self._done += len(failures)
         self._outstanding -= len(failures)
         self._emit_progress()

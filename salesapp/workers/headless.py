@@ -118,9 +118,9 @@ def run_until_idle(store, predictor, pool_size=None, batch_size=None,
     summary = HeadlessSummary()
     dispatcher = PredictionDispatcher(store, predictor, pool_size=pool_size,
                                       batch_size=batch_size, lease_seconds=lease_seconds)
-    dispatcher.job_finished.connect(lambda rs: setattr(summary, "finished",
+    dispatcher.jobs_finished.connect(lambda rs: setattr(summary, "finished",
                                                        summary.finished + len(rs)))
-    dispatcher.job_failed.connect(summary.failed.extend)
+    dispatcher.jobs_failed.connect(summary.failed.extend)
     if on_progress is not None:
         dispatcher.progress_changed.connect(on_progress)
     went_idle = []   # a signal that comes after the last job interrupts nothing

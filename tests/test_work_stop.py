@@ -1,0 +1,142 @@
+"""Stopping `salesapp work`: Ctrl-C, SIGTERM, a second signal."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from engine_cli import FakePredictor, cli_env, run_cli
+
+from salesapp.store.job_store import JobStore
+
+
+def _interrupt_work(store, bundle, after_lines, signum, items=200):
+    """Start `work` on `items` slow jobs; send `signum` after `after_lines` progress lines.
+
+    Returns (exit status, seconds from the signal to the exit, stderr after the signal).
+    """
+    assert run_cli("submit", "--store", store, "--model", bundle, "--items", f"1-{items}"
+                ).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "salesapp", "work", "--store", str(store),
+                             "--model", str(bundle)],
+                            env=cli_env(SALESAPP_TEST_SLOW_MS=300, SALESAPP_BATCH_SIZE=10,
+                                     PYTHONFAULTHANDLER=1),
+                            stderr=subprocess.PIPE, text=True)
+    seen = 0
+    for line in proc.stderr:
+        seen += "jobs" in line
+        if seen == after_lines:
+            break
+    start = time.monotonic()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, time.monotonic() - start, err
+
+
+def _counts_after_interrupt(store, err):
+    """The store's counts; checks that the last line's done count is what the store holds."""
+    with JobStore.open(store) as s:
+        counts = s.counts()
+    last = err.strip().splitlines()[-1]
+    assert last == (f"salesapp: interrupted: {counts['done']} done, 0 failed; "
+                    "the rest stays queued in the store."), err
+    return counts
+
+
+@pytest.mark.parametrize("after_lines", [4, 1])   # inside the event loop / as Qt is imported
+def test_ctrl_c_stops_work_and_leaves_the_rest_queued(tmp_path, small_bundle, after_lines):
+    store = tmp_path / "store"
+    code, took, err = _interrupt_work(store, small_bundle, after_lines, signal.SIGINT)
+    assert code == 130 and took < 5, (code, took, err[-600:])
+    assert "Traceback" not in err and "Fatal Python error" not in err
+    counts = _counts_after_interrupt(store, err)
+    assert counts["failed"] == 0 and counts["leased"] == 0
+    assert counts["queued"] > 0 and counts["done"] + counts["queued"] == 200, counts
+
+
+def test_sigterm_stops_work_like_ctrl_c_with_its_own_status(tmp_path, small_bundle):
+    store = tmp_path / "store"
+    code, took, err = _interrupt_work(store, small_bundle, 3, signal.SIGTERM, items=100)
+    assert code == 128 + signal.SIGTERM and took < 5, (code, took, err[-600:])
+    counts = _counts_after_interrupt(store, err)
+    assert counts["queued"] > 0 and counts["done"] + counts["queued"] == 100, counts
+
+
+def test_a_stop_request_is_a_flag_while_inside_and_the_handlers_come_back():
+    from salesapp.workers.headless import stop_requested
+
+    before = signal.getsignal(signal.SIGINT)
+    with stop_requested() as stop:
+        signal.raise_signal(signal.SIGINT)   # no KeyboardInterrupt: only the flag
+        assert stop.signum == signal.SIGINT
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_run_work_stopped_before_it_starts_leases_nothing(tmp_path, small_bundle):
+    from salesapp.model.predictor import Predictor
+    from salesapp.workers import headless
+
+    predictor = Predictor.load(small_bundle)
+    with JobStore.open(tmp_path / "s") as store:
+        store.submit(range(40), predictor.version)
+        with headless.stop_requested() as stop:
+            stop.handle(signal.SIGINT, None)
+            summary = headless.run_until_idle(store, predictor, stop=stop)
+        assert store.counts()["queued"] == 40
+    assert summary.interrupted == signal.SIGINT and summary.finished == 0
+
+
+def test_a_second_ctrl_c_leaves_at_once_and_the_batch_is_taken_up_again(tmp_path, small_bundle):
+    store, marker = tmp_path / "store", tmp_path / "in_model_call"
+    assert run_cli("submit", "--store", store, "--model", small_bundle, "--items", "1-100"
+                ).returncode == 0
+    # A batch that takes 4 s: the first Ctrl-C would wait for it, the second does not.
+    proc = subprocess.Popen([sys.executable, "-m", "salesapp", "work", "--store", str(store),
+                             "--model", str(small_bundle)],
+                            env=cli_env(SALESAPP_TEST_SLOW_MS=4000, SALESAPP_BATCH_SIZE=100,
+                                     SALESAPP_TEST_MODEL_MARKER=marker),
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:   # the first batch (16 jobs) is done
+        if "jobs" in line:
+            break
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:   # the pool's batch is running
+        time.sleep(0.02)   # a file another process makes: nothing to wait on but its presence
+    assert marker.exists()
+    start = time.monotonic()
+    while proc.poll() is None and time.monotonic() - start < 10:
+        proc.send_signal(signal.SIGINT)   # the first asks for a stop, the next ones insist
+        try:
+            proc.wait(timeout=0.3)
+        except subprocess.TimeoutExpired:
+            pass
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - start < 3, (proc.returncode, err)
+    assert err.strip().splitlines()[-1].startswith("salesapp: stopped at once")
+    with JobStore.open(store) as s:   # the dead worker's leases come back at the open
+        counts = s.counts()
+    assert counts == {"queued": 84, "leased": 0, "done": 16, "failed": 0}
+
+
+def test_a_signal_after_the_last_job_interrupts_nothing(qtbot, qapp, tmp_path):
+    """Found in review: Ctrl-C landing after the run went idle made `work` say "interrupted" and
+    exit 130 with nothing left to do."""
+    from salesapp.workers.headless import StopRequest, run_until_idle
+
+    store = JobStore.open(tmp_path / "s")
+    p = FakePredictor()
+    store.submit([1, 2], p.version)
+    stop = StopRequest()
+
+    def late() -> None:   # the event loop has ended (idle): the signal comes now
+        stop.signum = signal.SIGINT
+
+    qapp.aboutToQuit.connect(late)
+    try:
+        summary = run_until_idle(store, p, pool_size=1, stop=stop)
+    finally:
+        qapp.aboutToQuit.disconnect(late)
+        store.close()
+    assert stop.signum == signal.SIGINT   # it did come
+    assert summary.finished == 2 and summary.interrupted == 0
