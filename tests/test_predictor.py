@@ -19,21 +19,27 @@ def _cold_and_warm(bundle):
     return cold, warm
 
 
+RESULT_FIELDS = {"item_id", "status", "error", "item_name", "category_id", "category_name",
+                 "cold_start", "total", "shops", "forecast_block", "model_version"}
+
+
 def test_results_follow_the_architecture_shape(small_bundle):
     p = Predictor.load(small_bundle)
     cold, warm = _cold_and_warm(small_bundle)
     results = p.predict([warm[0], cold[0], 999999])
     assert [r["item_id"] for r in results] == [warm[0], cold[0], 999999]
     ok, new, bad = results
-    assert ok["status"] == "ok" and not ok["cold_start"] and ok["history"]
+    assert ok["status"] == "ok" and not ok["cold_start"] and p.history(warm[0])
     assert [s for s, _ in ok["shops"]] == p.shop_ids
     assert abs(ok["total"] - sum(f for _, f in ok["shops"])) < 1e-3
     assert all(0 <= f <= 20 for _, f in ok["shops"])
-    assert new["status"] == "ok" and new["cold_start"] and new["history"] == []
+    assert new["status"] == "ok" and new["cold_start"] and p.history(cold[0]) == []
     assert new["total"] > 0, "cold start must come from category signals, not silent zeros"
     assert bad["status"] == "error" and "999999" in bad["error"]
-    json.dumps(results)
+    assert json.loads(json.dumps(results)) == results, "plain dicts and lists only"
+    assert all(set(r) == RESULT_FIELDS for r in results), "no history: the bundle has it"
     assert all(r["model_version"] == p.version for r in results)
+    assert p.history(999999) == []
 
 
 def test_predict_pairs_matches_the_per_shop_results(small_bundle):
@@ -109,7 +115,8 @@ def test_batch_results_match_one_by_one_and_history_matches_the_state(small_bund
     im = pd.DataFrame({"i": i, "m": m, "y": y})
     for r in batch[:5]:
         rows = im[im["i"] == r["item_id"]].sort_values("m")
-        assert r["history"] == [[int(m), round(float(y), 3)] for m, y in zip(rows["m"], rows["y"])]
+        assert p.history(r["item_id"]) == [(int(m), round(float(y), 3))
+                                           for m, y in zip(rows["m"], rows["y"])]
         assert all(round(f, 3) == f for _, f in r["shops"])
         assert r["total"] == round(sum(f for _, f in r["shops"]), 3)
 

@@ -200,7 +200,7 @@ def test_detail_panel_shows_shops_and_chart(qtbot, make_window, predictor):
     chart = w.detail.chart
     x, h = chart.forecast_bar()
     assert x == [result["forecast_block"]] and h == [pytest.approx(result["total"])]
-    assert chart.history_bars()[0] == [m for m, _ in result["history"]]
+    assert chart.history_bars()[0] == [m for m, _ in predictor.history(item)]
     month = month_label(result["forecast_block"])
     assert month in chart.tick_labels()   # the forecast month is always a labelled tick
     assert chart.forecast_text() == f"{result['total']:.1f}"

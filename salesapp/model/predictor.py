@@ -85,7 +85,8 @@ class Predictor:
     def predict(self, item_ids: Sequence[int]) -> list[dict]:
         """One result dict per id (docs/ARCHITECTURE.md "Prediction result"), same order.
 
-        Forecasts and totals are rounded to 3 decimals; every shop of an item adds up to its total.
+        Plain dicts and lists only. Forecasts and totals are rounded to 3 decimals; every shop of
+        an item adds up to its total. The item's sales history is not in it: see `history`.
         """
         ids = [int(i) for i in item_ids]
         known = list(dict.fromkeys(i for i in ids if i in self._names))
@@ -105,9 +106,16 @@ class Predictor:
         with gc_paused():   # hundreds of thousands of small lists, none in a cycle
             rows, totals = rounded(raw.reshape(len(known), n))
             shops = shop_pairs(self.shop_ids, rows)
-            histories = self._history.of_items(known)
-            return [self._result(i, shops[k], totals[k], histories[k])
+            sold = self._history.sold(known)
+            return [self._result(i, shops[k], totals[k], sold[k])
                     for k, i in enumerate(known)]
+
+    def history(self, item_id: int) -> list[tuple[int, float]]:
+        """[(date_block_num, units sold in all shops), ...] of `item_id` in month order.
+
+        Rounded to 3 decimals; empty for an item that never sold or that the bundle does not know.
+        """
+        return self._history.of_item(int(item_id))
 
     def _base(self, item_id: int) -> dict:
         return {"item_id": item_id, "model_version": self.version,
@@ -117,11 +125,11 @@ class Predictor:
         return {**self._base(item_id), "status": "error",
                 "error": f"item {item_id} is not in items.csv", "item_name": None,
                 "category_id": None, "category_name": None, "cold_start": False, "total": None,
-                "shops": [], "history": []}
+                "shops": []}
 
-    def _result(self, item_id: int, shops: list, total: float, history: list) -> dict:
+    def _result(self, item_id: int, shops: list, total: float, sold: bool) -> dict:
         cat = self._cats[item_id]
         return {**self._base(item_id), "status": "ok", "error": None,
                 "item_name": self._names[item_id], "category_id": cat,
-                "category_name": str(self._cat_names.get(cat, "")), "cold_start": not history,
-                "total": total, "shops": shops, "history": history}
+                "category_name": str(self._cat_names.get(cat, "")), "cold_start": not sold,
+                "total": total, "shops": shops}

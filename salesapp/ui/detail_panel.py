@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
@@ -15,6 +17,8 @@ class DetailPanel(QWidget):
     def __init__(self, shop_names: dict[int, str], parent=None):
         super().__init__(parent)
         self._shop_names = shop_names
+        # A result holds no sales history (the loaded bundle does): asked for per item shown.
+        self._history_of: Callable[[int], list] = lambda item_id: []
         self.title = QLabel("Select an item to see its forecast per shop.")
         self.title.setObjectName("detailTitle")
         self.title.setWordWrap(True)
@@ -25,7 +29,7 @@ class DetailPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableView.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
-        # The chart (pyqtgraph, ~0.3 s to import) is made when the first forecast is shown: the
+        # The chart (pyqtgraph, slow to import) is made when the first forecast is shown: the
         # window must show without it. Its place is kept by an empty widget until then.
         self.chart = None
         self._chart_place = QWidget()
@@ -37,6 +41,10 @@ class DetailPanel(QWidget):
     def set_shop_names(self, shop_names: dict[int, str]) -> None:
         """The shop names (known once the model is loaded)."""
         self._shop_names = shop_names
+
+    def set_history_source(self, history_of: Callable[[int], list]) -> None:
+        """Where the chart reads an item's sales history: `Predictor.history` of the loaded bundle."""
+        self._history_of = history_of
 
     def _ensure_chart(self):
         if self.chart is None:
@@ -51,7 +59,8 @@ class DetailPanel(QWidget):
         self.shops.removeRows(0, self.shops.rowCount())
         forecast = result if result and result.get("status") == "ok" else None
         if forecast is not None or self.chart is not None:
-            self._ensure_chart().show_result(forecast)
+            history = self._history_of(item_id) if forecast is not None else []
+            self._ensure_chart().show_result(forecast, history)
         if item_id is None:
             self.title.setText("Select an item to see its forecast per shop.")
             return

@@ -55,9 +55,12 @@ class HistoryChart(pg.PlotWidget):
             self.getAxis(side).enableAutoSIPrefix(False)
         self.show_result(None)   # start with the empty chart's ranges, not pyqtgraph's defaults
 
-    def show_result(self, result: dict | None) -> None:
-        """Draw a result's history and total forecast; an empty chart for None."""
-        history = (result or {}).get("history") or []
+    def show_result(self, result: dict | None, history=()) -> None:
+        """Draw an item's `history` ([(month, units), ...]) and its result's total forecast.
+
+        An empty chart for None.
+        """
+        history = list(history) if result is not None else []
         block = (result or {}).get("forecast_block")
         total = (result or {}).get("total")
         xs = [int(m) for m, _ in history]

@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
         self.model.set_shop_names(predictor.shop_names)
         self.detail.set_shop_names(predictor.shop_names)
+        self.detail.set_history_source(predictor.history)
         self._connect_dispatcher()
         try:
             self.restore_from_store(jobs)
