@@ -30,7 +30,7 @@ def fake_result(item_id: int) -> dict:
     """A result of the app's shape and size (ARCHITECTURE.md), cheap to build."""
     return {"item_id": item_id, "status": "ok", "error": None, "item_name": f"item {item_id}",
             "category_id": 19, "category_name": "Игры PS3", "cold_start": False, "total": 12.3,
-            "shops": [[s, 0.41] for s in range(60)], "history": [[b, 5.0] for b in range(34)],
+            "shops": [[s, 0.41] for s in range(60)],
             "forecast_block": 34, "model_version": VERSION}
 
 

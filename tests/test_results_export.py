@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from salesapp.cli import main
 from salesapp.commands.results_csv import ResultRows, text_cell
 from salesapp.model.predictor import Predictor
-from salesapp.store.export_rows import ExportRow
 from salesapp.store.job_store import JobStore
+from salesapp.store.reads import ExportRow
 
 HEADER = ["item_id", "item_name", "shop_id", "forecast", "error"]
 AWKWARD_NAMES = ['Игра "Ведьмак", 3', "two\nlines", "cr\rlf\r\n", "=HYPERLINK(\"x\")", "+1",
@@ -113,17 +113,21 @@ def test_random_names_and_forecasts_export_as_csv_writer_writes(tmp_path):
     assert _export(store_dir, tmp_path / "r.csv") == _reference(store_dir)
 
 
-def _row(shops: str, milli: str, name="n") -> ExportRow:
-    return ExportRow(1, "done", None, "v1", True, name, "ok", None, shops, milli)
+def _row(shops: str, forecasts: str, name="n") -> ExportRow:
+    return ExportRow(1, "done", None, "v1", True, name, "ok", None, shops, forecasts)
 
 
 def test_stored_text_outside_the_plain_form_is_left_to_the_whole_result():
     rows = ResultRows()
-    assert rows.exported(_row("[2,3]", "[125,20000]")) == (b"1,n,2,0.125,\r\n1,n,3,20.0,\r\n", 2)
-    for milli in ("[125,-0]", "[125,007]", "[125,20001]", "[125,1.5]", "[125]", "[1,2,3]"):
-        assert rows.exported(_row("[2,3]", milli)) is None, milli
+    assert rows.exported(_row("[2,3]", "[0.125,20.0]")) == (b"1,n,2,0.125,\r\n1,n,3,20.0,\r\n",
+                                                           2)
+    assert rows.exported(_row("[2,3]", "[3,1e-07]")) == (b"1,n,2,3,\r\n1,n,3,1e-07,\r\n", 2)
+    for forecasts in ("[0.125,-0]", "[0.125,007]", "[0.125,1E5]", "[0.125,Infinity]",
+                      "[0.125,NaN]", "[0.125,null]", "[0.125,true]", '[0.125,"1"]', "[0.125]",
+                      "[1.0,2.0,3.0]", "[0.125,[1]]"):
+        assert rows.exported(_row("[2,3]", forecasts)) is None, forecasts
     assert rows.exported(_row("[]", "[]")) == (b"", 0)
-    assert rows.exported(_row("[2]", "[0]", name=5)) == (b"1,5,2,0.0,\r\n", 1)
+    assert rows.exported(_row("[2]", "[0.0]", name=5)) == (b"1,5,2,0.0,\r\n", 1)
 
 
 def _store_of_two_results(tmp_path):

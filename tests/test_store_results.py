@@ -7,7 +7,7 @@ import threading
 import weakref
 
 from salesapp.gc_pause import gc_paused
-from salesapp.store.result_codec import pack, shop_forecasts, unpack
+from salesapp.store.result_codec import pack, shop_columns, unpack
 
 V1 = "aaaaaaaaaaaa"
 
@@ -15,60 +15,56 @@ V1 = "aaaaaaaaaaaa"
 def full_result(item_id):
     return {"item_id": item_id, "status": "ok", "error": None, "item_name": "Товар, \"1\"",
             "category_id": 3, "category_name": "Игры", "cold_start": False, "total": 1.5,
-            "shops": [[2, 0.5], [7, 1.0], [9, 0.0]], "history": [[0, 5.0], [3, 1.0]],
-            "forecast_block": 34, "model_version": V1}
+            "shops": [[2, 0.5], [7, 1.0], [9, 0.0]], "forecast_block": 34, "model_version": V1}
 
 
 def test_pack_and_unpack_round_trip_exactly_through_json():
     r = full_result(5)
     stored = pack(r)
-    assert "shops" not in stored and stored["forecasts_milli"] == [500, 1000, 0]
-    assert stored["shop_ids"] == [2, 7, 9] and stored["history_months"] == [0, 3]
+    assert "shops" not in stored and stored["forecasts"] == [0.5, 1.0, 0.0]
+    assert stored["shop_ids"] == [2, 7, 9]
     assert r == full_result(5), "pack must not change its argument"
     assert unpack(json.loads(json.dumps(stored))) == r
-    assert list(shop_forecasts(stored)) == [(2, 0.5), (7, 1.0), (9, 0.0)]
-    assert list(shop_forecasts(r)) == [(2, 0.5), (7, 1.0), (9, 0.0)]
+    assert shop_columns(stored) == ([2, 7, 9], [0.5, 1.0, 0.0])
+    assert shop_columns(r) == ([2, 7, 9], [0.5, 1.0, 0.0])
 
 
-def test_values_not_exact_in_thousandths_are_stored_as_they_are():
-    r = {"item_id": 1, "shops": [[2, 0.1234], [3, 1.0]], "history": [[0, 5], [1, 2.0]]}
-    stored = pack(r)
-    assert stored["forecasts"] == [0.1234, 1.0] and stored["history_units"] == [5, 2.0]
-    assert unpack(json.loads(json.dumps(stored))) == r
-    assert [type(v) for _, v in unpack(pack(r))["history"]] == [int, float]
-
-
-def test_thousandths_give_back_the_very_same_floats():
-    values = [round(i * 0.0007, 3) for i in range(20000)] + [19.999, 0.001, 12.345]
-    r = {"shops": [[i, v] for i, v in enumerate(values)]}
-    back = unpack(json.loads(json.dumps(pack(r))))
-    assert [v for _, v in back["shops"]] == values
-    assert [repr(v) for _, v in back["shops"]] == [repr(v) for v in values]
+def test_any_numbers_are_stored_as_they_are():
+    r = {"item_id": 1, "shops": [[2, 0.1234], [3, 1], [4, None], [5, 1e300]]}
+    assert unpack(json.loads(json.dumps(pack(r)))) == r
+    assert [type(v) for _, v in unpack(pack(r))["shops"]] == [float, int, type(None), float]
 
 
 def test_error_results_without_pairs_round_trip():
-    r = {"item_id": 9, "status": "error", "error": "item 9 is not in items.csv", "shops": [],
-         "history": []}
+    r = {"item_id": 9, "status": "error", "error": "item 9 is not in items.csv", "shops": []}
     assert unpack(pack(r)) == r
     assert unpack(pack({"item_id": 1})) == {"item_id": 1}
+    assert unpack(pack({"item_id": 1, "shops": None})) == {"item_id": 1, "shops": None}
 
 
-def test_store_keeps_the_compact_form_and_reads_back_the_result(store):
+def test_store_keeps_the_stored_form_and_reads_back_the_result(store):
     store.submit([1], V1)
     store.lease("w", 1, 60)
     store.complete("w", {1: full_result(1)})
     con = sqlite3.connect(store.directory / "cache.db")
     (raw,) = con.execute("SELECT value FROM Cache WHERE key = ?", (f"r:{V1}:1",)).fetchone()
     con.close()
-    assert set(json.loads(bytes(raw))) >= {"shop_ids", "forecasts_milli", "history_units_milli"}
+    assert json.loads(bytes(raw))["forecasts"] == [0.5, 1.0, 0.0]
     assert store.result(V1, 1) == full_result(1)
     assert store.results() == [full_result(1)]
 
 
-def test_results_written_in_the_older_pair_layout_are_read_unchanged(store):
-    store._cache.set(f"r:{V1}:4", full_result(4))   # how results were stored before
+def test_results_written_in_older_layouts_read_as_results_do_now(store):
+    with_history = dict(full_result(4), history=[[0, 5.0], [3, 1.0]])
+    store._cache.set(f"r:{V1}:4", with_history)   # pairs, and the history a result once carried
     assert store.result(V1, 4) == full_result(4)
-    assert next(store.results_of([(V1, 4)], packed=True)) == full_result(4)
+    assert next(store.results_of([(V1, 4)], packed=True)) == with_history
+    milli = {k: v for k, v in full_result(5).items() if k != "shops"}
+    milli.update(shop_ids=[2, 7, 9], forecasts_milli=[500, 1000, 0], history_months=[0],
+                 history_units_milli=[5000])   # integer thousandths
+    store._cache.set(f"r:{V1}:5", milli)
+    assert store.result(V1, 5) == full_result(5)
+    assert shop_columns(milli) == ([2, 7, 9], [0.5, 1.0, 0.0])
 
 
 def test_results_of_follows_the_order_asked_across_chunks(store):
@@ -82,7 +78,7 @@ def test_results_of_follows_the_order_asked_across_chunks(store):
     assert got[1200:] == [None, None]
     assert got[0] == full_result(1199)
     packed = next(store.results_of([(V1, 3)], packed=True))
-    assert packed["forecasts_milli"] == [500, 1000, 0] and "shops" not in packed
+    assert packed["forecasts"] == [0.5, 1.0, 0.0] and "shops" not in packed
 
 
 def test_gc_pause_nests_and_restores_the_collector():

@@ -4,10 +4,10 @@ Columns `item_id,item_name,shop_id,forecast,error`, byte for byte what `csv.writ
 UTF-8 file, text cells that a spreadsheet would run as formulas neutralised. 5,100 items x 44
 shops is 224,400 rows, so a row costs no Python bytecode of its own: an item's rows are one
 `bytes.join` over a frame of pieces (item prefix, shop cell, forecast text + line end) whose shop
-cells are made once per list of shops, and whose forecast texts come from one table lookup per
-value (stored integer thousandths -> `repr(k / 1000)`, what `csv.writer` writes for the float).
-The text is built as UTF-8 bytes: only the item prefix holds Cyrillic, which made each chunk a
-two-byte-per-character string, and encoding the 15 MB of them on write took ~35-75 ms.
+cells are made once per list of shops, and whose forecast texts come from one dict lookup per
+value (the number's JSON text -> the same text and the line end, accepted only where it is what
+`csv.writer` writes for that number). The text is built as UTF-8 bytes: only the item prefix holds
+Cyrillic, which would make every chunk a string of wider characters to encode again on write.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from salesapp.store.result_codec import shop_columns
 FORMULA_START = ("=", "+", "-", "@")
 COLUMNS = ["item_id", "item_name", "shop_id", "forecast", "error"]
 END = ",\r\n"   # the empty error cell and csv.writer's line end
-# Forecasts are clipped to [0, 20] units: the table holds texts of 0..20,000 thousandths; others
-# (and any JSON number not written the plain way) send the item to the whole-result path.
-_TABLE_SIZE = 20_001
 
 
 def neutralise(cell):
@@ -65,20 +62,21 @@ def _prefix(item_id: int, name) -> bytes:
 
 
 class _LineEnds(dict):
-    """JSON text of k thousandths (bytes) -> CSV text of k / 1000 and the line's end (bytes).
+    """JSON text of a number (bytes) -> its CSV text and the line's end (bytes).
 
-    Filled on first use: an export meets a few thousand distinct values, and making all 20,001
-    texts up front cost ~45 ms. A key that is not a plain integer of the table raises KeyError.
+    Filled on first use: an export meets a few thousand distinct values. A text that is not what
+    `csv.writer` writes for the number it reads as (`Infinity`, `1E5`, `null`, a string...)
+    raises KeyError: the item then goes the whole-result way.
     """
 
     def __missing__(self, text: bytes) -> bytes:
         try:
-            k = int(text)
+            value = json.loads(text)
         except ValueError:
             raise KeyError(text) from None
-        if not 0 <= k < _TABLE_SIZE or str(k).encode() != text:   # e.g. b"-0", b"1_0", b" 7"
+        if type(value) not in (int, float) or repr(value).encode() != text:
             raise KeyError(text)
-        self[text] = line_end = (repr(k / 1000) + END).encode()
+        self[text] = line_end = text + END.encode()
         return line_end
 
 
@@ -100,26 +98,26 @@ class ResultRows:
         """CSV bytes of one done job's rows (stored or unpacked result) and how many rows."""
         if stored.get("status") != "ok":
             return self._error_row(item_id, stored.get("item_name"), stored.get("error")), 1
-        shops, values, milli = shop_columns(stored)
+        shops, values = shop_columns(stored)
         if not shops:
             return b"", 0
         # Only the text cells can carry a formula; ids and forecasts are numbers.
         start = _prefix(item_id, stored.get("item_name")).decode()
-        cells = [c + t for c, t in zip(self._cells(shops), self._texts(values, milli))]
+        cells = [c + f"{v}" for c, v in zip(self._cells(shops), values)]
         return (start + (END + start).join(cells) + END).encode(), len(cells)
 
     def exported(self, row) -> tuple[bytes, int] | None:
         """CSV bytes and row count of a `store.export_rows()` row; None: read the whole result.
 
-        Needs the stored result's shop ids and thousandths as JSON text (the current layout).
+        Needs the stored result's shop ids and forecasts as JSON text (the current layout).
         """
         if row.status != "ok":
             return self._error_row(row.item_id, row.item_name, row.error), 1
-        if row.shop_ids_json is None or row.forecasts_milli_json is None:
+        if row.shop_ids_json is None or row.forecasts_json is None:
             return None
         frame = self._frame_of(row.shop_ids_json)
         n = len(frame) // 3
-        values = row.forecasts_milli_json[1:-1].encode()
+        values = row.forecasts_json[1:-1].encode()
         try:
             texts = list(map(self._line_end_of.__getitem__, values.split(b","))) if values else []
         except KeyError:   # outside the table (rare): the whole result is read
@@ -151,11 +149,6 @@ class ResultRows:
             self._shops, self._shop_cells = list(shops), [f",{s}," for s in shops]
         return self._shop_cells
 
-    def _texts(self, values: list, milli: bool) -> list[str]:
-        if not milli:
-            return [f"{v}" for v in values]
-        return [repr(k / 1000) for k in values]
-
 
 def result_chunks(store) -> Iterator[tuple[bytes, int]]:
     """(UTF-8 CSV bytes, rows) per finished job, in item id order: results, failures, unknown ids."""
@@ -165,7 +158,7 @@ def result_chunks(store) -> Iterator[tuple[bytes, int]]:
             yield rows.failure(row.item_id, row.job_error or "failed"), 1
         elif row.has_result:
             chunk = rows.exported(row)
-            if chunk is None:   # an older or non-thousandths layout: the whole stored result
+            if chunk is None:   # an older layout, or numbers written otherwise: the whole result
                 stored = next(store.results_of([(row.model_version, row.item_id)], packed=True))
                 chunk = rows.result(row.item_id, stored)
             yield chunk

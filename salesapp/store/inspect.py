@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from diskcache.core import MODE_PICKLE
-
+from salesapp.store.cache_sql import PICKLE_ROWS
 from salesapp.store.recovery import DB_NAME
 
 
@@ -30,8 +29,7 @@ def pickle_rows(directory: str | Path) -> int:
     """Rows of the Cache table holding a pickle (pickle-mode value or pickled key): should be 0."""
     con = _connect(directory)
     try:
-        (count,) = con.execute("SELECT COUNT(*) FROM Cache WHERE mode = ? OR raw = 0",
-                               (MODE_PICKLE,)).fetchone()
+        (count,) = con.execute(PICKLE_ROWS).fetchone()
         return int(count)
     finally:
         con.close()

@@ -1,4 +1,5 @@
-"""Opening the store's database safely: SQLite's quick check, and moving a broken store aside."""
+"""Opening the store's database safely: SQLite's quick check, a broken store moved aside, and
+bounded retries while another process holds the lock."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+from diskcache import Timeout
+
 from salesapp.errors import StoreError
+from salesapp.store.json_disk import open_cache
 
 DB_NAME = "cache.db"  # diskcache's file name
 SIDE_SUFFIXES = ("", "-wal", "-shm")
@@ -58,3 +62,30 @@ def locked_error(directory: Path) -> StoreError:
     """The one sentence for a store another process keeps locked past our retries."""
     return StoreError(f"the store {directory} is locked by another process; close the other "
                       "Sales Forecast Desk window or command and try again")
+
+
+def open_checked(directory: Path, timeout: float, retries: int):
+    """(the store's cache, the notice sentence or None): a damaged database is moved aside first.
+
+    Raises `StoreError` when the directory cannot be made, or another process keeps the database
+    locked for `timeout` x (`retries` + 1) seconds.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:   # e.g. the path names a file
+        raise StoreError(f"the store {directory} cannot be made: {exc.strerror or exc}") from None
+    notice = None
+    reason = quick_check(directory / DB_NAME, timeout)
+    if reason is not None:
+        notice = move_aside(directory, reason)
+    return _open_with_retries(directory, timeout, retries), notice
+
+
+def _open_with_retries(directory: Path, timeout: float, retries: int):
+    for _ in range(retries + 1):
+        try:
+            return open_cache(str(directory), timeout)
+        except (Timeout, sqlite3.OperationalError) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
+                raise StoreError(f"the store {directory} cannot be opened: {exc}") from None
+    raise locked_error(directory)

@@ -1,0 +1,185 @@
+"""Every use of diskcache beyond its public API: SQL on its `Cache` table, in one module.
+
+diskcache has no API for a range of keys, a batched upsert, or an edit of a value inside SQLite.
+The store needs all three for batches of thousands of jobs (lease and complete edit the job rows
+with SQLite's JSON functions, counts read the indexed tag column, an export reads the few fields
+it writes in one query), so they are written here against diskcache's table, and nowhere else.
+`SCHEMA` names what this SQL relies on; tests/test_store_schema.py compares it with the database
+a real `Cache` creates, so an upgrade that changes it fails a test instead of a user's store.
+
+Only rows that are plain JSON in the database (`mode` raw, no side file) are edited or decoded
+by SQLite; any other row comes back with its mode, for the store's disk to refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from diskcache.core import MODE_PICKLE, MODE_RAW
+
+from salesapp.pacing import SQL_CHUNK as CHUNK
+
+# What the statements below rely on in diskcache's database (see tests/test_store_schema.py).
+SCHEMA = {
+    "columns": ("rowid", "key", "raw", "store_time", "expire_time", "access_time",
+                "access_count", "tag", "size", "mode", "filename", "value"),
+    # index name -> (unique, columns): key lookups and ranges; the queue order and state counts
+    "indexes": {"Cache_key_raw": (True, ("key", "raw")),
+                "Cache_tag_rowid": (False, ("tag", "rowid"))},
+    # diskcache's count and size bookkeeping, kept by triggers for our writes as for its own
+    "triggers": ("Settings_count_insert", "Settings_count_delete", "Settings_size_insert",
+                 "Settings_size_update", "Settings_size_delete"),
+}
+RAW = f"mode = {MODE_RAW} AND filename IS NULL"
+_TEXT = "CAST(value AS TEXT)"
+JOBS = "raw = 1 AND key >= 'j:' AND key < 'j;'"
+QUEUED_JOBS = f"tag >= 'q' AND tag < 'r' AND {JOBS}"
+# The row `Cache.set` writes (no expiry, value inside SQLite), as one batched upsert.
+_UPSERT = ("INSERT INTO Cache (key, raw, store_time, expire_time, access_time, access_count, tag,"
+           " size, mode, filename, value) VALUES (?, 1, ?, NULL, ?, 0, ?, ?, ?, NULL, ?)"
+           " ON CONFLICT (key, raw) DO UPDATE SET store_time = excluded.store_time,"
+           " expire_time = NULL, access_time = excluded.access_time, tag = excluded.tag,"
+           " size = excluded.size, mode = excluded.mode, filename = NULL, value = excluded.value")
+PLAIN_JSON_ROW = (MODE_RAW, None)   # (mode, filename) of a row whose JSON is in the database
+PICKLE_ROWS = f"SELECT COUNT(*) FROM Cache WHERE mode = {MODE_PICKLE} OR raw = 0"
+
+
+def chunks(keys: list) -> Iterator[tuple[list, str]]:
+    """(chunk of at most `CHUNK` keys, its `?,?,...` placeholders): SQL's parameter bound."""
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
+
+
+class CacheSQL:
+    """The store's statements, run on one diskcache `Cache` (inside its `transact()` to write)."""
+
+    def __init__(self, cache):
+        self._cache = cache
+
+    def run(self, statement: str, params: Iterable = ()):
+        """A cursor over `statement` run on the cache's connection."""
+        return self._cache._sql(statement, tuple(params))
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def upsert(self, rows: list[tuple]) -> None:
+        """Write (key, now, now, tag, size, mode, db_value) rows as `Cache.set` would, at once."""
+        self._cache._con.executemany(_UPSERT, rows)
+
+    def delete(self, keys: list[str]) -> None:
+        """Remove the rows of `keys`."""
+        for chunk, marks in chunks(keys):
+            self.run(f"DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})", chunk)
+
+    def set_aside(self, keys: list[str]) -> None:
+        """Tag rows failed without reading them: out of the queue, kept for inspection."""
+        for chunk, marks in chunks(keys):
+            self.run(f"UPDATE Cache SET tag = 'failed' WHERE raw = 1 AND key IN ({marks})", chunk)
+
+    def lease_candidates(self, limit: int) -> list[tuple[int, str, int]]:
+        """The first `limit` queued jobs in FIFO order: (rowid, key, ok), values not decoded.
+
+        `ok` is 1 for a row that is plain JSON in the database and 0 for any other (pickle mode,
+        a side file, damaged JSON): such a row is never handed to `json_set` or to a decoder.
+        """
+        return self.run(f"SELECT rowid, key, CASE WHEN {RAW} THEN json_valid({_TEXT}) ELSE 0 END"
+                        f" FROM Cache WHERE {QUEUED_JOBS} ORDER BY tag LIMIT ?",
+                        (int(limit),)).fetchall()
+
+    def lease_rows(self, rowids: list[int], owner: str, until: float, now: float) -> list:
+        """Lease the jobs of `rowids` to `owner`, one more attempt each: (key, new JSON) rows."""
+        out = []
+        for start in range(0, len(rowids), CHUNK):
+            part = rowids[start:start + CHUNK]
+            marks = ",".join("?" * len(part))
+            out += self.run(
+                f"UPDATE Cache SET tag = 'leased', store_time = ?, access_time = ?,"
+                f" value = CAST(json_set({_TEXT}, '$.state', 'leased', '$.owner', ?,"
+                f" '$.lease_until', ?, '$.attempts', json_extract({_TEXT}, '$.attempts') + 1)"
+                f" AS BLOB) WHERE rowid IN ({marks}) AND {RAW} RETURNING key, value",
+                (now, now, owner, until, *part)).fetchall()
+        return out
+
+    def complete_rows(self, keys: list[str], owner: str, now: float,
+                      version: str | None = None) -> list[tuple[str, str]]:
+        """Mark done the jobs of `keys` that `owner` holds (or that went back to queued unleased).
+
+        With `version`, the jobs now name that model version (the one whose results these are).
+        Returns (key, model_version) of each job marked done.
+        """
+        new_version = "" if version is None else ", '$.model_version', ?"
+        out = []
+        for chunk, marks in chunks(keys):
+            out += self.run(
+                f"UPDATE Cache SET tag = 'done', store_time = ?, access_time = ?,"
+                f" value = CAST(json_set({_TEXT}, '$.state', 'done', '$.owner', NULL,"
+                f" '$.lease_until', NULL, '$.error', NULL{new_version}) AS BLOB)"
+                f" WHERE raw = 1 AND key IN ({marks}) AND {RAW}"
+                f" AND ((tag = 'leased' AND json_extract({_TEXT}, '$.owner') = ?)"
+                f" OR (tag >= 'q' AND tag < 'r'))"
+                f" RETURNING key, json_extract({_TEXT}, '$.model_version')",
+                (now, now, *([] if version is None else [version]), *chunk, owner)).fetchall()
+        return out
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def rows_of(self, keys: list[str]) -> Iterator[list[tuple]]:
+        """(key, mode, filename, value) of the `keys` that exist, a list per chunk of keys."""
+        for chunk, marks in chunks(keys):
+            yield self.run("SELECT key, mode, filename, value FROM Cache"
+                           f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
+
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        """The `keys` that have a row."""
+        found: set[str] = set()
+        for chunk, marks in chunks(keys):
+            found.update(k for (k,) in self.run(
+                f"SELECT key FROM Cache WHERE raw = 1 AND key IN ({marks})", chunk))
+        return found
+
+    def rows_with_prefix(self, prefix: str) -> list[tuple]:
+        """(key, mode, filename, value) of keys starting with `prefix`, in key order."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return self.run("SELECT key, mode, filename, value FROM Cache WHERE raw = 1"
+                        " AND key >= ? AND key < ? ORDER BY key", (prefix, upper)).fetchall()
+
+    def job_keys_tagged(self, tag: str) -> list[str]:
+        """Keys of the job rows whose tag is `tag` (read from the tag index)."""
+        return [k for (k,) in self.run(f"SELECT key FROM Cache WHERE tag = ? AND {JOBS}", (tag,))]
+
+    def state_counts(self) -> dict[str, int]:
+        """Job rows per tag, every queued tag (`q{seq}`) counted as "queued"; no value read."""
+        return dict(self.run("SELECT CASE WHEN tag >= 'q' AND tag < 'r' THEN 'queued'"
+                             f" ELSE tag END AS s, COUNT(*) FROM Cache WHERE {JOBS}"
+                             " GROUP BY s").fetchall())
+
+    def export_rows(self):
+        """A cursor over `EXPORT_ROWS`: every done or failed job and its result's exported parts."""
+        return self.run(EXPORT_ROWS)
+
+
+def _raw(alias: str) -> str:
+    return f"{alias}.mode = {MODE_RAW} AND {alias}.filename IS NULL"
+
+
+def _field(alias: str, path: str) -> str:
+    return f"CASE WHEN {_raw(alias)} THEN json_extract(CAST({alias}.value AS TEXT), '{path}') END"
+
+
+# By item id: (item_id, tag, job mode, job filename, job error, model version, has result,
+# result mode, result filename, item_name, status, error, shop ids JSON, forecasts JSON). The
+# arrays come back as minified JSON text (`[2,3,4]`), numbers as they were written.
+EXPORT_ROWS = f"""
+SELECT CAST(substr(j.key, 3) AS INTEGER) AS item_id, j.tag, j.mode, j.filename,
+       {_field("j", "$.error")}, {_field("j", "$.model_version")},
+       r.key IS NOT NULL, r.mode, r.filename,
+       {_field("r", "$.item_name")}, {_field("r", "$.status")}, {_field("r", "$.error")},
+       {_field("r", "$.shop_ids")}, {_field("r", "$.forecasts")}
+FROM Cache AS j LEFT JOIN Cache AS r
+  ON j.tag = 'done' AND r.raw = 1
+  AND r.key = CASE WHEN {_raw("j")} THEN 'r:' || json_extract(CAST(j.value AS TEXT),
+              '$.model_version') || ':' || substr(j.key, 3) END
+WHERE j.raw = 1 AND j.key >= 'j:' AND j.key < 'j;' AND j.tag IN ('done', 'failed')
+ORDER BY item_id
+"""

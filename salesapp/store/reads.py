@@ -1,0 +1,121 @@
+"""Reads of the store: jobs, counts, results and the rows of an export (no transaction needed).
+
+Values go through our disk, which refuses rows that are not plain JSON; a refused or damaged row
+is an error naming the store and the row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from salesapp.errors import StoreError
+from salesapp.gc_pause import gc_paused
+from salesapp.pacing import EXPORT_FETCH
+from salesapp.store.cache_sql import PLAIN_JSON_ROW, CacheSQL, chunks
+from salesapp.store.job_rows import STATES, Job, job_of_row, result_key
+from salesapp.store.json_disk import PickleRefusedError
+from salesapp.store.result_codec import unpack
+
+
+class ExportRow(NamedTuple):
+    """A finished job and the exported parts of its result (None fields: not stored that way)."""
+
+    item_id: int
+    state: str                 # "done" | "failed"
+    job_error: str | None      # the failed job's reason
+    model_version: str | None
+    has_result: bool
+    item_name: str | None
+    status: str | None
+    error: str | None
+    shop_ids_json: str | None      # e.g. "[2,3,4]"
+    forecasts_json: str | None     # e.g. "[0.5,1.25,0.0]"; None: stored otherwise: read the result
+
+
+class Reads:
+    """The store's reads over one cache."""
+
+    def __init__(self, sql: CacheSQL, disk, directory: Path):
+        self._sql = sql
+        self._disk = disk
+        self._directory = directory
+
+    def jobs(self) -> list[Job]:
+        """Every job, in submission order (a row set aside shows as a failed job saying why)."""
+        rows = self._sql.rows_with_prefix("j:")
+        with gc_paused():
+            jobs = [job_of_row(self._disk, *row)[0] for row in rows]
+        return sorted(jobs, key=lambda j: j.seq)
+
+    def counts(self) -> dict[str, int]:
+        """Number of jobs in each state (read from the indexed tag column, no value decoding)."""
+        found = self._sql.state_counts()
+        return {state: int(found.get(state, 0)) for state in STATES}
+
+    def results(self) -> list[dict]:
+        """Every stored result (any model version), ordered by key."""
+        rows = self._sql.rows_with_prefix("r:")
+        with gc_paused():
+            return [unpack(self._value(*row)) for row in rows]
+
+    def results_of(self, wanted: Iterable[tuple[str, int]], packed: bool = False
+                   ) -> Iterator[dict | None]:
+        """The result of each (model_version, item_id) in `wanted`, in order; None if absent.
+
+        Read in chunks, so a large export never holds every result at once. `packed=True` yields
+        the stored form (`result_codec`), for readers that need no [key, value] pairs.
+        """
+        keys = [result_key(v, int(i)) for v, i in wanted]
+        for chunk, _ in chunks(keys):
+            found = self._fetch(chunk)
+            for key in chunk:
+                value = found.get(key)
+                yield value if value is None or packed else unpack(value)
+
+    def export_rows(self, batch: int = EXPORT_FETCH) -> Iterator[ExportRow]:
+        """Every done or failed job by item id, with the parts of its result an export needs.
+
+        Read in one query by SQLite's JSON functions; rows that are not plain JSON raise
+        `PickleRefusedError`; a row SQLite cannot read as JSON raises `StoreError`.
+        """
+        try:
+            cursor = self._sql.export_rows()
+            while rows := cursor.fetchmany(batch):
+                for row in rows:
+                    yield self._export_row(*row)
+        except PickleRefusedError as exc:
+            raise PickleRefusedError(f"{exc} (store {self._directory})") from None
+        except sqlite3.OperationalError as exc:   # e.g. "malformed JSON" from a damaged row
+            raise StoreError(f"the store {self._directory} has a damaged row ({exc}); the rows "
+                             "before it were read, nothing was changed") from None
+
+    def _export_row(self, item_id, tag, j_mode, j_file, job_error, version, has_result,
+                    r_mode, r_file, name, status, error, shops, forecasts) -> ExportRow:
+        if (j_mode, j_file) != PLAIN_JSON_ROW:
+            self._disk.fetch(j_mode, j_file, None, False)   # raises PickleRefusedError
+        if has_result and (r_mode, r_file) != PLAIN_JSON_ROW:
+            self._disk.fetch(r_mode, r_file, None, False)
+        return ExportRow(item_id, tag, job_error, version, bool(has_result), name, status,
+                         error, shops, forecasts)
+
+    def _fetch(self, keys: list[str]) -> dict[str, Any]:
+        """Values of `keys` that exist, decoded by our disk (which refuses pickle rows)."""
+        out: dict[str, Any] = {}
+        for rows in self._sql.rows_of(keys):
+            with gc_paused():
+                for row in rows:
+                    out[row[0]] = self._value(*row)
+        return out
+
+    def _value(self, key: str, mode, filename, value):
+        """A row's value through our disk; a refused or damaged row is an error naming it."""
+        try:
+            return self._disk.fetch(mode, filename, value, False)
+        except PickleRefusedError as exc:
+            raise PickleRefusedError(f"{exc} (store {self._directory}, row {key})") from None
+        except ValueError:
+            raise StoreError(f"the store {self._directory} has a damaged row ({key}); it was "
+                             "not read, nothing was changed") from None

@@ -1,0 +1,49 @@
+"""The store's codec: a result's stored form gives it back exactly; our JSON equals `json`'s."""
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from salesapp.store.json_disk import decode_json, encode_json
+from salesapp.store.result_codec import pack, unpack
+
+values = st.one_of(st.floats(), st.integers(-10**6, 10**6),
+                   st.floats(0, 20).map(lambda v: round(v, 3)), st.none())
+pairs = st.lists(st.tuples(st.integers(0, 60), values).map(list), max_size=6)
+results = st.fixed_dictionaries({"item_id": st.integers(0, 10**6)},
+                                optional={"shops": st.one_of(pairs, st.none()),
+                                          "total": values})
+
+
+@settings(max_examples=200, deadline=None)
+@given(results)
+def test_a_stored_result_reads_back_as_it_was_given(result):
+    stored = decode_json(encode_json(pack(result)))
+    assert json.dumps(unpack(stored), sort_keys=True) == json.dumps(result, sort_keys=True)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(), inner, max_size=4)),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_our_json_reads_and_writes_what_the_json_module_does(value):
+    data = encode_json(value)
+    assert json.loads(data) == value
+    assert decode_json(data) == value
+    assert decode_json(json.dumps(value).encode("utf-8")) == value
+
+
+def test_decode_json_refuses_what_json_refuses():
+    for bad in (b"", b"1 x", b"{", b"[1,]"):
+        try:
+            decode_json(bad)
+        except json.JSONDecodeError:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")
+    assert decode_json(b' {"a": 1}\n') == {"a": 1}
