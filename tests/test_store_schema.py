@@ -6,6 +6,8 @@ drops an index or a bookkeeping trigger must fail here, not in a user's store.
 
 import sqlite3
 
+from diskcache import Cache
+
 from salesapp.store.cache_sql import SCHEMA
 from salesapp.store.job_store import JobStore
 
@@ -45,3 +47,15 @@ def test_diskcache_keeps_its_counts_by_the_triggers_our_upsert_relies_on(tmp_pat
     con.close()
     assert set(SCHEMA["triggers"]) <= triggers
     assert count == rows, "a batched upsert left diskcache's row count wrong"
+
+
+def test_the_private_members_of_cache_that_cache_sql_uses_are_still_there(tmp_path):
+    cache = Cache(str(tmp_path / "c"))
+    try:
+        for name in SCHEMA["cache_members"]:
+            assert isinstance(getattr(Cache, name, None), property), name
+        assert cache._sql("SELECT 1").fetchone() == (1,)
+        assert cache._sql_retry("SELECT 1").fetchone() == (1,)
+        assert hasattr(cache._con, "executemany")
+    finally:
+        cache.close()

@@ -3,8 +3,9 @@
 diskcache has no API for a range of keys, a batched upsert, or an edit of a value inside SQLite.
 The store needs all three for batches of thousands of jobs (lease and complete edit the job rows
 with SQLite's JSON functions, counts read the indexed tag column, an export reads the few fields
-it writes in one query), so they are written here against diskcache's table, and nowhere else.
-`SCHEMA` names what this SQL relies on; tests/test_store_schema.py compares it with the database
+it writes in one query), so they are written here against diskcache's table, and nowhere else;
+so is `BoundedCache`, which bounds diskcache's wait on a locked database at open.
+`SCHEMA` names what this module relies on; tests/test_store_schema.py compares it with the database
 a real `Cache` creates, so an upgrade that changes it fails a test instead of a user's store.
 
 Only rows that are plain JSON in the database (`mode` raw, no side file) are edited or decoded
@@ -13,11 +14,15 @@ by SQLite; any other row comes back with its mode, for the store's disk to refus
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 
+from diskcache import Cache
 from diskcache.core import MODE_PICKLE, MODE_RAW
 
 from salesapp.pacing import SQL_CHUNK as CHUNK
+from salesapp.pacing import STORE_BUSY_POLL
 
 # What the statements below rely on in diskcache's database (see tests/test_store_schema.py).
 SCHEMA = {
@@ -27,6 +32,8 @@ SCHEMA = {
     "indexes": {"Cache_key_raw": (True, ("key", "raw")),
                 "Cache_tag_rowid": (False, ("tag", "rowid"))},
     # diskcache's count and size bookkeeping, kept by triggers for our writes as for its own
+    # private members of `Cache` used here: its cursor, its connection, its set-up retry loop
+    "cache_members": ("_sql", "_con", "_sql_retry"),
     "triggers": ("Settings_count_insert", "Settings_count_delete", "Settings_size_insert",
                  "Settings_size_update", "Settings_size_delete"),
 }
@@ -183,3 +190,30 @@ FROM Cache AS j LEFT JOIN Cache AS r
 WHERE j.raw = 1 AND j.key >= 'j:' AND j.key < 'j;' AND j.tag IN ('done', 'failed')
 ORDER BY item_id
 """
+
+
+class BoundedCache(Cache):
+    """`Cache` whose set-up statements give up after `timeout` instead of diskcache's 60 s."""
+
+    def __init__(self, directory, timeout, **kwargs):
+        self._busy_budget = timeout
+        super().__init__(directory, timeout=timeout, **kwargs)
+
+    @property
+    def _sql_retry(self):
+        # diskcache retries set-up writes for 60 s when another process holds the lock: a hang
+        # from the user's point of view. Same loop, our budget; the caller turns it into StoreError.
+        sql = self._sql
+        budget = self._busy_budget
+
+        def execute(statement, *args, **kwargs):
+            start = time.monotonic()
+            while True:
+                try:
+                    return sql(statement, *args, **kwargs)
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() - start > budget:
+                        raise
+                    time.sleep(STORE_BUSY_POLL)
+
+        return execute

@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import json.encoder
 import json.scanner
-import sqlite3
-import time
 
 from diskcache import Cache, Disk
 from diskcache.core import MODE_PICKLE, MODE_RAW, UNKNOWN
 
 from salesapp.errors import StoreError
-from salesapp.pacing import STORE_BUSY_POLL
+from salesapp.store.cache_sql import BoundedCache
 
 # Larger than any value we could write, so diskcache never moves a value to a side file.
 HUGE = 2**62
@@ -105,30 +103,3 @@ class JsonOnlyDisk(Disk):
 def open_cache(directory: str, timeout: float) -> Cache:
     """A diskcache `Cache` over `directory` with our disk and settings; busy waits bounded."""
     return BoundedCache(directory, timeout=timeout, disk=JsonOnlyDisk, **STORE_SETTINGS)
-
-
-class BoundedCache(Cache):
-    """`Cache` whose set-up statements give up after `timeout` instead of diskcache's 60 s."""
-
-    def __init__(self, directory, timeout, **kwargs):
-        self._busy_budget = timeout
-        super().__init__(directory, timeout=timeout, **kwargs)
-
-    @property
-    def _sql_retry(self):
-        # diskcache retries set-up writes for 60 s when another process holds the lock: a hang
-        # from the user's point of view. Same loop, our budget; the caller turns it into StoreError.
-        sql = self._sql
-        budget = self._busy_budget
-
-        def execute(statement, *args, **kwargs):
-            start = time.monotonic()
-            while True:
-                try:
-                    return sql(statement, *args, **kwargs)
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() - start > budget:
-                        raise
-                    time.sleep(STORE_BUSY_POLL)
-
-        return execute
