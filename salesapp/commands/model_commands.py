@@ -1,4 +1,4 @@
-"""`salesapp train` and `salesapp predict` (DESIGN.md's command line contract)."""
+"""`salesapp train` (a bundle from a data directory) and `salesapp predict` (forecasts to a CSV)."""
 
 from __future__ import annotations
 
