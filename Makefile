@@ -18,8 +18,10 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
+# Every benchmark at the size its budget names (hours on two cores), JSON to benchmarks/results/;
+# `make bench BENCH=--quick` runs the few that take a minute or two.
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.run_all
+	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.run_all $(BENCH)
 
 build: $(STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --clean build.spec

@@ -2,7 +2,7 @@
 
 Generation runs in a fresh subprocess so its peak RSS is its own; the statistics are then measured
 from the written files and set beside the real data's. Writes benchmarks/results/generate.json.
-Budget (issue 2 §4): <= 60 s at scale 1.0 on the 2-core machine.
+Budget: <= 60 s at scale 1.0 on the 2-core machine.
 """
 
 from __future__ import annotations

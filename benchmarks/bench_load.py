@@ -2,7 +2,7 @@
 
 Writes the files into a temp dir (numpy, fast), runs each load in a fresh subprocess so the peak
 RSS is that of loading alone, and writes benchmarks/results/load.json.
-Budget (issue 2 §3): <= 10 s and <= 1.5 GB peak RSS for ~3 M rows.
+Budget: <= 10 s and <= 1.5 GB peak RSS for ~3 M rows.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Model benchmark -> benchmarks/results/model.json (DESIGN.md budgets).
+"""Model benchmark -> benchmarks/results/model.json, against the budgets in BUDGETS.
 
 Generates data (with `salesapp.model.synthetic.generate` when present, else a vectorised stand-in
 with the same files and an oracle), trains with `salesapp train` internals, and measures train wall
@@ -22,7 +22,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "model.json"
 CASES = [(1.0, 0), (1.0, 1), (0.25, 0)]
-# DESIGN.md "Budgets"; time and memory apply at full scale only
+# time and memory apply at full scale only
 BUDGETS = {"model_vs_oracle": 1.06, "model_vs_best_naive": 0.85, "train_seconds": 300.0,
            "train_peak_rss_mb": 4096.0, "bundle_mb": 50.0, "load_seconds": 1.0,
            "predict_5100_items_seconds": 1.0}
@@ -87,7 +87,7 @@ def generate(out: Path, scale: float, seed: int) -> str:
         from salesapp.model.synthetic import generate as project_generate
     except ImportError:
         project_generate = None
-    if "--standin" in sys.argv:   # e.g. while the project generator's data trips the loader
+    if "--standin" in sys.argv:   # the model on data that does not come from the project's generator
         project_generate = None
     if not (out / "sales_train.csv").exists() and not (out / "sales_train.csv.gz").exists():
         (project_generate or standin_generate)(out, scale, seed)

@@ -1,4 +1,4 @@
-"""Predictor benchmark -> benchmarks/results/predictor.json (DESIGN.md: load <= 1 s, 5,100 items <= 1 s).
+"""Predictor benchmark -> benchmarks/results/predictor.json (budgets: load <= 1 s, 5,100 items <= 1 s).
 
 For each full-scale bundle made by `bench_model` (or given with --bundle DIR), in fresh child
 processes: bundle load with an empty per-user cache (cold) and with the cache written by the

@@ -222,11 +222,8 @@ def longest_gil_hold(step, reps: int = 3) -> list[dict]:
 
 
 def known_item_ids(predictor) -> list[int]:
-    """Every item id the predictor's bundle knows (`item_ids`; `_items` in older predictors)."""
-    ids = getattr(predictor, "item_ids", None)
-    if ids is None:
-        ids = predictor.item_ids
-    return [int(i) for i in ids]
+    """Every item id the predictor's bundle knows, as plain ints."""
+    return [int(i) for i in predictor.item_ids]
 
 
 def worker_steps(predictor, store_dir) -> dict:

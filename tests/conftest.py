@@ -64,20 +64,59 @@ def small_bundle(tmp_path_factory):
     return root / "bundle"
 
 
-@pytest.fixture
-def no_dangling_pool_threads(qapp):
-    """Fail a test that leaves QThreadPool threads running (napari's _dangling_qthread_pool)."""
-    from PySide6.QtCore import QThreadPool
-    from PySide6.QtWidgets import QApplication
+# Every QThreadPool made while a test runs, parented or not, so the guard below sees them all.
+_pools_made: list = []
 
+
+def _record_thread_pools():
+    """Wrap QThreadPool's constructor once so that each new pool is noted (by weak reference)."""
+    import weakref
+
+    from PySide6.QtCore import QThreadPool
+
+    if getattr(QThreadPool.__init__, "_records_pools", False):
+        return
+    made = QThreadPool.__init__
+
+    def init(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        _pools_made.append(weakref.ref(self))
+
+    init._records_pools = True
+    QThreadPool.__init__ = init
+
+
+_record_thread_pools()
+
+# How long a pool may take to finish the runnables it still runs when its test ends.
+POOL_FINISH_MS = 5000
+
+
+def _busy(pool) -> bool:
+    try:
+        return pool.activeThreadCount() > 0
+    except RuntimeError:   # its C++ object is gone, and with it its threads
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_pool_threads():
+    """Fail a test that leaves QThreadPool threads running (napari's _dangling_qthread_pool).
+
+    Looks at every pool made during the test, parented or not, and at the global pool. A pool still
+    finishing its last runnable gets POOL_FINISH_MS to end it before the verdict.
+    """
+    from PySide6.QtCore import QThreadPool
+
+    _pools_made.clear()
     yield
-    pools = [QThreadPool.globalInstance()]
-    for widget in QApplication.topLevelWidgets():
-        pools += widget.findChildren(QThreadPool)
-    busy = [p for p in pools if p.activeThreadCount()]
-    for p in busy:
-        p.waitForDone(5000)
-    assert not busy, "a test left QThreadPool threads running"
+    pools = [ref() for ref in _pools_made] + [QThreadPool.globalInstance()]
+    _pools_made.clear()
+    busy = [pool for pool in pools if pool is not None and _busy(pool)]
+    for pool in busy:
+        pool.waitForDone(POOL_FINISH_MS)
+    left = [pool for pool in busy if _busy(pool)]
+    assert not left, f"a test left {len(left)} QThreadPool(s) with threads running"
 
 
 @pytest.fixture

@@ -76,9 +76,8 @@ def test_event_shops_are_isolated_months():
     assert cleaning.find_event_shops(sales_frame(rows)) == [9]
 
 
-def test_fix_negative_price_on_float64_prices():
-    # Regression: with float64 prices the shop-month medians came back as a read-only view and the
-    # item-median fallback raised "assignment destination is read-only" (scale >= 0.25 data).
+def test_fix_negative_price_falls_back_to_the_item_median_on_float64_prices():
+    """Float64 prices, whose shop-month medians come back as a read-only view, are still repaired."""
     frame = sales_frame([(0, 1, 5, 100.0, 1), (1, 2, 5, -1.0, 1)]).astype({"item_price": np.float64})
     fixed, count = cleaning.fix_negative_prices(frame)
     assert count == 1

@@ -1,6 +1,6 @@
-"""The shipped executable: build it from build.spec, then run it as a user would (issue 6).
+"""The shipped executable: build it from build.spec, then run it as a user would.
 
-The build (1-2 min on 2 cores) happens once per session into a temporary folder, so `make test`
+The build happens once per session into a temporary folder, so `make test`
 on a fresh checkout checks what staff install: the frozen self-test, the libraries the loader
 must find, the user-dir rule, and the crash handler. Timings are in benchmarks/bench_frozen.py.
 """

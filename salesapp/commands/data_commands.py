@@ -1,4 +1,4 @@
-"""`salesapp generate-data OUT [--scale S] [--seed N]` (DESIGN.md's command line contract)."""
+"""`salesapp generate-data OUT [--scale S] [--seed N]`: a synthetic data set and its oracle."""
 
 from __future__ import annotations
 

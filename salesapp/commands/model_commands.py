@@ -1,4 +1,4 @@
-"""`salesapp train` and `salesapp predict` (DESIGN.md's command line contract)."""
+"""`salesapp train` (a bundle from a data directory) and `salesapp predict` (forecasts to a CSV)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,13 @@ def train(args) -> int:
 
 
 def predict(args) -> int:
-    """Write long-format forecasts (with a total row per item) or an ID,item_cnt_month submission."""
+    """Write long-format forecasts or, with --pairs, an ID,item_cnt_month submission.
+
+    Long format: `item_id,shop_id,forecast`, one row per open shop and one more per item whose
+    shop_id is the literal `total` (the sum over shops); an unknown id is one line on stderr, not
+    a row. The --pairs file is read with the loader's checks and its duplicate shop ids mapped
+    to the ids the bundle's history is under.
+    """
     from salesapp.model.predictor import Predictor
     from salesapp.paths import default_model_dir
     model_dir = args.model or default_model_dir()

@@ -1,17 +1,16 @@
-"""A per-user cache of the Predictor's feature context: a bundle loads in a fraction of a second.
+"""A per-user cache of the Predictor's feature context, so that a bundle loads without rebuilding it.
 
-Building `FeatureContext` from a bundle's history takes 0.4-0.7 s at full scale (2 M history rows;
-0.04 s for the small default bundle) on every start of the app, the self-test, `predict` and
-`work`; reading it back takes about 0.06 s. What it builds is plain numeric arrays (and dicts of
-them). The first load of a bundle stores them as `.npy` files plus a JSON
-layout under the user data directory; later loads read them back with `allow_pickle=False`, so
-nothing in the cache can run code (a tampered cache can only give wrong numbers, as a tampered
-store could).
+Building `FeatureContext` walks the bundle's whole history, and every start of the app, the
+self-test, `predict` and `work` would pay for it; reading the arrays back is much cheaper. What it
+builds is plain numeric arrays (and dicts of them). The first load of a bundle stores them as
+`.npy` files plus a JSON layout under the user data directory; later loads read them back with
+`allow_pickle=False`, so nothing in the cache can run code (a tampered cache can only give wrong
+numbers, as a tampered store could).
 
 The key covers the bundle's manifest (every file's SHA-256), the file of `salesapp.model.features`
 (its code decides what is built), numpy's version and this module's format. Anything the cache
 cannot represent exactly (object arrays, any other type than arrays, string-keyed dicts and plain
-scalars) means no cache: the context is built as before. A cache that cannot be read is rebuilt.
+scalars) means no cache: the context is built in memory only. A cache that cannot be read is rebuilt.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Encoding, separator, BOM and compression detection shared by the data and id-list readers.
 
-Only the first block of a file is looked at, so sniffing a 3 M-row file costs microseconds; the full
-read is left to pandas with the detected settings.
+Only the first block of a file is looked at, so sniffing costs the same for a file of any size; the
+full read is left to pandas with the detected settings.
 """
 
 from __future__ import annotations

@@ -33,7 +33,19 @@ HEADER_LINES = 1
 
 @dataclass
 class SalesData:
-    """The loaded, validated and cleaned data set (see docs/ARCHITECTURE.md)."""
+    """The loaded, validated and cleaned data set.
+
+    - `sales`: one row per daily record: `date_block_num` int8, `shop_id` int8, `item_id`
+      int16/int32, `item_price` float32, `item_cnt_day` float32 (`date` is dropped once checked
+      against `date_block_num`).
+    - `items` (`item_id`, `item_name`, `item_category_id`), `categories` (`item_category_id`,
+      `item_category_name`), `shops` (`shop_id`, `shop_name`), `test` (`ID`, `shop_id`,
+      `item_id`) or None.
+    - `shop_aliases`: duplicate shop id -> kept shop id, already applied to `sales` and `test`.
+    - `event_shops`: shops that only ran sale events (a few lone months of activity).
+    - `cleaning_report`: `outliers_dropped`, `negative_prices_fixed`, `thresholds`
+      (see `salesapp.model.cleaning`).
+    """
 
     sales: pd.DataFrame
     items: pd.DataFrame
@@ -210,9 +222,10 @@ def _required(directory: Path, spec: FileSpec) -> Path:
 
 def load_dataset(directory: str | Path, shop_aliases: dict[int, int] | None = None,
                  clean: bool = True) -> SalesData:
-    """Load, validate and clean a data directory of the 1C schema (see docs/ARCHITECTURE.md).
+    """Load, validate and clean a data directory of the 1C schema into a `SalesData`.
 
-    ``shop_aliases`` (duplicate shop id -> kept id) replaces the name-based detection when given.
+    ``shop_aliases`` (duplicate shop id -> kept id) replaces the name-based detection when given
+    (``{}``: no aliases). ``clean=False`` returns the validated rows without the cleaning steps.
     Raises InputError naming file, line and column for the first problem found.
     """
     directory = Path(directory)

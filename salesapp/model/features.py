@@ -4,9 +4,8 @@ Everything is computed from `MonthlyHistory` restricted to months strictly befor
 so the target month never leaks into its own features.
 
 Speed: the per-level monthly tables are dense numpy arrays (month x compact id codes), filled with
-`np.bincount` and read with plain fancy indexing. The pandas version (group-bys to build, hashed
-`Index.get_indexer` to read) took about 2.7 s to build at full scale and 1.4 s to read the 82
-lookups of 5,100 items x 44 shops; the same numbers now come from arrays a few MB in size.
+`np.bincount` and read with plain fancy indexing, not pandas group-bys and hashed index lookups:
+every prediction batch reads dozens of them, and at full scale the arrays stay a few MB.
 Only the pair level stays sparse (months x shops x items would be 45 M cells): its history rows
 in month order, one month made into a dense shops x items slice when it is read.
 """
@@ -22,7 +21,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 # pandas is imported only where a frame is made: the prediction path (`feature_matrix`) runs
-# without it, which keeps ~0.4 s of imports out of `salesapp work`'s start-up.
+# without it, which keeps pandas' import out of the start-up of `salesapp work` and the window.
 
 LAGS = (1, 2, 3, 6, 12)
 # Lags kept per level. Shop-level values are nearly constant within a month, so many of them
@@ -87,7 +86,7 @@ def _padded(table: np.ndarray, fill=np.nan) -> np.ndarray:
     """`table` with one more cell at the end of every axis holding `fill`.
 
     Unknown codes and months outside the history are -1, which numpy reads as that last cell: a
-    lookup is one fancy-indexing call, with no bounds masks (those were half the lookup time).
+    lookup is one fancy-indexing call, with no bounds masks to build and apply for each one.
     """
     return np.pad(table, [(0, 1)] * table.ndim, constant_values=fill)
 
@@ -96,7 +95,7 @@ def _month(ctx, month: np.ndarray) -> np.ndarray | int:
     """Month numbers as table indices: -1 (the padding) outside the history's months.
 
     One month for every row (every forecast, every training month) comes back as a plain int:
-    numpy then slices that month and gathers along the other axes only, about twice as fast.
+    numpy then slices that month and gathers along the other axes only, rather than along all.
     """
     lo, hi = (int(month.min()), int(month.max())) if month.size else (0, 1)
     if lo == hi:
@@ -340,7 +339,7 @@ def _pair_lag(ctx: FeatureContext, month, s, i) -> np.ndarray:
     return out
 
 
-PAIR_SLICES_KEPT = 5   # a forecast reads 5 months (lags 1, 2, 3, 6, 12): ~5 MB each at full scale
+PAIR_SLICES_KEPT = 5   # a forecast reads 5 months (lags 1, 2, 3, 6, 12); each slice is shops x items
 _PAIR_SLICES_LOCK = threading.Lock()
 
 
@@ -348,7 +347,7 @@ def _pair_slice(ctx: FeatureContext, m: int) -> np.ndarray:
     """Month m's clipped pair sales as a padded (shops + 1) x (items + 1) table (zeros: no sale).
 
     The last few are kept: the window predicts in batches of a few hundred items, and making the
-    five slices again for each batch cost more than the batch's own lookups.
+    five slices again for each batch would cost more than the batch's own lookups.
     """
     with _PAIR_SLICES_LOCK:   # pool threads predict with one context at once
         kept = ctx.__dict__.setdefault("_pair_slices", {})

@@ -72,7 +72,11 @@ def _token_ids(token: str, position: int) -> tuple[list[int], str | None]:
 
 
 def parse_id_text(text: str) -> IdParse:
-    """Parse ids separated by spaces, commas, semicolons or new lines, with inclusive ranges."""
+    """Parse ids separated by spaces, commas, semicolons or new lines, with inclusive ranges.
+
+    A range is at most MAX_RANGE_WIDTH ids wide; a bad token is one problem sentence naming it and
+    its position, and the other tokens still count.
+    """
     result, seen = IdParse(), {}
     # "5030 - 5040" is one range: glue the dash before splitting on spaces.
     tokens = [t for t in _SPLIT.split(_SPACED_DASH.sub(r"\1-\2", text or "")) if t]

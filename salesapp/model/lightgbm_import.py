@@ -1,9 +1,9 @@
 """Import LightGBM without its optional scikit-learn and pandas support (Qt-free, no project import).
 
 The app uses only LightGBM's core API (Booster, Dataset, train) on numpy arrays. On import LightGBM
-probes for scikit-learn (about two seconds, more on a loaded machine) and imports pandas if it is
-installed (about 0.4 s): every start-up, the window, `--self-test`, `predict` and `work`, would pay
-both through the Predictor, which needs neither. A process that has already imported pandas (training,
+probes for scikit-learn and imports pandas if it is installed, the two slowest imports of the
+process: every start-up, the window, `--self-test`, `predict` and `work`, would pay for both
+through the Predictor, which needs neither. A process that has already imported pandas (training,
 the notebook, a CSV import) keeps LightGBM's pandas support: it costs nothing more there.
 """
 

@@ -1,4 +1,4 @@
-"""Synthetic data of the 1C sales schema, with an oracle (DESIGN.md "Synthetic data").
+"""Synthetic data of the 1C sales schema, with an oracle that knows each forecast's true mean.
 
 `generate(out_dir, scale, seed)` writes `sales_train.csv.gz`, `items.csv`, `item_categories.csv`,
 `shops.csv`, `test.csv` and `oracle.csv` (ID, expected = E[clip(Y, 0, 20)] under the true process,

@@ -9,7 +9,7 @@ FILES = ("sales_train.csv.gz", "items.csv", "item_categories.csv", "shops.csv", 
          "oracle.csv")
 
 
-def test_data_dir_is_reproducible(tmp_path):
+def test_default_data_is_what_its_recipe_generates(tmp_path):
     generate(tmp_path, scale=0.05, seed=0)   # the recipe in data/README.md
     committed = default_data_dir()
     for name in FILES:

@@ -9,7 +9,7 @@ from salesapp.model.bundle import verify
 from salesapp.paths import default_data_dir, default_model_dir
 
 
-def test_weights_reproduce_from_data(tmp_path):
+def test_default_bundle_is_retrained_exactly_from_the_default_data(tmp_path):
     weights, data = default_model_dir(), default_data_dir()
     if not (weights / "manifest.json").is_file() or not data.is_dir():
         pytest.skip("weights/ or data/ not built yet (make data && make weights)")
