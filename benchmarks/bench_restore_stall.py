@@ -103,7 +103,7 @@ class RestoreDriver:
 
     def _on_check(self) -> None:
         w, now = self.window, time.perf_counter()
-        if self.rows_shown_s is None and w.attached() and not w.restore.active() \
+        if self.rows_shown_s is None and w.session.is_attached() and not w.session.restore.active() \
                 and w.model.rowCount() >= self.n_jobs:
             self.rows_shown_s = now - self.start
         if self.rows_shown_s is not None and self._complete():
@@ -118,7 +118,7 @@ class RestoreDriver:
         # result fetched is applied (nothing left with the writer or in the table's queue).
         w = self.window
         m, c = w.model, w.model.counts()
-        if m.pending_updates() or c["queued"] or c["running"] or w.dispatcher.writes_pending():
+        if m.pending_updates() or c["queued"] or c["running"] or w.session.dispatcher.writes_pending():
             return False
         self.meter.pause()   # the scan is the benchmark's, not the window's: not measured
         done = all(m.row_at(p).result is not None for p in range(m.rowCount())
@@ -135,14 +135,13 @@ def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
     from PySide6.QtCore import QTimer
 
     from benchmarks.bench_gui_stall import StallMeter
+    from salesapp import pacing
     from salesapp.model.predictor import Predictor
     from salesapp.store.job_store import JobStore
-    from salesapp.ui import session_restore
     from salesapp.ui.main_window import MainWindow
 
     if mode == "one_call":   # every row in one add_rows, every result asked for at once
-        session_restore.ROW_CHUNK = session_restore.FETCH_BATCH = 10**9
-        session_restore.ROW_SECONDS = session_restore.FETCH_AHEAD = 10**9
+        pacing.ROW_CHUNK = pacing.FETCH_BATCH = pacing.FETCH_AHEAD = 10**9
     app = _application()
     load_before = _load()
     store = JobStore.open(store_dir)
@@ -160,7 +159,7 @@ def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
 
     def hand_over():
         t0 = time.perf_counter()
-        window.engine_loaded(store, predictor, loaded.pop())
+        window.session.engine_loaded(store, predictor, loaded.pop())
         attach_ms.append((time.perf_counter() - t0) * 1000)
 
     meter.timer.start()
