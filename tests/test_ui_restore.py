@@ -95,7 +95,8 @@ def test_rows_come_in_slices_and_every_state_and_result_arrives(qtbot, open_wind
                                                                  earlier_session):
     s = earlier_session
     window, _ = open_window()
-    assert window.model.rowCount() == 0 and window.session.restore.active()   # from the next turn on
+    # rows from the next turn on
+    assert window.model.rowCount() == 0 and window.session.restore.active()
     qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=WAIT_MS)
     assert window.model.rowCount() < len(s["stored"])   # a slice, not everything at once
     wait_restored(qtbot, window, list(s["stored"]))
@@ -147,8 +148,8 @@ def test_results_of_jobs_run_before_their_rows_are_shown_are_not_lost(qtbot, ope
 
 def test_results_are_read_only_as_fast_as_the_table_applies_them(qtbot, open_window,
                                                                    earlier_session, monkeypatch):
-    # Decoded results waiting to be applied hold ~80 lists each: 10,000s of them made a full
-    # collection freeze the window for seconds. Each read waits for the table and the writer.
+    # Decoded results waiting to be applied are many small lists each, for every full collection
+    # to walk while they wait: each read waits for the table and the writer.
     calls = []
     real_fetch = PredictionDispatcher.fetch_results
 
@@ -235,8 +236,8 @@ def test_updates_for_rows_still_to_come_are_kept_in_order(qtbot, predictor):
 
 
 def test_rows_keep_no_python_item_wrappers(qtbot, predictor):
-    # An item made in Python kept its wrapper as long as its row: 3-7 per row for every full
-    # collection to walk, and PySide's wrapper map stalled an insert at each of its doublings.
+    # An item made in Python keeps its wrapper as long as its row, for every full collection to
+    # walk, and PySide's wrapper map grows with them.
     import gc
 
     from PySide6.QtGui import QStandardItem

@@ -127,7 +127,8 @@ def test_ids_cancelled_before_the_engine_loads_are_never_queued(qtbot, tmp_path,
     window.cancel_pending()
     with qtbot.waitSignal(loader.loaded, timeout=WAIT_MS):
         loader.start()
-    qtbot.waitUntil(lambda: window.session.is_attached() and not window.session.submitting(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.is_attached() and not window.session.submitting(),
+                    timeout=WAIT_MS)
     assert window.session.store.jobs() == []
     assert {window.model.row_for(i).status for i in (1, 2)} == {"cancelled"}
     window.close()
@@ -174,7 +175,7 @@ def test_a_store_whose_jobs_cannot_be_read_still_queues_the_typed_ids(qtbot, tmp
     store = JobStore.open(tmp_path / "store")
     predictor = Predictor.load(small_bundle)
     dispatcher = PredictionDispatcher(store, predictor, pool_size=2)
-    window.session.attach(store, dispatcher, predictor)   # the 3-argument form reads the jobs itself
+    window.session.attach(store, dispatcher, predictor)   # without jobs: it reads them itself
     assert "could not be restored: the jobs table is damaged" in window.banner.text()
     qtbot.waitUntil(lambda: not window.session.submitting(), timeout=WAIT_MS)
     window.close()

@@ -17,8 +17,8 @@ def test_counts_label_is_throttled_but_ends_on_the_last_counts(qtbot):
     window = MainWindow()
     qtbot.addWidget(window)
     texts = []
-    window.status_panel.counts_label.setText = lambda text, _set=window.status_panel.counts_label.setText: (
-        texts.append(text), _set(text))
+    label = window.status_panel.counts_label
+    label.setText = lambda text, _set=label.setText: (texts.append(text), _set(text))
     qtbot.waitUntil(lambda: not window.status_panel._counts_timer.isActive(), timeout=2000)
     for done in range(1, 501):   # a burst of changes, as slices of results bring them
         window.status_panel.show_counts(counts(done))

@@ -374,7 +374,7 @@ def test_gui_thread_never_touches_the_store_during_a_batch(qtbot, predictor, tmp
 
 def test_rows_of_requeued_jobs_show_queued_again(qtbot, make_window, predictor):
     """The dispatcher's `jobs_requeued` (a stopped runner's batch back in the queue: emitted on the
-    real store in tests/test_engine_fixes.py) turns rows shown running back to queued."""
+    real store in tests/test_dispatcher_leases.py) turns rows shown running back to queued."""
     w = make_window()
     ids = known_ids(predictor, 2)
     w.session.submit_ids(ids)

@@ -53,11 +53,9 @@ def _import_engine() -> None:
     """Import the Qt-free engine (pandas, LightGBM, the store) before Qt.
 
     Once PySide6 is imported, its import hook (shibokensupport's `__feature__` support) looks at
-    the source of every module imported after it: ~800 modules of pandas and LightGBM, measured
-    0.5-0.6 s of a 3 s start from source. Imported first, they skip that. (Frozen, PyInstaller's
-    PySide6 runtime hook imports QtCore before any of our code, so the hook is on there anyway;
-    it costs less without source files: pre-importing the engine from a runtime hook of our own
-    was measured at ~0.15 s CPU less and not kept.)
+    the source of every module imported after it, hundreds of them for pandas and LightGBM.
+    Imported first, they skip that. (Frozen, PyInstaller's PySide6 runtime hook imports QtCore
+    before any of our code, so the hook is on there anyway; it costs less without source files.)
     """
     import salesapp.model.predictor
     import salesapp.store.job_store  # noqa: F401
@@ -238,7 +236,7 @@ def self_test(args) -> int:
         marks.append(("window built", time.perf_counter()))
         try:
             ids = _self_test_ids(window.session.predictor)
-            window.session.submit_ids(ids)   # queued before the first paint: the pool starts at once
+            window.session.submit_ids(ids)   # queued before the first paint: the pool starts now
             window.show()
             _wait_until_finished(window, ids, SELF_TEST_SECONDS)
             marks.append(("forecasts", time.perf_counter()))

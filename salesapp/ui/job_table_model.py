@@ -1,11 +1,11 @@
 """The table of jobs: Python rows (a list plus a dict id -> row) mirrored into Qt's own C++ items.
 
 Why C++ items: a Python model answers every cell of every paint with a call into Python (index()
-and multiData() per cell: 140 calls for the visible part of the table), and each of those calls
-waits for the GIL. While the worker threads run Python, each wait lasts up to the switch interval,
-so a paint that costs 7 ms of CPU took 50-110 ms (measured with two busy threads). Painting from a
-`QStandardItemModel` calls no Python at all (3.5 ms, measured); the Python side writes a row's
-cells once per change, in slices.
+and multiData() per cell, over a hundred calls for the visible part of the table), and each of
+those calls waits for the GIL. While the worker threads run Python, each wait lasts up to the
+switch interval, so a paint would take many times its own CPU time. Painting from a
+`QStandardItemModel` calls no Python at all; the Python side writes a row's cells once per
+change, in slices.
 """
 
 from __future__ import annotations
@@ -93,14 +93,12 @@ class JobTableModel(QStandardItemModel):
                              after_turn=self._announce_slice, parent=self)
 
     # -- the C++ items ---------------------------------------------------------------------------
-    # Written with one `setItemData` per cell (the roles it changes): Qt makes a missing item
-    # itself, in C++, and no Python wrapper is kept. An item made in Python and given with
-    # `setItem` kept its wrapper as long as the row: 3-7 a row, each walked by every full
-    # collection of the cyclic GC (~1.3 us each), and PySide's wrapper map stalled the insert at
-    # each of its doublings (97 ms at 40,000 rows of 3 items). Measured per row of 3 cells:
-    # items 54 us, `setData` per role 59-63 us, `setItemData` per cell 25 us. (No
-    # QStandardItem.clone() either: a clone is a plain C++ item behind a Python wrapper, and when
-    # the model later deleted one that had been replaced, PySide freed it twice: a crash.)
+    # Written with one `setItemData` per cell (the roles it changes), the cheapest of Qt's ways:
+    # Qt makes a missing item itself, in C++, and no Python wrapper is kept. An item made in
+    # Python and given with `setItem` keeps its wrapper as long as the row, for every full
+    # collection of the cyclic GC to walk, and PySide's wrapper map grows with them. (No
+    # QStandardItem.clone() either: a clone is a plain C++ item behind a Python wrapper, and
+    # PySide frees it twice when the model deletes one that was replaced.)
     def _write_status(self, pos: int, row: JobRow) -> None:
         roles = {_DISPLAY: row.status, _DECORATION: self._icons[row.status],
                  _FOREGROUND: self._colours[row.status], _STATUS: row.status}
@@ -381,8 +379,7 @@ def compact_result(result: dict) -> StoredResult:
     """A copy of `result` whose [a, b] pair lists are tuples (a `StoredResult`).
 
     The cyclic GC stops tracking a tuple of numbers; lists it walks at every full collection, and
-    10,000 results hold about a million of them (measured: a full collection of the window's
-    process 200 ms with 10,000 results as lists, under 1 ms with tuples after gc.freeze()).
+    10,000s of results hold millions of them: each full collection would stall the window.
     """
     out = StoredResult(result)
     for key in ("shops", "history"):

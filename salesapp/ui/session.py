@@ -140,7 +140,7 @@ class Session(QObject):
 
     # -- ids in --------------------------------------------------------------------------------
     def submit_ids(self, ids) -> None:
-        """Queue ids: rows appear pending in slices at once, their store writes follow off-thread."""
+        """Queue ids: pending rows appear in slices at once, their store writes follow off-thread."""
         self.submission.add(ids)
 
     def submitting(self) -> bool:
