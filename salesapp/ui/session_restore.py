@@ -54,7 +54,9 @@ class SessionRestore(QObject):
         self._model = model
         self._dispatcher = None
         self._skip: set[int] = set()
-        self._rows = Pump(self._add_rows, pacing.ROW_CHUNK, parent=self)
+        # results are asked for after each slice of rows, then every FETCH_INTERVAL_MS
+        self._rows = Pump(self._add_rows, pacing.ROW_CHUNK, after_turn=self._feed_fetches,
+                          parent=self)
         self._rows.drained.connect(self._rows_done)
         self._fetch: deque = deque()   # (model_version, item_id) of done rows shown, to read
         self._fetch_timer = QTimer(self)
@@ -68,7 +70,6 @@ class SessionRestore(QObject):
             return
         self._model.park_unknown_updates(True)
         self._rows.add(jobs)
-        self._fetch_timer.start()
 
     def active(self) -> bool:
         """True while stored jobs are still to be shown."""
@@ -108,8 +109,7 @@ class SessionRestore(QObject):
         read: the stored result of the earlier session would overwrite the newer state.
         """
         if not self._fetch:
-            if not self.active():
-                self._fetch_timer.stop()
+            self._fetch_timer.stop()
             return
         if (self._model.pending_updates() < pacing.FETCH_AHEAD
                 and not self._dispatcher.writes_pending()):
@@ -125,3 +125,5 @@ class SessionRestore(QObject):
     @Slot()
     def _rows_done(self) -> None:
         self._model.park_unknown_updates(False)
+        if self._fetch:
+            self._fetch_timer.start()
