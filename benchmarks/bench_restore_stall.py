@@ -171,6 +171,8 @@ def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
     window.close()
     gaps = sorted(meter.gaps)
     worst = max(range(len(meter.gaps)), key=meter.gaps.__getitem__)
+    w_start, w_end = meter.spans[worst]
+    worst_gc = [e for e in gc_clock.events if w_start <= e[0] <= w_end]
     first = first_rows[0] if first_rows else float("inf")
     first_gap = [g for g, (a, b) in zip(meter.gaps, meter.spans) if a <= first <= b]
     after = [g for g, (a, _) in zip(meter.gaps, meter.spans) if a > first]
@@ -183,6 +185,8 @@ def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
             "max_stall_runqueue_ms": round(meter.runq[worst], 1),
             "max_stall_gui_cpu_ms": round(meter.cpu[worst], 1),
             "gc": gc_clock.summary(meter.spans, meter.gaps),
+            "max_stall_gc_ms": round(sum(e[1] for e in worst_gc), 1),
+            "max_stall_gc_threads": sorted({e[3] for e in worst_gc}),
             "rows_shown_s": None if driver.rows_shown_s is None else round(driver.rows_shown_s, 2),
             "complete_s": None if driver.complete_s is None else round(driver.complete_s, 2),
             "finished": driver.complete_s is not None, "nice": os.nice(0),
