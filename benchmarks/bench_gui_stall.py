@@ -130,7 +130,7 @@ def _runqueue_ns() -> int:
 
 
 def _all_final(window, ids) -> bool:
-    if window.model.pending_updates() or window.submitting():
+    if window.model.pending_updates() or window.session.submitting():
         return False
     c = window.model.counts()   # kept incrementally by the model: cheap to poll
     return c["done"] + c["failed"] >= len(ids)
@@ -219,7 +219,7 @@ def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
         if screenshots:
             window.grab().save(str(ROOT / "docs" / "screenshot_empty.png"))
         from benchmarks.gil_probe import known_item_ids
-        known = known_item_ids(window.predictor)
+        known = known_item_ids(window.session.predictor)
         # unknown ids fill up to 10,000: they still go through store, workers and table
         ids = (known + list(range(10**6, 10**6 + max(0, N_IDS - len(known)))))[:N_IDS]
         meter = StallMeter()
@@ -230,7 +230,7 @@ def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
         meter.timer.start()
         start = time.perf_counter()
         with GcClock() as gc_clock:
-            window.submit_ids(ids)
+            window.session.submit_ids(ids)
             driver.run(timeout_s=600)   # the real event loop (exec), as in the application
         seconds = time.perf_counter() - start
         meter.timer.stop()
@@ -238,7 +238,7 @@ def run(model: str | None, screenshots: bool, diagnose: bool = False) -> dict:
             frames.stop()
             samples = cpu.stop()
             window.close()
-            out = _diagnosis(meter, frames, samples, window.predictor, Path(tmp))
+            out = _diagnosis(meter, frames, samples, window.session.predictor, Path(tmp))
             DIAGNOSIS.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
             return out
         if screenshots:
@@ -329,18 +329,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--switch-ms", type=float,
                         help="experiment: the GIL switch interval (ms) before the window opens")
     parser.add_argument("--pool", type=int, help="experiment: runner threads of the window")
-    parser.add_argument("--row-slice", type=int, help="experiment: rows shown per turn")
-    parser.add_argument("--slice-ms", type=float, help="experiment: ms of updates per turn")
+    parser.add_argument("--row-chunk", type=int, help="experiment: rows added per insert")
+    parser.add_argument("--slice-ms", type=float,
+                        help="experiment: ms of GUI-thread work per turn (every sliced loop)")
     return parser
 
 
 def _experiments(args) -> None:
-    if args.row_slice:
-        from salesapp.ui import id_submission
-        id_submission.ROW_SLICE = args.row_slice
+    if args.row_chunk:
+        from salesapp import pacing
+        pacing.ROW_CHUNK = args.row_chunk
     if args.slice_ms:
-        from salesapp.ui import job_table_model
-        job_table_model.SLICE_SECONDS = args.slice_ms / 1000
+        from salesapp import pacing
+        pacing.SLICE_SECONDS = args.slice_ms / 1000
     if args.pool:
         from salesapp.workers import dispatcher
         dispatcher.default_pool_size = lambda: args.pool

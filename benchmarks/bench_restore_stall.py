@@ -103,8 +103,8 @@ class RestoreDriver:
 
     def _on_check(self) -> None:
         w, now = self.window, time.perf_counter()
-        if self.rows_shown_s is None and w.attached() and not w.restore.active() \
-                and w.model.rowCount() >= self.n_jobs:
+        restored = w.session.is_attached() and not w.session.restore.active()
+        if self.rows_shown_s is None and restored and w.model.rowCount() >= self.n_jobs:
             self.rows_shown_s = now - self.start
         if self.rows_shown_s is not None and self._complete():
             self.complete_s = now - self.start
@@ -118,7 +118,8 @@ class RestoreDriver:
         # result fetched is applied (nothing left with the writer or in the table's queue).
         w = self.window
         m, c = w.model, w.model.counts()
-        if m.pending_updates() or c["queued"] or c["running"] or w.dispatcher.writes_pending():
+        busy = w.session.dispatcher.writes_pending()
+        if m.pending_updates() or c["queued"] or c["running"] or busy:
             return False
         self.meter.pause()   # the scan is the benchmark's, not the window's: not measured
         done = all(m.row_at(p).result is not None for p in range(m.rowCount())
@@ -134,15 +135,14 @@ def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
     _import_engine()
     from PySide6.QtCore import QTimer
 
-    from benchmarks.bench_gui_stall import StallMeter
+    from benchmarks.bench_gui_stall import GcClock, StallMeter
+    from salesapp import pacing
     from salesapp.model.predictor import Predictor
     from salesapp.store.job_store import JobStore
-    from salesapp.ui import session_restore
     from salesapp.ui.main_window import MainWindow
 
     if mode == "one_call":   # every row in one add_rows, every result asked for at once
-        session_restore.ROW_CHUNK = session_restore.FETCH_BATCH = 10**9
-        session_restore.ROW_SECONDS = session_restore.FETCH_AHEAD = 10**9
+        pacing.ROW_CHUNK = pacing.FETCH_BATCH = pacing.FETCH_AHEAD = 10**9
     app = _application()
     load_before = _load()
     store = JobStore.open(store_dir)
@@ -160,16 +160,19 @@ def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
 
     def hand_over():
         t0 = time.perf_counter()
-        window.engine_loaded(store, predictor, loaded.pop())
+        window.session.engine_loaded(store, predictor, loaded.pop())
         attach_ms.append((time.perf_counter() - t0) * 1000)
 
     meter.timer.start()
     QTimer.singleShot(50, hand_over)
-    driver.run(timeout_s=300)
+    with GcClock() as gc_clock:
+        driver.run(timeout_s=300)
     meter.timer.stop()
     window.close()
     gaps = sorted(meter.gaps)
     worst = max(range(len(meter.gaps)), key=meter.gaps.__getitem__)
+    w_start, w_end = meter.spans[worst]
+    worst_gc = [e for e in gc_clock.events if w_start <= e[0] <= w_end]
     first = first_rows[0] if first_rows else float("inf")
     first_gap = [g for g, (a, b) in zip(meter.gaps, meter.spans) if a <= first <= b]
     after = [g for g, (a, _) in zip(meter.gaps, meter.spans) if a > first]
@@ -180,6 +183,10 @@ def measure(store_dir: Path, model_dir: Path, mode: str, n_jobs: int) -> dict:
             "gaps_over_50ms": sum(g > 50 for g in gaps), "ticks": len(gaps),
             "attach_turn_ms": round(attach_ms[0], 1) if attach_ms else None,
             "max_stall_runqueue_ms": round(meter.runq[worst], 1),
+            "max_stall_gui_cpu_ms": round(meter.cpu[worst], 1),
+            "gc": gc_clock.summary(meter.spans, meter.gaps),
+            "max_stall_gc_ms": round(sum(e[1] for e in worst_gc), 1),
+            "max_stall_gc_threads": sorted({e[3] for e in worst_gc}),
             "rows_shown_s": None if driver.rows_shown_s is None else round(driver.rows_shown_s, 2),
             "complete_s": None if driver.complete_s is None else round(driver.complete_s, 2),
             "finished": driver.complete_s is not None, "nice": os.nice(0),

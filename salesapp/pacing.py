@@ -6,6 +6,17 @@ choose them lives in benchmarks/results and the README, not here.
 
 # --- the window's GUI thread ---------------------------------------------------------------
 
+SLICE_SECONDS = 0.003   # GUI work per turn of a `ui.pump.Pump`: GIL waits and a paint stay < 50 ms
+ROW_CHUNK = 16          # rows per insert (one rowsInserted): a turn's last chunk overruns it little
+UPDATES_PER_CHECK = 4   # table updates between looks at the clock: one costs several rows' worth
+SUBMIT_BATCH = 500      # ids per store write from the window: one transaction, written within 1 s
+FETCH_BATCH = 256       # restored results read per call: decoded results waiting are GC work
+FETCH_AHEAD = 512       # ... and read only while fewer updates than this wait in the table
+FETCH_INTERVAL_MS = 20  # how often a restore looks whether the table is ready for more results
+LABEL_INTERVAL_MS = 250  # status bar counts and progress at most this often: each change repaints
+ENGINE_WAIT_MS = 30000  # a close before the engine loaded waits for its store to write typed ids
+CLOSE_WAIT_MS = 5000    # a close waits this long for a file being read and for running batches
+
 
 # --- the workers and the store -------------------------------------------------------------
 

@@ -11,9 +11,9 @@ import shutil
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
+from salesapp import pacing
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
-from salesapp.ui import session_restore
 from salesapp.ui.job_table_model import JobRow, JobTableModel, ResultRole, compact_result
 from salesapp.ui.main_window import MainWindow
 from salesapp.ui.session_restore import SessionRestore
@@ -69,8 +69,8 @@ def open_window(qtbot, tmp_path, predictor, earlier_session):
         shutil.copytree(earlier_session["dir"], store_dir)
         store = JobStore.open(store_dir)
         dispatcher = PredictionDispatcher(store, predictor, pool_size=2)
-        window = MainWindow(store, dispatcher, predictor)
-        dispatcher.setParent(window)
+        window = MainWindow()
+        window.session.attach(store, dispatcher, predictor)
         qtbot.addWidget(window)
         made.append(window)
         return window, store_dir
@@ -82,7 +82,7 @@ def open_window(qtbot, tmp_path, predictor, earlier_session):
 
 def wait_restored(qtbot, window, ids):
     def restored():
-        assert not window.restore.active()
+        assert not window.session.restore.active()
         assert all(window.model.row_for(i) is not None for i in ids)
         rows = [window.model.row_for(i) for i in ids]
         assert all(r.status in ("done", "failed", "cancelled") for r in rows)
@@ -95,7 +95,8 @@ def test_rows_come_in_slices_and_every_state_and_result_arrives(qtbot, open_wind
                                                                  earlier_session):
     s = earlier_session
     window, _ = open_window()
-    assert window.model.rowCount() == 0 and window.restore.active()   # from the next turn on
+    # rows from the next turn on
+    assert window.model.rowCount() == 0 and window.session.restore.active()
     qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=WAIT_MS)
     assert window.model.rowCount() < len(s["stored"])   # a slice, not everything at once
     wait_restored(qtbot, window, list(s["stored"]))
@@ -118,19 +119,25 @@ def test_results_of_jobs_run_before_their_rows_are_shown_are_not_lost(qtbot, ope
                                                                        monkeypatch):
     # A restore slower than the runners, made certain: no row is shown until a runner has
     # finished its first batch of the (restored, still unshown) queued jobs.
-    first_result = []
-    real_tick = SessionRestore._on_tick
-    monkeypatch.setattr(SessionRestore, "_on_tick",
-                        lambda restore: real_tick(restore) if first_result else None)
+    held = []
+    real_start = SessionRestore.start
+
+    def start(restore, *args, **kwargs):
+        real_start(restore, *args, **kwargs)
+        held.append((restore, restore._rows.take()))   # every row held back, parking still on
+
+    monkeypatch.setattr(SessionRestore, "start", start)
     s = earlier_session
     window, _ = open_window()
     before_row = []
 
     def on_finished(results):
-        first_result.append(True)
         before_row.extend(window.model.row_for(r["item_id"]) is None for r in results)
+        if held:
+            restore, jobs = held.pop()
+            restore._rows.add(jobs)
 
-    window.dispatcher.jobs_finished.connect(on_finished)
+    window.session.dispatcher.jobs_finished.connect(on_finished)
     assert window.model.rowCount() == 0
     wait_restored(qtbot, window, list(s["stored"]))
     assert any(before_row)   # the case this test is about did happen
@@ -141,22 +148,22 @@ def test_results_of_jobs_run_before_their_rows_are_shown_are_not_lost(qtbot, ope
 
 def test_results_are_read_only_as_fast_as_the_table_applies_them(qtbot, open_window,
                                                                    earlier_session, monkeypatch):
-    # Decoded results waiting to be applied hold ~80 lists each: 10,000s of them made a full
-    # collection freeze the window for seconds. Each read waits for the table and the writer.
+    # Decoded results waiting to be applied are many small lists each, for every full collection
+    # to walk while they wait: each read waits for the table and the writer.
     calls = []
     real_fetch = PredictionDispatcher.fetch_results
 
     def fetch_results(dispatcher, pairs):
-        window = dispatcher.parent()
-        calls.append((len(pairs), window.model.pending_updates(), dispatcher.writes_pending()))
+        session = dispatcher.parent()
+        calls.append((len(pairs), session.model.pending_updates(), dispatcher.writes_pending()))
         real_fetch(dispatcher, pairs)
 
     monkeypatch.setattr(PredictionDispatcher, "fetch_results", fetch_results)
     window, _ = open_window()
     wait_restored(qtbot, window, list(earlier_session["stored"]))
     assert sum(n for n, _, _ in calls) == N_DONE   # every done row's result, read once
-    assert all(n <= session_restore.FETCH_BATCH for n, _, _ in calls)
-    assert all(waiting < session_restore.FETCH_AHEAD and not busy for _, waiting, busy in calls)
+    assert all(n <= pacing.FETCH_BATCH for n, _, _ in calls)
+    assert all(waiting < pacing.FETCH_AHEAD and not busy for _, waiting, busy in calls)
 
 
 def test_ids_typed_while_restoring_keep_their_rows(qtbot, open_window, earlier_session):
@@ -165,9 +172,9 @@ def test_ids_typed_while_restoring_keep_their_rows(qtbot, open_window, earlier_s
     again = s["failed"][-1]   # a known item that failed earlier; its stored row is still to come
     new = 5_000_000           # never asked before, not an item: its result is an error
     assert window.model.row_for(again) is None
-    window.submit_ids([again, new])
+    window.session.submit_ids([again, new])
     wait_restored(qtbot, window, [*s["stored"], new])
-    assert not window.submitting()
+    assert not window.session.submitting()
     row = window.model.row_for(again)
     assert row.status == "done" and row.result["item_id"] == again   # asked again: run again
     assert window.model.row_for(new).status == "failed"
@@ -179,7 +186,7 @@ def test_close_mid_restore_changes_and_loses_nothing(qtbot, open_window, predict
                                                      earlier_session):
     s = earlier_session
     window, store_dir = open_window()
-    assert window.restore.active()
+    assert window.session.restore.active()
     window.close()
     shown = window.model.rowCount()
     for _ in range(20):   # turns the restore's timer would have used: it adds nothing more
@@ -200,7 +207,7 @@ def test_cancel_while_restoring_also_cancels_the_rows_still_to_come(qtbot, open_
     assert all(window.model.row_for(i) is None for i in s["queued"])
     window.cancel_pending()
     wait_restored(qtbot, window, list(s["stored"]))
-    qtbot.waitUntil(lambda: not window.submitting(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.submitting(), timeout=WAIT_MS)
     states = {window.model.row_for(i).status for i in s["queued"]}
     assert "cancelled" in states and states <= {"cancelled", "done"}   # batches running finish
     window.close()
@@ -229,8 +236,8 @@ def test_updates_for_rows_still_to_come_are_kept_in_order(qtbot, predictor):
 
 
 def test_rows_keep_no_python_item_wrappers(qtbot, predictor):
-    # An item made in Python kept its wrapper as long as its row: 3-7 per row for every full
-    # collection to walk, and PySide's wrapper map stalled an insert at each of its doublings.
+    # An item made in Python keeps its wrapper as long as its row, for every full collection to
+    # walk, and PySide's wrapper map grows with them.
     import gc
 
     from PySide6.QtGui import QStandardItem
@@ -251,34 +258,38 @@ def test_rows_keep_no_python_item_wrappers(qtbot, predictor):
 
 
 class _RecordingDispatcher:
-    """Stands in for the dispatcher's two calls a restore makes (isolates the fetch rule)."""
+    """Stands in for the dispatcher's two calls a restore makes (isolates the fetch rule); while
+    `busy`, its writer has work, so no read is asked for."""
 
     def __init__(self):
         self.asked = []
+        self.busy = True
 
     def writes_pending(self):
-        return False
+        return self.busy
 
     def fetch_results(self, pairs):
         self.asked += pairs
 
 
-def test_rows_asked_for_again_are_not_fetched_over(qapp):
-    """Found in review: a restored done row asked for again (pending, or done with a newer result)
-    before its paced fetch went out got the earlier session's result over its newer state."""
+def test_rows_asked_for_again_are_not_fetched_over(qtbot):
+    """A restored done row asked for again (pending, or done with a newer result) before its
+    paced read went out must keep its newer state, not get the earlier session's result."""
     from salesapp.store.job_store import Job
 
     model, dispatcher = JobTableModel(), _RecordingDispatcher()
     restore = SessionRestore(model)
     restore.start([Job(i, "done", "v1") for i in (1, 2, 3)], dispatcher)
-    restore._timer.stop()                     # driven by hand below, step by step
-    restore._add_chunk()                      # the rows are shown; their reads are due
+    qtbot.waitUntil(lambda: not restore.active())   # the rows are shown; their reads are due
     model.set_status([2], "queued")           # asked for again
     model.queue_results([{"item_id": 3, "model_version": "v2", "status": "ok", "total": 1.0,
                           "shops": [[2, 1.0]], "history": []}])
-    while model.pending_updates():
+    qtbot.waitUntil(lambda: model.pending_updates() == 0)
+    assert dispatcher.asked == []
+    dispatcher.busy = False                   # the writer is free: the reads go out
+    qtbot.waitUntil(lambda: bool(dispatcher.asked))
+    for _ in range(5):
         QCoreApplication.processEvents()
-    restore._feed_fetches()
     restore.stop()
     assert dispatcher.asked == [("v1", 1)]
 

@@ -25,9 +25,7 @@ pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
 def unattached_window(qtbot, store_dir, model_dir):
     window = MainWindow()
     loader = EngineLoader(store_dir, model_dir, window)
-    loader.loaded.connect(window.engine_loaded)
-    loader.failed.connect(window.engine_failed)
-    window.engine_wait = loader.wait
+    window.session.load_from(loader)
     qtbot.addWidget(window)
     return window, loader
 
@@ -41,20 +39,20 @@ def test_ids_typed_before_the_engine_loads_are_forecast_once_it_is_attached(qtbo
                                                                            small_bundle):
     window, loader = unattached_window(qtbot, tmp_path / "store", small_bundle)
     window.show()
-    assert not window.attached() and window.detail.chart is None
+    assert not window.session.is_attached() and window.detail.chart is None
     type_ids(qtbot, window, "0-4")
     qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=WAIT_MS)
     assert {window.model.row_for(i).status for i in range(5)} == {"queued"}
-    assert window.submitting()   # shown, not yet written: there is no store yet
+    assert window.session.submitting()   # shown, not yet written: there is no store yet
     with qtbot.waitSignal(loader.loaded, timeout=WAIT_MS):
         loader.start()
-    qtbot.waitUntil(window.attached, timeout=WAIT_MS)
+    qtbot.waitUntil(window.session.is_attached, timeout=WAIT_MS)
 
     def all_final():
         assert all(window.model.row_for(i).status in ("done", "failed") for i in range(5))
-        assert window.model.pending_updates() == 0 and not window.submitting()
+        assert window.model.pending_updates() == 0 and not window.session.submitting()
     qtbot.waitUntil(all_final, timeout=WAIT_MS)
-    assert window.store.counts()["done"] == 5
+    assert window.session.store.counts()["done"] == 5
     ok = [i for i in range(5) if (window.model.row_for(i).result or {}).get("status") == "ok"]
     if ok:   # the chart is made when a forecast is first shown
         window.table.setCurrentIndex(window.model.index(window.model.item_ids().index(ok[0]), 0))
@@ -93,7 +91,7 @@ def test_a_model_that_cannot_load_is_reported_and_the_typed_ids_fail_with_a_reas
     for i in (6, 7):
         row = window.model.row_for(i)
         assert (row.status, row.note) == ("failed", MODEL_NOTE)
-    assert not window.submitting()   # nothing waits for a store that will never come
+    assert not window.session.submitting()   # nothing waits for a store that will never come
     window.close()
 
 
@@ -129,8 +127,9 @@ def test_ids_cancelled_before_the_engine_loads_are_never_queued(qtbot, tmp_path,
     window.cancel_pending()
     with qtbot.waitSignal(loader.loaded, timeout=WAIT_MS):
         loader.start()
-    qtbot.waitUntil(lambda: window.attached() and not window.submitting(), timeout=WAIT_MS)
-    assert window.store.jobs() == []
+    qtbot.waitUntil(lambda: window.session.is_attached() and not window.session.submitting(),
+                    timeout=WAIT_MS)
+    assert window.session.store.jobs() == []
     assert {window.model.row_for(i).status for i in (1, 2)} == {"cancelled"}
     window.close()
 
@@ -156,7 +155,7 @@ def test_the_stored_jobs_are_read_off_the_gui_thread(qtbot, tmp_path, small_bund
     monkeypatch.setattr(JobStore, "jobs", jobs)
     window, loader = unattached_window(qtbot, tmp_path / "store", small_bundle)
     loader.start()
-    qtbot.waitUntil(lambda: window.attached() and window.model.row_for(3) is not None,
+    qtbot.waitUntil(lambda: window.session.is_attached() and window.model.row_for(3) is not None,
                     timeout=WAIT_MS)
     assert readers == [False]   # read once, by the loader's thread
     window.close()
@@ -176,10 +175,9 @@ def test_a_store_whose_jobs_cannot_be_read_still_queues_the_typed_ids(qtbot, tmp
     store = JobStore.open(tmp_path / "store")
     predictor = Predictor.load(small_bundle)
     dispatcher = PredictionDispatcher(store, predictor, pool_size=2)
-    dispatcher.setParent(window)
-    window.attach(store, dispatcher, predictor)   # the 3-argument form reads the jobs itself
+    window.session.attach(store, dispatcher, predictor)   # without jobs: it reads them itself
     assert "could not be restored: the jobs table is damaged" in window.banner.text()
-    qtbot.waitUntil(lambda: not window.submitting(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.submitting(), timeout=WAIT_MS)
     window.close()
     monkeypatch.undo()
     with JobStore.open(tmp_path / "store") as store:
@@ -196,10 +194,9 @@ def test_ids_typed_before_the_load_keep_their_pending_rows(qtbot, tmp_path, smal
     store = JobStore.open(tmp_path / "store")
     predictor = Predictor.load(small_bundle)
     dispatcher = PredictionDispatcher(store, predictor, pool_size=2)
-    dispatcher.setParent(window)
-    window.attach(store, dispatcher, predictor, store.jobs())
+    window.session.attach(store, dispatcher, predictor, store.jobs())
     assert window.model.row_for(5).status == "queued"   # being queued again, not the old failure
-    qtbot.waitUntil(lambda: not window.restore.active(), timeout=WAIT_MS)   # rows in slices
+    qtbot.waitUntil(lambda: not window.session.restore.active(), timeout=WAIT_MS)   # rows in slices
     assert window.model.row_for(5).note != "it broke earlier"   # the restore left it alone
     assert (window.model.row_for(8).status, window.model.row_for(8).note) == (
         "failed", "it broke earlier")   # not typed: restored as stored
@@ -210,7 +207,7 @@ def test_a_close_with_nothing_typed_does_not_wait_for_the_engine(qtbot):
     window = MainWindow()
     qtbot.addWidget(window)
     waits = []
-    window.engine_wait = waits.append
+    window.session.engine_wait = waits.append
     window.close()
     assert waits == []
 
@@ -231,7 +228,7 @@ def test_a_load_ending_during_the_close_starts_no_runner(qtbot, tmp_path, small_
     qtbot.waitUntil(lambda: window.model.row_for(1) is not None, timeout=WAIT_MS)
     loader.start()
     window.close()   # waits for the load, attaches, writes id 1, starts nothing
-    assert window.attached() and starts == []
+    assert window.session.is_attached() and starts == []
     with JobStore.open(tmp_path / "store") as store:
         assert {(int(j.item_id), j.state) for j in store.jobs()} == {(1, "queued"), (9, "queued")}
 

@@ -17,14 +17,14 @@ def test_counts_label_is_throttled_but_ends_on_the_last_counts(qtbot):
     window = MainWindow()
     qtbot.addWidget(window)
     texts = []
-    window.counts_label.setText = lambda text, _set=window.counts_label.setText: (
-        texts.append(text), _set(text))
-    qtbot.waitUntil(lambda: not window._counts_timer.isActive(), timeout=2000)
+    label = window.status_panel.counts_label
+    label.setText = lambda text, _set=label.setText: (texts.append(text), _set(text))
+    qtbot.waitUntil(lambda: not window.status_panel._counts_timer.isActive(), timeout=2000)
     for done in range(1, 501):   # a burst of changes, as slices of results bring them
-        window._on_counts_changed(counts(done))
+        window.status_panel.show_counts(counts(done))
     assert texts == ["pending 999 · running 0 · done 1 · failed 0"]   # the first one at once
-    qtbot.waitUntil(lambda: "done 500 " in window.counts_label.text(), timeout=2000)
+    qtbot.waitUntil(lambda: "done 500 " in window.status_panel.counts_label.text(), timeout=2000)
     assert len(texts) == 2   # and the last one, not the 498 in between
-    window._on_counts_changed(counts(500))   # no change: nothing to write
-    qtbot.waitUntil(lambda: not window._counts_timer.isActive(), timeout=2000)
+    window.status_panel.show_counts(counts(500))   # no change: nothing to write
+    qtbot.waitUntil(lambda: not window.status_panel._counts_timer.isActive(), timeout=2000)
     assert len(texts) == 2

@@ -36,8 +36,8 @@ def make_window(qtbot, tmp_path, predictor):
     def make(store_dir=None, batch_size=1024):
         store = JobStore.open(store_dir or tmp_path / "store")
         dispatcher = PredictionDispatcher(store, predictor, pool_size=2, batch_size=batch_size)
-        window = MainWindow(store, dispatcher, predictor)
-        dispatcher.setParent(window)
+        window = MainWindow()
+        window.session.attach(store, dispatcher, predictor)
         qtbot.addWidget(window)
         made.append(window)
         return window
@@ -76,7 +76,7 @@ def test_typed_ids_go_pending_then_done(qtbot, make_window, predictor):
     assert bad.status == "failed" and "not in items.csv" in bad.note
     assert w.model.counts()["done"] == len(ids)
     # the label follows within a quarter second (at most 4 updates a second while busy)
-    qtbot.waitUntil(lambda: "done 4 · failed 1" in w.counts_label.text(), timeout=2000)
+    qtbot.waitUntil(lambda: "done 4 · failed 1" in w.status_panel.counts_label.text(), timeout=2000)
 
 
 def drop(window, paths):
@@ -130,12 +130,12 @@ def test_ambiguous_column_asks_the_user(qtbot, make_window, predictor, tmp_path,
 def test_restart_restores_rows_and_results(qtbot, make_window, predictor, tmp_path):
     ids = known_ids(predictor, 3)
     w1 = make_window(tmp_path / "shared")
-    w1.submit_ids(ids)
+    w1.session.submit_ids(ids)
     wait_all_final(qtbot, w1, ids)
     w1.close()
     w2 = make_window(tmp_path / "shared")
     # rows from the next event-loop turn on, in slices; results read off-thread after them
-    qtbot.waitUntil(lambda: not w2.restore.active(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w2.session.restore.active(), timeout=WAIT_MS)
     assert sorted(w2.model.item_ids()) == sorted(ids)
     assert all(w2.model.row_for(i).status == "done" for i in ids)
     qtbot.waitUntil(lambda: all(w2.model.row_for(i).result for i in ids), timeout=WAIT_MS)
@@ -146,7 +146,7 @@ def test_restart_restores_rows_and_results(qtbot, make_window, predictor, tmp_pa
 def test_filters_and_sort(qtbot, make_window, predictor):
     w = make_window()
     ids = known_ids(predictor, 8)
-    w.submit_ids(ids + [999999])
+    w.session.submit_ids(ids + [999999])
     wait_all_final(qtbot, w, ids + [999999])
     assert w.table.model() is w.model   # no proxy while nothing is filtered
     name = w.model.row_for(ids[3]).result["item_name"]
@@ -173,7 +173,7 @@ def test_filters_and_sort(qtbot, make_window, predictor):
 def test_close_mid_batch_keeps_jobs_queued(qtbot, make_window, predictor, tmp_path):
     ids = known_ids(predictor, 40)
     w1 = make_window(tmp_path / "mid")
-    w1.submit_ids(ids)
+    w1.session.submit_ids(ids)
     qtbot.waitUntil(lambda: w1.model.rowCount() == len(ids), timeout=WAIT_MS)
     w1.close()
     store = JobStore.open(tmp_path / "mid")
@@ -188,7 +188,7 @@ def test_close_mid_batch_keeps_jobs_queued(qtbot, make_window, predictor, tmp_pa
 def test_detail_panel_shows_shops_and_chart(qtbot, make_window, predictor):
     w = make_window()
     ids = known_ids(predictor, 3)
-    w.submit_ids(ids)
+    w.session.submit_ids(ids)
     wait_all_final(qtbot, w, ids)
     w.table.selectRow(0)
     w.table.setCurrentIndex(w.table.model().index(0, 0))
@@ -219,7 +219,7 @@ def test_detail_panel_shows_shops_and_chart(qtbot, make_window, predictor):
 def test_export_and_clipboard(qtbot, make_window, predictor, tmp_path):
     w = make_window()
     ids = known_ids(predictor, 2)
-    w.submit_ids(ids)
+    w.session.submit_ids(ids)
     wait_all_final(qtbot, w, ids)
     w.model.row_for(ids[0]).result["item_name"] = "=HYPERLINK(\"x\")"
     out = tmp_path / "out.csv"
@@ -242,10 +242,10 @@ def test_cancel_stops_pending_running_batches_finish(qtbot, make_window, predict
     monkeypatch.setenv("SALESAPP_TEST_SLOW_MS", "300")   # batches last long enough to cancel
     w = make_window(tmp_path / "cancel", batch_size=4)
     ids = known_ids(predictor, 40)
-    with qtbot.waitSignal(w.dispatcher.jobs_started, timeout=WAIT_MS):
-        w.submit_ids(ids)
-    qtbot.waitUntil(lambda: not w.submitting(), timeout=WAIT_MS)
-    with qtbot.waitSignal(w.dispatcher.jobs_cancelled, timeout=WAIT_MS) as cancelled:
+    with qtbot.waitSignal(w.session.dispatcher.jobs_started, timeout=WAIT_MS):
+        w.session.submit_ids(ids)
+    qtbot.waitUntil(lambda: not w.session.submitting(), timeout=WAIT_MS)
+    with qtbot.waitSignal(w.session.dispatcher.jobs_cancelled, timeout=WAIT_MS) as cancelled:
         w.cancel_pending()
     qtbot.waitUntil(lambda: w.model.counts()["running"] == 0 and not w.model.pending_updates(),
                     timeout=WAIT_MS)
@@ -253,32 +253,32 @@ def test_cancel_stops_pending_running_batches_finish(qtbot, make_window, predict
     assert counts["cancelled"] == len(cancelled.args[0]) > 0
     assert counts["done"] >= 4 and counts["done"] + counts["cancelled"] == len(ids)
     assert "cancelled" in w.statusBar().currentMessage()
-    store = w.store
+    store = w.session.store
     assert store.counts()["queued"] == 0 and store.counts()["done"] == counts["done"]
     # new ids after a Cancel run again
-    w.submit_ids(known_ids(predictor, 42)[40:])
+    w.session.submit_ids(known_ids(predictor, 42)[40:])
     wait_all_final(qtbot, w, known_ids(predictor, 42)[40:])
 
 
 def test_cancel_leaves_jobs_outside_the_view_queued(qtbot, make_window, predictor, tmp_path):
     w = make_window(tmp_path / "rest")
-    w.dispatcher.cancel()   # hold the pool: every id stays pending
+    w.session.dispatcher.cancel()   # hold the pool: every id stays pending
     ids = known_ids(predictor, 30)
-    w.submit_ids(ids)
-    qtbot.waitUntil(lambda: not w.submitting(), timeout=WAIT_MS)
+    w.session.submit_ids(ids)
+    qtbot.waitUntil(lambda: not w.session.submitting(), timeout=WAIT_MS)
     hidden = ids[:10]
     w.model.remove_ids(hidden)
-    with qtbot.waitSignal(w.dispatcher.jobs_cancelled, timeout=WAIT_MS) as cancelled:
+    with qtbot.waitSignal(w.session.dispatcher.jobs_cancelled, timeout=WAIT_MS) as cancelled:
         w.cancel_pending()
     assert sorted(cancelled.args[0]) == sorted(ids[10:])
     qtbot.waitUntil(lambda: w.model.counts()["cancelled"] == 20, timeout=WAIT_MS)
-    assert w.store.counts()["queued"] == len(hidden)
+    assert w.session.store.counts()["queued"] == len(hidden)
 
 
 def test_keyboard_delete_removes_rows_and_ctrl_c_copies(qtbot, make_window, predictor):
     w = make_window()
     ids = known_ids(predictor, 3)
-    w.submit_ids(ids)
+    w.session.submit_ids(ids)
     wait_all_final(qtbot, w, ids)
     w.show()
     w.activateWindow()
@@ -293,14 +293,14 @@ def test_keyboard_delete_removes_rows_and_ctrl_c_copies(qtbot, make_window, pred
     assert lines[1].split("\t")[0] == str(first) and len(lines) == 2
     qtbot.keyClick(w.table, Qt.Key_Delete)
     assert w.model.row_for(first) is None and w.model.rowCount() == 2
-    assert w.store.counts()["done"] == 3   # removed from view only
+    assert w.session.store.counts()["done"] == 3   # removed from view only
 
 
 def test_close_mid_submit_writes_every_id(qtbot, make_window, predictor, tmp_path):
     ids = known_ids(predictor, 20) + list(range(10**6, 10**6 + 2980))   # unknown ids queue too
     w1 = make_window(tmp_path / "closing")
-    w1.dispatcher.cancel()   # nothing runs: every id must be found queued on disk
-    w1.submit_ids(ids)
+    w1.session.dispatcher.cancel()   # nothing runs: every id must be found queued on disk
+    w1.session.submit_ids(ids)
     w1.close()   # at once: rows and store writes still in flight
     assert "stay queued" in w1.statusBar().currentMessage()
     store = JobStore.open(tmp_path / "closing")
@@ -317,7 +317,7 @@ def test_close_while_a_dropped_file_is_read_keeps_its_ids(qtbot, make_window, pr
     f = tmp_path / "many.csv"
     f.write_text("item_id\n" + "\n".join(map(str, ids)) + "\n", encoding="utf-8")
     w = make_window(tmp_path / "dropclose")
-    w.dispatcher.cancel()
+    w.session.dispatcher.cancel()
     w.import_files([f])
     w.close()
     store = JobStore.open(tmp_path / "dropclose")
@@ -349,24 +349,24 @@ class ThreadLog:
 def test_gui_thread_never_touches_the_store_during_a_batch(qtbot, predictor, tmp_path):
     store = ThreadLog(JobStore.open(tmp_path / "log"))
     dispatcher = PredictionDispatcher(store, predictor, pool_size=2, batch_size=16)
-    w = MainWindow(store, dispatcher, predictor)
-    dispatcher.setParent(w)
+    w = MainWindow()
+    w.session.attach(store, dispatcher, predictor)
     qtbot.addWidget(w)
     try:
         assert store.gui_calls == ["counts", "jobs"]   # once each, at start
         store.gui_calls.clear()
         ids = known_ids(predictor, 60) + [999999]
         with qtbot.waitSignal(dispatcher.idle, timeout=WAIT_MS):
-            w.submit_ids(ids)
+            w.session.submit_ids(ids)
         wait_all_final(qtbot, w, ids)
         w.cancel_pending()
-        w.submit_ids(ids[:5])   # cached now: answered from the store
-        qtbot.waitUntil(lambda: not w.submitting() and not w.model.pending_updates(),
+        w.session.submit_ids(ids[:5])   # cached now: answered from the store
+        qtbot.waitUntil(lambda: not w.session.submitting() and not w.model.pending_updates(),
                         timeout=WAIT_MS)
         assert store.gui_calls == []
 
         def progress_full():
-            assert w.progress.value() == w.progress.maximum() == len(ids)
+            assert w.status_panel.progress.value() == w.status_panel.progress.maximum() == len(ids)
         qtbot.waitUntil(progress_full, timeout=WAIT_MS)
     finally:
         w.close()
@@ -374,13 +374,13 @@ def test_gui_thread_never_touches_the_store_during_a_batch(qtbot, predictor, tmp
 
 def test_rows_of_requeued_jobs_show_queued_again(qtbot, make_window, predictor):
     """The dispatcher's `jobs_requeued` (a stopped runner's batch back in the queue: emitted on the
-    real store in tests/test_engine_fixes.py) turns rows shown running back to queued."""
+    real store in tests/test_dispatcher_leases.py) turns rows shown running back to queued."""
     w = make_window()
     ids = known_ids(predictor, 2)
-    w.submit_ids(ids)
+    w.session.submit_ids(ids)
     wait_all_final(qtbot, w, ids)
     w.model.queue_status([ids[0]], "running")
-    w.dispatcher.jobs_requeued.emit([ids[0]])
+    w.session.dispatcher.jobs_requeued.emit([ids[0]])
     qtbot.waitUntil(lambda: w.model.row_for(ids[0]).status == "queued", timeout=WAIT_MS)
     assert "worker stopped" in w.model.row_for(ids[0]).note
     assert w.model.row_for(ids[1]).status == "done"

@@ -53,11 +53,9 @@ def _import_engine() -> None:
     """Import the Qt-free engine (pandas, LightGBM, the store) before Qt.
 
     Once PySide6 is imported, its import hook (shibokensupport's `__feature__` support) looks at
-    the source of every module imported after it: ~800 modules of pandas and LightGBM, measured
-    0.5-0.6 s of a 3 s start from source. Imported first, they skip that. (Frozen, PyInstaller's
-    PySide6 runtime hook imports QtCore before any of our code, so the hook is on there anyway;
-    it costs less without source files: pre-importing the engine from a runtime hook of our own
-    was measured at ~0.15 s CPU less and not kept.)
+    the source of every module imported after it, hundreds of them for pandas and LightGBM.
+    Imported first, they skip that. (Frozen, PyInstaller's PySide6 runtime hook imports QtCore
+    before any of our code, so the hook is on there anyway; it costs less without source files.)
     """
     import salesapp.model.predictor
     import salesapp.store.job_store  # noqa: F401
@@ -74,18 +72,17 @@ def _application():
 
 
 def open_window(store_dir, model_dir, files=()):
-    """Open the store, the model and the dispatcher, and build the window (not yet shown), all
-    before returning (the self-test and the benchmarks; `gui` loads the engine after showing)."""
+    """Build the window (not yet shown) and hand it the engine, loaded here before returning (the
+    self-test and the benchmarks; `gui` loads the engine in the background after showing)."""
     from salesapp.model.predictor import Predictor
     from salesapp.store.job_store import JobStore
     from salesapp.ui.main_window import MainWindow
-    from salesapp.workers.dispatcher import PredictionDispatcher
+    from salesapp.ui.session_restore import StoredJobs
 
     predictor = Predictor.load(model_dir or default_model_dir())
     store = JobStore.open(store_dir or default_store_dir())
-    dispatcher = PredictionDispatcher(store, predictor)
-    window = MainWindow(store, dispatcher, predictor)
-    dispatcher.setParent(window)   # the dispatcher lives and dies with the window
+    window = MainWindow()
+    window.session.engine_loaded(store, predictor, StoredJobs(store.jobs()))
     if files:
         window.import_files([str(f) for f in files])
     return window
@@ -112,9 +109,7 @@ def gui(args) -> int:
     window = MainWindow()
     loader = EngineLoader(args.store or default_store_dir(), args.model or default_model_dir(),
                           window)
-    loader.loaded.connect(window.engine_loaded)
-    loader.failed.connect(window.engine_failed)
-    window.engine_wait = loader.wait
+    window.session.load_from(loader)
     marks.append(("window built", process_age_ms()))
     window.show()
     loader.start()
@@ -151,12 +146,13 @@ def _report_ready(window, app, marks, loader) -> None:
             return
         reported.append(True)
         at = process_age_ms()
-        state = "model ready" if window.attached() else "model FAILED"
+        attached = window.session.is_attached()
+        state = "model ready" if attached else "model FAILED"
         print(f"{state} in {at:.0f} ms", flush=True)
         log.info("startup probe: %s in %.0f ms (the background load took %.2f s)", state, at,
                  loader.seconds or 0.0)
         window.close()
-        app.exit(0 if window.attached() else 1)
+        app.exit(0 if attached else 1)
 
     # Connected first, then checked: a load ending between a check and the connects would emit
     # to no one and the probe would never quit.
@@ -184,7 +180,7 @@ def _verdict(window, ids) -> str | None:
     An id unknown to the model is a done job with an "error" result (a right answer); a job that
     failed (its attempts used up) is a broken pipeline and fails the self-test.
     """
-    errors = window.dispatcher.errors
+    errors = window.session.dispatcher.errors
     for i in ids:
         row = window.model.row_for(i)
         if row is None or row.status not in ("done", "failed"):
@@ -214,16 +210,16 @@ def _wait_until_finished(window, ids, seconds: float) -> None:
     check.setInterval(10)
 
     def _check():
-        if (not _unfinished(window, ids) or window.dispatcher.errors
+        if (not _unfinished(window, ids) or window.session.dispatcher.errors
                 or time.perf_counter() > deadline):
             loop.quit()
 
     check.timeout.connect(_check)
-    window.dispatcher.idle.connect(_check)
+    window.session.dispatcher.idle.connect(_check)
     check.start()
     loop.exec()
     check.stop()
-    window.dispatcher.idle.disconnect(_check)
+    window.session.dispatcher.idle.disconnect(_check)
 
 
 def self_test(args) -> int:
@@ -239,8 +235,8 @@ def self_test(args) -> int:
         window = open_window(Path(tmp) / "store", args.model)
         marks.append(("window built", time.perf_counter()))
         try:
-            ids = _self_test_ids(window.predictor)
-            window.submit_ids(ids)   # queued before the first paint: the pool starts at once
+            ids = _self_test_ids(window.session.predictor)
+            window.session.submit_ids(ids)   # queued before the first paint: the pool starts now
             window.show()
             _wait_until_finished(window, ids, SELF_TEST_SECONDS)
             marks.append(("forecasts", time.perf_counter()))

@@ -3,8 +3,8 @@
 The window shows and takes ids in well under a second; importing pandas and LightGBM and loading
 the bundle take one to two more. `EngineLoader` does that on a plain Python thread, reads the
 stored jobs there too (the GUI thread never loops over the store), and hands the store, the
-predictor and the jobs to the GUI thread with a queued signal; the window is attached then
-(`MainWindow.attach`), and the ids typed meanwhile are queued.
+predictor and the jobs to the GUI thread with a queued signal; the window's session takes them
+then (`Session.engine_loaded`), and the ids typed meanwhile are queued.
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ class EngineLoader(QObject):
         start = time.perf_counter()
         store, part = None, "store"
         try:
-            # The typed-id parser (no pandas, but ~20 ms of imports, measured): imported here, the
-            # first Enter does not pay for it on the GUI thread.
+            # The typed-id parser (no pandas, yet imports worth a stall): imported here, the first
+            # Enter does not pay for it on the GUI thread.
             import salesapp.model.id_input
 
-            # The dispatcher's module too (~20 ms): the window makes one as the engine arrives.
+            # The dispatcher's module too: the session makes one as the engine arrives.
             import salesapp.workers.dispatcher  # noqa: F401
             from salesapp.model.predictor import Predictor
             from salesapp.store.job_store import JobStore
@@ -84,9 +84,9 @@ def _read_jobs(store):
 
 
 def _preimport_chart() -> None:
-    """Import pyqtgraph here, after the engine: the first forecast shown then builds its chart in
-    ~0.1 s instead of stalling the GUI thread ~0.4 s on the import. (Its import makes no QObject,
-    so no Qt object is left owned by this thread; checked.)"""
+    """Import pyqtgraph here, after the engine: the first forecast shown then only builds its
+    chart instead of stalling the GUI thread on the import too. Its import makes no QObject, so
+    no Qt object is left owned by this thread."""
     try:
         import pyqtgraph  # noqa: F401
     except Exception:   # the chart imports it again when needed and reports the error then

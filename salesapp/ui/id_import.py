@@ -9,8 +9,8 @@ from salesapp.errors import InputError
 
 def read_file(path: str, column: str | None = None):
     """('ok', IdParse) | ('ask', AmbiguousColumnError) | ('error', message) — never raises."""
-    # Read on this thread: reading a CSV imports pandas (~0.8 s), which the window must not wait
-    # for (the module itself imports neither pandas nor numpy).
+    # Read on this thread: reading a CSV imports pandas, which the window must not wait for (the
+    # module itself imports neither pandas nor numpy).
     from salesapp.model.id_input import AmbiguousColumnError, read_id_csv
 
     try:

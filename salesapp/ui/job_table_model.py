@@ -1,23 +1,23 @@
 """The table of jobs: Python rows (a list plus a dict id -> row) mirrored into Qt's own C++ items.
 
 Why C++ items: a Python model answers every cell of every paint with a call into Python (index()
-and multiData() per cell: 140 calls for the visible part of the table), and each of those calls
-waits for the GIL. While the worker threads run Python, each wait lasts up to the switch interval,
-so a paint that costs 7 ms of CPU took 50-110 ms (measured with two busy threads). Painting from a
-`QStandardItemModel` calls no Python at all (3.5 ms, measured); the Python side writes a row's
-cells once per change, in slices.
+and multiData() per cell, over a hundred calls for the visible part of the table), and each of
+those calls waits for the GIL. While the worker threads run Python, each wait lasts up to the
+switch interval, so a paint would take many times its own CPU time. Painting from a
+`QStandardItemModel` calls no Python at all; the Python side writes a row's cells once per
+change, in slices.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QStandardItemModel
 
+from salesapp import pacing
 from salesapp.paths import resource_path
+from salesapp.ui.pump import Pump
 
 StatusRole = Qt.UserRole + 1
 ResultRole = Qt.UserRole + 2
@@ -35,11 +35,6 @@ _TEXT_COLUMNS = (1, 2, 4, 5, 6)   # written as plain text when they change
 _DISPLAY, _DECORATION, _FOREGROUND, _ALIGN = (int(r) for r in (
     Qt.DisplayRole, Qt.DecorationRole, Qt.ForegroundRole, Qt.TextAlignmentRole))
 _STATUS, _RESULT, _SORT = int(StatusRole), int(ResultRole), int(SortRole)
-# Updates applied per timer tick, in CPU-ish time: the GIL shared with the workers stretches it
-# 2-4x in wall time, and the views' reaction (a paint) comes on top.
-SLICE_SECONDS = 0.003
-# ~100-150 us each at full scale: the clock is read often enough not to overrun the slice much
-UPDATES_PER_CHECK = 4
 
 
 @dataclass
@@ -66,10 +61,12 @@ def _top_shops(result: dict, shop_names: dict[int, str], n: int = 3) -> str:
 
 
 class JobTableModel(QStandardItemModel):
-    """Rows of jobs; incoming results are queued and applied in short slices by a timer.
+    """Rows of jobs; incoming updates are queued and applied in short slices (a `Pump`).
 
     The rows' state lives in Python (`JobRow`); every change is written into the C++ items of
-    the changed cells only, with the model's signals held, then announced by one `dataChanged`.
+    the changed cells only, with the model's signals held, then announced by one `dataChanged`
+    per slice. Updates of one id that wait together are applied together, in their order, with
+    one write: a "running" whose result came before the slice reached it is never shown.
     """
 
     counts_changed = Signal(dict)
@@ -81,10 +78,8 @@ class JobTableModel(QStandardItemModel):
         self._rows: list[JobRow] = []
         self._index: dict[int, int] = {}
         self._shop_names = shop_names or {}
-        self._pending: deque = deque()
-        # ids with a result or failure still queued: a "running" queued before it is skipped
-        # (the row would show it for no visible time, and each write costs the GUI thread)
-        self._finals: dict[int, int] = {}
+        self._waiting: dict[int, list] = {}   # item id -> its updates not yet applied, in order
+        self._touched: list[int] = []   # rows changed in this slice, for its one dataChanged
         self._counts = dict.fromkeys(STATUSES, 0)   # kept incrementally: no full scan per update
         # While earlier sessions' rows are still being added, an update for an id with no row may
         # be for one of them (a runner leases restored jobs FIFO): kept, folded in when it comes.
@@ -94,19 +89,16 @@ class JobTableModel(QStandardItemModel):
                        for s in STATUSES}
         # a brush, as QStandardItem.setForeground stores it
         self._colours = {s: QBrush(QColor(c)) for s, c in STATUS_COLOURS.items()}
-        self._drain = QTimer(self)
-        self._drain.setInterval(0)
-        self._drain.timeout.connect(self._apply_slice)
+        self._updates = Pump(self._apply_waiting, pacing.UPDATES_PER_CHECK,
+                             after_turn=self._announce_slice, parent=self)
 
     # -- the C++ items ---------------------------------------------------------------------------
-    # Written with one `setItemData` per cell (the roles it changes): Qt makes a missing item
-    # itself, in C++, and no Python wrapper is kept. An item made in Python and given with
-    # `setItem` kept its wrapper as long as the row: 3-7 a row, each walked by every full
-    # collection of the cyclic GC (~1.3 us each), and PySide's wrapper map stalled the insert at
-    # each of its doublings (97 ms at 40,000 rows of 3 items). Measured per row of 3 cells:
-    # items 54 us, `setData` per role 59-63 us, `setItemData` per cell 25 us. (No
-    # QStandardItem.clone() either: a clone is a plain C++ item behind a Python wrapper, and when
-    # the model later deleted one that had been replaced, PySide freed it twice: a crash.)
+    # Written with one `setItemData` per cell (the roles it changes), the cheapest of Qt's ways:
+    # Qt makes a missing item itself, in C++, and no Python wrapper is kept. An item made in
+    # Python and given with `setItem` keeps its wrapper as long as the row, for every full
+    # collection of the cyclic GC to walk, and PySide's wrapper map grows with them. (No
+    # QStandardItem.clone() either: a clone is a plain C++ item behind a Python wrapper, and
+    # PySide frees it twice when the model deletes one that was replaced.)
     def _write_status(self, pos: int, row: JobRow) -> None:
         roles = {_DISPLAY: row.status, _DECORATION: self._icons[row.status],
                  _FOREGROUND: self._colours[row.status], _STATUS: row.status}
@@ -206,7 +198,8 @@ class JobTableModel(QStandardItemModel):
         with self._held():
             for r in rows:
                 if r.item_id in self._index:
-                    touched.append(self._set(self._index[r.item_id], r.status, r.result, r.note))
+                    touched.append(self._set(self._index[r.item_id],
+                                             [(r.status, r.result, r.note)]))
                 elif r.item_id not in seen:
                     seen.add(r.item_id)
                     fresh.append(r)
@@ -263,14 +256,17 @@ class JobTableModel(QStandardItemModel):
         """Context: the model's signals held while items are written (one dataChanged after)."""
         return _SignalsHeld(self)
 
-    def _set(self, pos: int, status: str, result: dict | None = None,
-             note: str | None = None) -> int:
+    def _set(self, pos: int, changes: list[tuple]) -> int:
+        """Give the row at `pos` each (status, result, note) change in turn; write it once."""
         row = self._rows[pos]
         old_cells = row.cells or self._cells(row)
         self._counts[row.status] -= 1
-        self._counts[status] += 1
-        _change_row(row, status, result, note)
-        self._write_change(pos, row, old_cells, result is not None)
+        new_result = False
+        for status, result, note in changes:
+            _change_row(row, status, result, note)
+            new_result = new_result or result is not None
+        self._counts[row.status] += 1
+        self._write_change(pos, row, old_cells, new_result)
         return pos
 
     def set_status(self, item_ids, status: str, note: str | None = None) -> None:
@@ -280,73 +276,49 @@ class JobTableModel(QStandardItemModel):
             for i in item_ids:
                 pos = self._index.get(int(i))
                 if pos is not None:
-                    touched.append(self._set(pos, status, note=note))
+                    touched.append(self._set(pos, [(status, None, note)]))
         self._changed(touched)
 
     def queue_results(self, results: list[dict]) -> None:
-        """Queue finished results; the timer applies them in slices of at most ~10 ms."""
-        self._pending.extend(results)
-        self._count_finals(int(r["item_id"]) for r in results)
-        self._start_drain()
+        """Queue finished results; they are applied a slice per event-loop turn."""
+        self._queue((int(r["item_id"]), r) for r in results)
 
     def queue_failures(self, failures: list) -> None:
         """Queue (item_id, reason) pairs, applied with the results."""
-        self._pending.extend(("failed", int(i), str(reason), True) for i, reason in failures)
-        self._count_finals(int(i) for i, _ in failures)
-        self._start_drain()
+        self._queue((int(i), ("failed", str(reason))) for i, reason in failures)
 
     def queue_status(self, item_ids, status: str, note: str | None = None) -> None:
         """Queue a status change of shown rows, applied in order with the results."""
-        self._pending.extend((status, int(i), note, False) for i in item_ids)
-        self._start_drain()
+        self._queue((int(i), (status, note)) for i in item_ids)
 
-    def _count_finals(self, ids) -> None:
-        finals = self._finals
-        for i in ids:
-            finals[i] = finals.get(i, 0) + 1
-
-    def _final_applied(self, item_id: int) -> None:
-        left = self._finals.pop(item_id, 1) - 1
-        if left > 0:
-            self._finals[item_id] = left
-
-    def _start_drain(self) -> None:
-        if not self._drain.isActive():
-            self._drain.start()
+    def _queue(self, updates) -> None:
+        waiting, new = self._waiting, []
+        for item_id, update in updates:
+            queued = waiting.get(item_id)
+            if queued is None:
+                waiting[item_id] = [update]
+                new.append(item_id)
+            else:
+                queued.append(update)
+        self._updates.add(new)
 
     def pending_updates(self) -> int:
-        """How many queued updates are not yet applied."""
-        return len(self._pending)
+        """How many item ids have queued updates not yet applied."""
+        return len(self._waiting)
 
-    def _apply_slice(self) -> None:
-        deadline = time.perf_counter() + SLICE_SECONDS
-        touched = []
+    def _apply_waiting(self, item_ids: list[int]) -> None:
         with self._held():
-            while self._pending and time.perf_counter() < deadline:
-                for _ in range(min(UPDATES_PER_CHECK, len(self._pending))):
-                    pos = self._apply_one(self._pending.popleft())
-                    if pos is not None:
-                        touched.append(pos)
-        self._changed(touched)
-        if not self._pending:
-            self._drain.stop()
+            for item_id in item_ids:
+                updates = self._waiting.pop(item_id)
+                pos = self._index.get(item_id)
+                if pos is not None:
+                    self._touched.append(self._set(pos, [_update_fields(u) for u in updates]))
+                elif self._parking:
+                    self._parked.setdefault(item_id, []).extend(updates)
 
-    def _apply_one(self, update) -> int | None:
-        if isinstance(update, tuple):
-            status, item_id, _, final = update
-            if final:
-                self._final_applied(item_id)
-            elif status == "running" and item_id in self._finals:
-                return None   # its result is already queued behind it
-        else:
-            item_id = int(update["item_id"])
-            self._final_applied(item_id)
-        pos = self._index.get(item_id)
-        if pos is not None:
-            self._set(pos, *_update_fields(update))
-        elif self._parking:
-            self._parked.setdefault(item_id, []).append(update)
-        return pos
+    def _announce_slice(self) -> None:
+        touched, self._touched = self._touched, []
+        self._changed(touched)
 
     def _changed(self, touched: list[int], counts: bool = True) -> None:
         if touched:
@@ -379,9 +351,10 @@ class _SignalsHeld:
 
 
 def _update_fields(update) -> tuple[str, dict | None, str | None]:
-    """(status, result or None, note or None) that a queued update gives its row."""
+    """(status, result or None, note or None) that a queued update (a result dict, or a
+    (status, note) pair) gives its row."""
     if isinstance(update, tuple):
-        status, _, note, _ = update
+        status, note = update
         return status, None, note
     return result_status(compact_result(update))
 
@@ -403,17 +376,15 @@ def _fold(row: JobRow, updates: list) -> None:
 
 
 def compact_result(result: dict) -> StoredResult:
-    """A copy of `result` whose [a, b] pair lists are tuples (a `StoredResult`).
+    """A copy of `result` whose [shop_id, forecast] pairs are tuples (a `StoredResult`).
 
     The cyclic GC stops tracking a tuple of numbers; lists it walks at every full collection, and
-    10,000 results hold about a million of them (measured: a full collection of the window's
-    process 200 ms with 10,000 results as lists, under 1 ms with tuples after gc.freeze()).
+    10,000s of results hold millions of them: each full collection would stall the window.
     """
     out = StoredResult(result)
-    for key in ("shops", "history"):
-        pairs = out.get(key)
-        if isinstance(pairs, list):
-            out[key] = tuple(map(tuple, pairs))
+    pairs = out.get("shops")
+    if isinstance(pairs, list):
+        out["shops"] = tuple(map(tuple, pairs))
     return out
 
 

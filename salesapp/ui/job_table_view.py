@@ -21,9 +21,9 @@ class JobTableView(QTableView):
     def dataChanged(self, top_left, bottom_right, roles=()) -> None:
         """Repaint only the changed rows that are on screen.
 
-        Qt repaints the whole viewport for any change wider than one cell, on screen or not
-        (measured 7 ms of the GUI thread per batch slice of results, all far below the fold).
-        The items hold no editors, so a repaint is all a change needs here.
+        Qt repaints the whole viewport for any change wider than one cell, on screen or not, and
+        most slices of results change rows far below the fold. The items hold no editors, so a
+        repaint is all a change needs here.
         """
         port = self.viewport()
         first = self.rowAt(0)

@@ -1,0 +1,36 @@
+"""The window's menus and their actions (File, Edit, Help), each bound to a window slot."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+
+def _action(window, menu, text, slot, shortcut=None) -> QAction:
+    act = QAction(text, window)
+    if shortcut is not None:
+        act.setShortcut(QKeySequence(shortcut))
+    act.triggered.connect(slot)
+    menu.addAction(act)
+    return act
+
+
+def build_menus(window) -> None:
+    """File, Edit and Help on `window`'s menu bar; Copy also on the table (see `JobTableView`)."""
+    bar = window.menuBar()
+    m = bar.addMenu("&File")
+    _action(window, m, "&Open CSV…", window.open_files, QKeySequence.Open)
+    _action(window, m, "&Export results…", window.export_all, "Ctrl+E")
+    _action(window, m, "Export &selected…", window.export_selected)
+    m.addSeparator()
+    _action(window, m, "&Quit", window.close, QKeySequence.Quit)
+    m = bar.addMenu("&Edit")
+    window.copy_action = _action(window, m, "&Copy", window.copy_selection, QKeySequence.Copy)
+    window.copy_action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+    window.table.addAction(window.copy_action)
+    window.table.copy_requested.connect(window.copy_selection)
+    window.table.remove_requested.connect(window.remove_selected)
+    _action(window, m, "&Remove from view", window.remove_selected, QKeySequence.Delete)
+    _action(window, m, "Cancel &pending", window.cancel_pending)
+    m = bar.addMenu("&Help")
+    _action(window, m, "&About the model", window.show_model_card)
