@@ -111,7 +111,7 @@ def test_results_csv_formats_any_stored_number_as_csv_writer_does(tmp_path):
 
 
 def test_work_reports_the_first_batch_then_the_rest(tmp_path, small_bundle, capsys, qapp):
-    from salesapp.workers.batch_runner import FIRST_BATCH
+    from salesapp.pacing import FIRST_BATCH
 
     store = tmp_path / "s"
     assert main(["submit", "--store", str(store), "--model", str(small_bundle),

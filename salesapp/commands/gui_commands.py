@@ -80,10 +80,11 @@ def open_window(store_dir, model_dir, files=()):
     from salesapp.store.job_store import JobStore
     from salesapp.ui.main_window import MainWindow
     from salesapp.workers.dispatcher import PredictionDispatcher
+    from salesapp.workers.test_hooks import TestHooks
 
     predictor = Predictor.load(model_dir or default_model_dir())
     store = JobStore.open(store_dir or default_store_dir())
-    dispatcher = PredictionDispatcher(store, predictor)
+    dispatcher = PredictionDispatcher(store, predictor, hooks=TestHooks.from_environ())
     window = MainWindow(store, dispatcher, predictor)
     dispatcher.setParent(window)   # the dispatcher lives and dies with the window
     if files:
@@ -108,8 +109,10 @@ def gui(args) -> int:
     marks.append(("Qt up", process_age_ms()))
     from salesapp.ui.engine_loader import EngineLoader
     from salesapp.ui.main_window import MainWindow
+    from salesapp.workers.test_hooks import TestHooks
 
     window = MainWindow()
+    window.test_hooks = TestHooks.from_environ()   # read here, at the edge; the dispatcher gets them
     loader = EngineLoader(args.store or default_store_dir(), args.model or default_model_dir(),
                           window)
     loader.loaded.connect(window.engine_loaded)

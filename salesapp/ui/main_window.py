@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
     engine is loaded (see `salesapp.ui.engine_loader`).
     """
 
+    test_hooks = None   # the command line's TestHooks, for the dispatcher `engine_loaded` makes
+
     def __init__(self, store=None, dispatcher=None, predictor=None, parent=None,
                  owns_store: bool = True):
         super().__init__(parent)
@@ -135,7 +137,7 @@ class MainWindow(QMainWindow):
             return
         pending = (None if isinstance(jobs, BaseException) or jobs is None
                    else pending_count(jobs))
-        dispatcher = PredictionDispatcher(store, predictor, pending=pending)
+        dispatcher = PredictionDispatcher(store, predictor, pending=pending, hooks=self.test_hooks)
         dispatcher.setParent(self)   # the dispatcher lives and dies with the window
         self.attach(store, dispatcher, predictor, jobs)
         self.statusBar().showMessage(f"Model {predictor.version} loaded.", 5000)
