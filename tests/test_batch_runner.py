@@ -149,3 +149,32 @@ def test_heartbeat_ends_when_every_job_of_the_batch_fails(store):
     assert sorted(i for i, _ in failed) == [1, 2, 3]
     assert store.counts() == {"queued": 0, "leased": 0, "done": 0, "failed": 3}
     assert not [t for t in threading.enumerate() if t.name == "lease-heartbeat"]
+
+
+def test_test_hooks_come_from_the_environment_once_and_none_is_the_default():
+    from salesapp.workers.test_hooks import NO_HOOKS, TestHooks
+
+    hooks = TestHooks.from_environ({"SALESAPP_CRASH_AT": "mid_batch", "SALESAPP_TEST_SLOW_MS": "5",
+                                    "SALESAPP_POISON_ID": "7",
+                                    "SALESAPP_TEST_MODEL_MARKER": "/tmp/m"})
+    assert hooks == TestHooks(crash_at="mid_batch", slow_ms=5, poison_id=7,
+                              model_marker="/tmp/m")
+    assert TestHooks.from_environ({}) == NO_HOOKS
+    predict = FakePredictor().predict
+    assert NO_HOOKS.predicting(predict) is predict   # production calls the model itself
+
+
+def test_injected_hooks_poison_and_slow_a_batch_without_any_environment(store, monkeypatch):
+    from salesapp.workers.test_hooks import TestHooks
+
+    for name in ("SALESAPP_POISON_ID", "SALESAPP_TEST_SLOW_MS"):
+        monkeypatch.delenv(name, raising=False)
+    store.submit([1, 2, 3], V1)
+    failed = []
+    started = time.monotonic()
+    drain_queue(store, "w", FakePredictor().predict, 10, threading.Event(),
+                lambda k, p: failed.extend(p) if k == "failed" else None,
+                hooks=TestHooks(slow_ms=50, poison_id=2))
+    assert time.monotonic() - started >= 0.05
+    assert [i for i, _ in failed] == [2] and "test poison" in failed[0][1]
+    assert store.counts()["done"] == 2
