@@ -347,6 +347,37 @@ def test_yield_to_gui_caps_runners_and_batches_and_keeps_smaller_ones(qtbot, sto
         sys.setswitchinterval(before)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_a_window_s_dispatcher_arguments_give_one_low_priority_runner_of_small_batches(
+        qtbot, store):
+    from salesapp.pacing import WORKER_NICE_STEPS
+    from salesapp.workers.window_pacing import window_dispatcher_args, window_pacing
+
+    seen = []
+
+    class Recording(FakePredictor):
+        def predict(self, item_ids):
+            seen.append((threading.get_ident(),
+                         os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+            return super().predict(item_ids)
+
+    p = Recording()
+    d = PredictionDispatcher(store, p, **window_dispatcher_args())
+    with qtbot.waitSignal(d.idle, timeout=20000):
+        d.submit_later(range(3 * GUI_BATCH))
+    assert d.shutdown(5000)
+    gui_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert len({t for t, _ in seen}) == GUI_POOL
+    assert {n for _, n in seen} == {min(19, gui_nice + WORKER_NICE_STEPS)}
+    assert max(len(c) for c in p.calls) == GUI_BATCH
+    before = sys.getswitchinterval()   # the process-wide part is the window's own call
+    try:
+        window_pacing()
+        assert sys.getswitchinterval() <= 0.001
+    finally:
+        sys.setswitchinterval(before)
+
+
 def test_a_known_pending_count_spares_the_scan_and_starts_the_totals(store, qtbot, monkeypatch):
     """The window passes the count its loader read off the GUI thread: no counts() scan as the
     dispatcher is made (a scan of every job on the GUI thread); progress starts from it."""
