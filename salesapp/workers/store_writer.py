@@ -8,12 +8,15 @@ it), and each call carries its own continuation, run in the thread the writer li
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from salesapp.workers.thread_priority import lower_current_thread
+
+log = logging.getLogger(__name__)
 
 Then = Callable[[object], None] | None
 
@@ -58,6 +61,8 @@ class _StoreTask(QRunnable):
         try:
             value = self._call(*self._args)
         except Exception as exc:  # noqa: BLE001 - reported to the owner, never kills the pool thread
+            if self._on_error is None:
+                log.error("a store call failed: %s: %s", type(exc).__name__, exc)
             self._delivered.emit(self._on_error, f"{type(exc).__name__}: {exc}")
             return
         self._delivered.emit(self._then, value)
@@ -86,8 +91,7 @@ class StoreWriter(QObject):
     def call(self, fn: Callable, *args, then: Then = None, on_error: Then = None) -> None:
         """Run `fn(*args)` after every call asked before; then `then(result)` here.
 
-        A call without `on_error` whose store call raises is dropped (the caller said its
-        failure changes nothing).
+        A failure without `on_error` is only logged: give one wherever a failure matters.
         """
         self._in_flight += 1
         self._pool.start(_StoreTask(fn, args, then, on_error, self._delivered, self._nice_steps))
