@@ -270,7 +270,7 @@ def _detail_shot(app, window) -> None:
     # the row with the largest total forecast makes the most readable detail screenshot
     best = max((r for r in (window.model.row_for(i) for i in window.model.item_ids())
                 if r.result and r.result.get("status") == "ok"
-                and len(window.predictor.history(r.item_id)) > 6),
+                and len(window.session.predictor.history(r.item_id)) > 6),
                key=lambda r: r.result["total"])
     window.filter_box.setText(str(best.item_id))
     for row in range(window.proxy.rowCount()):

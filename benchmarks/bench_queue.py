@@ -73,9 +73,10 @@ def _queue(bundle: Path, ids: list[int], store_dir: Path) -> dict:
 
     from salesapp.commands.queue_commands import results
     from salesapp.model.predictor import Predictor
+    from salesapp.pacing import HEADLESS_POOL
     from salesapp.store.job_store import JobStore
     from salesapp.workers.batch_runner import model_threads
-    from salesapp.workers.headless import HEADLESS_POOL, run_until_idle
+    from salesapp.workers.headless import run_until_idle
 
     pool = HEADLESS_POOL
     predictor = Predictor.load(bundle, num_threads=model_threads(pool))

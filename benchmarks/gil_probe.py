@@ -234,7 +234,7 @@ def worker_steps(predictor, store_dir) -> dict:
     batch = (known * (1 + 1024 // max(1, len(known))))[:1024]
     unknown = list(range(10**6, 10**6 + 1024))
     version = predictor.version
-    from salesapp.workers.dispatcher import GUI_BATCH
+    from salesapp.pacing import GUI_BATCH
     out = {"predict 1024 known ids": longest_gil_hold(lambda: predictor.predict(batch)),
            f"predict {GUI_BATCH} known ids (a window's batch)": longest_gil_hold(
                lambda: predictor.predict(batch[:GUI_BATCH])),

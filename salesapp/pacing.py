@@ -20,6 +20,42 @@ CLOSE_WAIT_MS = 5000    # a close waits this long for a file being read and for 
 
 # --- the workers and the store -------------------------------------------------------------
 
+# workers: batches, pools and leases of background prediction
+
+# The batch of a dispatcher not told otherwise: each model call has a fixed cost (the feature
+# tables), so larger batches amortise it, while a lease's loss on a crash stays bounded.
+DEFAULT_BATCH = 1024
+# The first batch of a run with no runner working yet: the first result comes after one small
+# model call instead of a full batch; later batches are full for throughput.
+FIRST_BATCH = 16
+# A headless batch's cap: few large batches pay the fixed cost least, the cap bounds a lease's work.
+MAX_BATCH = 8192
+# `salesapp work`'s threads: the Python parts of the model call share one GIL, so one thread
+# with every core for LightGBM beats two fighting over it.
+HEADLESS_POOL = 1
+# A lease long enough for a full batch with renewals (a heartbeat renews it at a third).
+DEFAULT_LEASE_SECONDS = 60.0
+# A failing part of at most this many ids is tried one id at a time instead of halved further:
+# fewer model calls when the model fails on every id, few more with one poison id.
+ONE_BY_ONE = 8
+# Ids per store transaction of the writer thread: amortises the commit's fsync, and short enough
+# that the runners' lease/complete never wait long on SQLite's write lock.
+WRITE_SLICE = 500
+
+# workers while a window is open (the window passes them; see workers/window_pacing.py)
+
+# The window's largest batch: some steps of a model call hold the GIL in one C call that grows
+# with the batch, and the GUI thread must wait each one out.
+GUI_BATCH = 256
+# The window's runner threads: each is one more thread the GUI thread queues behind at the GIL.
+GUI_POOL = 1
+# Nice levels below the GUI thread for the window's runners and writer: the event loop gets a
+# core first, and the workers still get every core while it is idle.
+WORKER_NICE_STEPS = 10
+# The interpreter's switch interval while a window is open: every call Qt makes into Python
+# waits for the GIL first, so a waiting thread should get it within a millisecond.
+GUI_SWITCH_INTERVAL = 0.001
+
 # the store
 SQL_CHUNK = 500           # keys per SQL statement: under SQLite's bound on parameters (999 in old builds)
 EXPORT_FETCH = 1000       # export rows fetched per step: a large export never holds every row at once

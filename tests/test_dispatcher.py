@@ -1,4 +1,4 @@
-"""Dispatcher and run_batch against the real JobStore; real Predictor (small_bundle) and a fake."""
+"""Dispatcher and drain_queue against the real JobStore; real Predictor (small_bundle) and a fake."""
 
 import os
 import sys
@@ -7,10 +7,12 @@ import threading
 import pytest
 
 from salesapp.errors import StoreError
+from salesapp.pacing import DEFAULT_BATCH, FIRST_BATCH, GUI_BATCH, GUI_POOL, MAX_BATCH
 from salesapp.store.job_store import JobStore
+from salesapp.workers.batch_runner import drain_queue
 from salesapp.workers.dispatcher import PredictionDispatcher
-from salesapp.workers.predict_job import run_batch
 from salesapp.workers.store_writer import StoreWriter
+from salesapp.workers.test_hooks import TestHooks
 
 
 class FakePredictor:
@@ -34,7 +36,7 @@ def test_run_batch_batches_and_records_every_result(store):
     p = FakePredictor()
     store.submit(range(10), p.version)
     reports = []
-    n = run_batch(store, "w1", p.predict, 4, threading.Event(),
+    n = drain_queue(store, "w1", p.predict, 4, threading.Event(),
                   lambda kind, payload: reports.append((kind, payload)))
     assert n == 10
     assert [len(c) for c in p.calls] == [4, 4, 2]   # one predict call per batch
@@ -47,7 +49,7 @@ def test_poison_id_fails_alone_after_attempt_limit(store):
     p = FakePredictor(poison={3})
     store.submit(range(6), p.version)
     failed = []
-    run_batch(store, "w1", p.predict, 6, threading.Event(),
+    drain_queue(store, "w1", p.predict, 6, threading.Event(),
               lambda kind, payload: failed.extend(payload) if kind == "failed" else None)
     counts = store.counts()
     assert counts["done"] == 5 and counts["failed"] == 1
@@ -61,7 +63,7 @@ def test_cancel_stops_leasing(store):
     store.submit(range(10), p.version)
     cancel = threading.Event()
     cancel.set()
-    assert run_batch(store, "w1", p.predict, 4, cancel, lambda *a: None) == 0
+    assert drain_queue(store, "w1", p.predict, 4, cancel, lambda *a: None) == 0
     assert store.counts()["queued"] == 10
 
 
@@ -70,7 +72,7 @@ def test_expired_lease_is_not_completed_twice(store):
     store.submit([1, 2], p.version)
     store.lease("frozen", 2, 0.0)          # a worker that froze: its lease is already over
     store.requeue_expired(now=1e12)
-    run_batch(store, "w2", p.predict, 10, threading.Event(), lambda *a: None)
+    drain_queue(store, "w2", p.predict, 10, threading.Event(), lambda *a: None)
     assert store.complete("frozen", {1: {"x": 1}}) == []   # the late worker is refused
     assert store.counts()["done"] == 2
 
@@ -122,9 +124,9 @@ def test_shutdown_leaves_unrun_jobs_queued(qtbot, store):
     assert counts["done"] + counts["queued"] == 100 and counts["done"] >= 10
 
 
-def test_model_call_marker_exists_only_inside_the_call(store, tmp_path, monkeypatch):
+def test_model_call_marker_exists_only_inside_the_call(store, tmp_path):
     marker = tmp_path / "in_model_call"
-    monkeypatch.setenv("SALESAPP_TEST_MODEL_MARKER", str(marker))
+    hooks = TestHooks(model_marker=str(marker))
     p = FakePredictor()
     seen = []
 
@@ -133,23 +135,21 @@ def test_model_call_marker_exists_only_inside_the_call(store, tmp_path, monkeypa
         return p.predict(ids)
 
     store.submit(range(5), p.version)
-    run_batch(store, "w1", predict, 2, threading.Event(), lambda *a: None)
+    drain_queue(store, "w1", predict, 2, threading.Event(), lambda *a: None, hooks=hooks)
     assert seen == [True, True, True] and not marker.exists()
     assert store.counts()["done"] == 5
 
 
 def test_a_runner_starting_alone_begins_with_a_small_batch(store):
-    from salesapp.workers.predict_job import FIRST_BATCH
-
     p = FakePredictor()
     store.submit(range(FIRST_BATCH + 150), p.version)
-    run_batch(store, "w1", p.predict, 100, threading.Event(), lambda *a: None)
+    drain_queue(store, "w1", p.predict, 100, threading.Event(), lambda *a: None,
+                first_batch=FIRST_BATCH)
     assert [len(c) for c in p.calls] == [FIRST_BATCH, 100, 50]
 
 
 def test_headless_batches_split_the_queue_evenly_within_bounds():
-    from salesapp.workers.dispatcher import DEFAULT_BATCH
-    from salesapp.workers.headless import MAX_BATCH, even_batch
+    from salesapp.workers.headless import even_batch
 
     assert even_batch(5100, 2) == 2550
     assert even_batch(10, 2) == DEFAULT_BATCH
@@ -209,9 +209,8 @@ def test_cancel_jobs_runs_after_the_submits_before_it(qtbot, store):
     d.jobs_cancelled.connect(cancelled.extend)
     d.submit_later(range(1200))
     d.cancel_jobs(range(1200))
-    # `writes_pending()` turns False when the writer's own slot sees the last outcome; the
-    # dispatcher's `jobs_cancelled` for it is a separate queued event that may come just after
-    # (seen under load: 1,000 of 1,200). A cancel that overtook a submit never reaches 1,200.
+    # `writes_pending()` turns False in the event that runs the last continuation, so every
+    # `jobs_cancelled` is in by then. A cancel that overtook a submit never reaches 1,200.
     qtbot.waitUntil(lambda: not d.writes_pending() and len(cancelled) >= 1200, timeout=10000)
     assert sorted(cancelled) == list(range(1200))
     assert store.counts()["queued"] == 0
@@ -239,36 +238,41 @@ def test_failed_submit_is_reported_with_its_ids(qtbot, store):
 
 def test_store_writer_runs_calls_in_order(qtbot, store):
     writer = StoreWriter(store)
-    seen, outcomes = [], []
-    writer.finished.connect(lambda kind, payload: outcomes.append((kind, payload)))
+    seen, outcomes, errors = [], [], []
     for i in range(20):
-        writer.call("step", lambda i=i: seen.append((i, threading.current_thread().name)) or i)
+        writer.call(lambda i=i: seen.append((i, threading.current_thread().name)) or i,
+                    then=lambda value: outcomes.append((value, threading.current_thread().name)))
+    writer.call(lambda: 1 / 0, then=outcomes.append, on_error=errors.append)
     assert writer.busy()
     assert writer.wait(5000)
     qtbot.waitUntil(lambda: not writer.busy(), timeout=5000)
-    assert [i for i, _ in seen] == list(range(20)) and [p for _, p in outcomes] == list(range(20))
+    assert [i for i, _ in seen] == list(range(20)) and [v for v, _ in outcomes] == list(range(20))
     assert all(name != threading.main_thread().name for _, name in seen)
+    # each continuation runs in the writer's own (here the main) thread
+    assert all(name == threading.main_thread().name for _, name in outcomes)
+    assert errors == ["ZeroDivisionError: division by zero"]
 
 
-def test_a_runner_joining_work_under_way_starts_with_a_full_batch(store):
+def test_a_runner_joining_work_under_way_starts_with_a_full_batch(qtbot, store):
+    """The dispatcher's first runner begins small (a quick first result), the one it starts
+    beside it goes straight to full batches (each model call has a fixed cost)."""
     p = FakePredictor()
     store.submit(range(300), p.version)
-    inner = []
-
-    def predict(ids):
-        if not inner:   # while this runner works, a second one starts
-            inner.append(run_batch(store, "w2", p.predict, 100, threading.Event(),
-                                   lambda *a: None))
-        return p.predict(ids)
-
-    from salesapp.workers.predict_job import FIRST_BATCH
-
-    run_batch(store, "w1", predict, 100, threading.Event(), lambda *a: None)
-    # w1 leased a small first batch; w2, started during w1's model call, drained the rest in full
-    # batches before w1's own call went through.
-    rest = 300 - FIRST_BATCH
-    assert [len(c) for c in p.calls] == [100, 100, rest - 200, FIRST_BATCH]
+    d = PredictionDispatcher(store, p, pool_size=2, batch_size=100)
+    with qtbot.waitSignal(d.idle, timeout=10000):
+        d.start()
+    assert d.shutdown(5000)
+    sizes = sorted(len(c) for c in p.calls)
+    assert sizes.count(FIRST_BATCH) == 1 and max(sizes) == 100 and sum(sizes) == 300
     assert store.counts()["done"] == 300
+    # Started again with no runner working: small first again.
+    store.submit(range(300, 600), p.version)
+    p.calls.clear()
+    d = PredictionDispatcher(store, p, pool_size=1, batch_size=100)
+    with qtbot.waitSignal(d.idle, timeout=10000):
+        d.start()
+    assert d.shutdown(5000)
+    assert [len(c) for c in p.calls] == [FIRST_BATCH, 100, 100, 84]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
@@ -295,20 +299,16 @@ def test_yield_to_gui_lowers_worker_threads_only(qtbot, store):
 
 
 def test_writer_is_not_idle_before_its_last_outcome_is_handled(qtbot, store):
-    from PySide6.QtCore import QCoreApplication, QEvent, QObject, Slot
+    from PySide6.QtCore import QCoreApplication, QEvent
 
     writer = StoreWriter(store)
     handled = []
 
-    class Listener(QObject):   # like the dispatcher: a QObject's slot
-        @Slot(str, object)
-        def on_finished(self, kind, payload):
-            handled.append((payload, writer.busy()))
+    def on_outcome(value):
+        handled.append((value, writer.busy()))
 
-    listener = Listener()
-    writer.finished.connect(listener.on_finished)
-    writer.call("one", lambda: 1)
-    writer.call("two", lambda: 2)
+    writer.call(lambda: 1, then=on_outcome)
+    writer.call(lambda: 2, then=on_outcome)
     assert writer.wait(5000)
     assert writer.busy() and handled == []
     # Deliver only the events posted to the writer: every outcome is handled by then.
@@ -317,8 +317,6 @@ def test_writer_is_not_idle_before_its_last_outcome_is_handled(qtbot, store):
 
 
 def test_yield_to_gui_caps_runners_and_batches_and_keeps_smaller_ones(qtbot, store):
-    from salesapp.workers.dispatcher import GUI_BATCH, GUI_POOL
-
     before = sys.getswitchinterval()   # yield_to_gui lowers it process-wide
     try:
         threads = set()
@@ -349,9 +347,40 @@ def test_yield_to_gui_caps_runners_and_batches_and_keeps_smaller_ones(qtbot, sto
         sys.setswitchinterval(before)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_a_window_s_dispatcher_arguments_give_one_low_priority_runner_of_small_batches(
+        qtbot, store):
+    from salesapp.pacing import WORKER_NICE_STEPS
+    from salesapp.workers.window_pacing import window_dispatcher_args, window_pacing
+
+    seen = []
+
+    class Recording(FakePredictor):
+        def predict(self, item_ids):
+            seen.append((threading.get_ident(),
+                         os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+            return super().predict(item_ids)
+
+    p = Recording()
+    d = PredictionDispatcher(store, p, **window_dispatcher_args())
+    with qtbot.waitSignal(d.idle, timeout=20000):
+        d.submit_later(range(3 * GUI_BATCH))
+    assert d.shutdown(5000)
+    gui_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert len({t for t, _ in seen}) == GUI_POOL
+    assert {n for _, n in seen} == {min(19, gui_nice + WORKER_NICE_STEPS)}
+    assert max(len(c) for c in p.calls) == GUI_BATCH
+    before = sys.getswitchinterval()   # the process-wide part is the window's own call
+    try:
+        window_pacing()
+        assert sys.getswitchinterval() <= 0.001
+    finally:
+        sys.setswitchinterval(before)
+
+
 def test_a_known_pending_count_spares_the_scan_and_starts_the_totals(store, qtbot, monkeypatch):
     """The window passes the count its loader read off the GUI thread: no counts() scan as the
-    dispatcher is made (40 ms of the GUI thread at 50,000 jobs); progress starts from it."""
+    dispatcher is made (a scan of every job on the GUI thread); progress starts from it."""
     p = FakePredictor()
     store.submit([1, 2, 3], p.version)
     scans = []

@@ -9,7 +9,7 @@ from salesapp.store.job_store import JobStore
 
 def test_cancelling_an_id_asked_again_shows_its_earlier_result_not_cancelled(qtbot, tmp_path):
     """The store gives the job back its earlier done state (Job.earlier_version): the view must
-    get that result again, not a "cancelled" that disagrees with the store (found in review)."""
+    get that result again, not a "cancelled" that disagrees with the store."""
     from salesapp.workers.dispatcher import PredictionDispatcher
 
     store = JobStore.open(tmp_path / "s")
@@ -37,8 +37,8 @@ V1 = "aaaaaaaaaaaa"
 
 
 def test_cancel_while_a_batch_runs_finishes_the_batch_and_drops_the_rest(qtbot, store):
+    from salesapp.pacing import FIRST_BATCH
     from salesapp.workers.dispatcher import PredictionDispatcher
-    from salesapp.workers.predict_job import FIRST_BATCH
 
     plain = FakePredictor()
     go = threading.Event()

@@ -91,8 +91,8 @@ def test_a_dispatcher_refuses_a_pool_or_batch_that_could_never_run(qtbot, tmp_pa
 
 
 def test_a_job_started_again_before_its_requeue_outcome_is_not_shown_queued(qtbot, tmp_path):
-    """Found in review: the requeue outcome (writer thread) can reach the GUI after a runner's
-    "started" for the same job under a new lease; the view then showed it queued while it ran."""
+    """The requeue outcome (writer thread) can reach the GUI after a runner's
+    "started" for the same job under a new lease; a view must not show it queued while it runs."""
     from salesapp.workers.dispatcher import PredictionDispatcher
 
     store = JobStore.open(tmp_path / "s")

@@ -1,38 +1,39 @@
-"""`salesapp work` gives its first result before Qt is imported (start-up budget, issue 4 §5)."""
+"""`salesapp work` starts without Qt and gives its first result from a small first batch."""
 
 import subprocess
 import sys
 
+from engine_cli import cli_env, run_cli
+
+from salesapp.pacing import FIRST_BATCH
+
+# `salesapp work` as the command line runs it, then: was PySide6 ever imported?
 SCRIPT = """
 import sys
-from salesapp.model.predictor import Predictor
-from salesapp.store.job_store import JobStore
-from salesapp.workers import headless
+from salesapp.cli import main
 
-store, bundle = sys.argv[1], sys.argv[2]
-predictor = Predictor.load(bundle)
-with JobStore.open(store) as s:
-    s.submit(range(40), predictor.version)
-    first = headless.run_first_batch(s, predictor)
-    print(first.finished, len(first.failed), first.errors, "PySide6" in sys.modules,
-          s.counts()["done"], s.counts()["leased"])
+code = main(["work", "--store", sys.argv[1], "--model", sys.argv[2]])
+print(code, "PySide6" in sys.modules, any(m.startswith("PySide6") for m in sys.modules))
 """
 
 
-def test_first_batch_runs_without_qt(tmp_path, small_bundle):
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "s"), str(small_bundle)],
-                          capture_output=True, text=True, timeout=120, check=False)
+def test_work_never_imports_qt(tmp_path, small_bundle):
+    store = tmp_path / "s"
+    assert run_cli("submit", "--store", store, "--model", small_bundle, "--items", "1-40"
+                   ).returncode == 0
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(store), str(small_bundle)],
+                          env=cli_env(), capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
-    from salesapp.workers.batch_runner import FIRST_BATCH
-
-    assert proc.stdout.split() == [str(FIRST_BATCH), "0", "[]", "False", str(FIRST_BATCH), "0"]
+    assert proc.stdout.split() == ["0", "False", "False"], proc.stderr
+    progress = [line.split()[1] for line in proc.stderr.splitlines() if "jobs" in line]
+    assert progress[0] == f"{FIRST_BATCH}/40" and progress[-1] == "40/40", proc.stderr
 
 
 def test_a_store_error_in_the_first_batch_is_reported_not_raised(tmp_path, small_bundle):
     from salesapp.errors import StoreError
     from salesapp.model.predictor import Predictor
     from salesapp.store.job_store import JobStore
-    from salesapp.workers.headless import run_first_batch
+    from salesapp.workers.headless import run_until_idle
 
     predictor = Predictor.load(small_bundle)
     with JobStore.open(tmp_path / "s") as store:
@@ -42,5 +43,5 @@ def test_a_store_error_in_the_first_batch_is_reported_not_raised(tmp_path, small
             raise StoreError("the disk is gone")
 
         store.lease = broken
-        summary = run_first_batch(store, predictor)
+        summary = run_until_idle(store, predictor)
     assert summary.finished == 0 and summary.errors == ["StoreError: the disk is gone"]

@@ -10,8 +10,7 @@ from salesapp.paths import default_store_dir
 from salesapp.store.job_store import JobStore
 
 
-def test_submit_work_results_long_format(tmp_path, small_bundle, capsys, qapp):
-    # qapp first: `work` reuses an existing application instead of making a QCoreApplication.
+def test_submit_work_results_long_format(tmp_path, small_bundle, capsys):
     store, out = tmp_path / "s", tmp_path / "r.csv"
     assert main(["submit", "--store", str(store), "--model", str(small_bundle),
                  "--items", "1-5, 3, 999999"]) == 0
@@ -53,7 +52,7 @@ def test_bad_input_is_one_sentence(tmp_path, small_bundle, capsys):
     assert "manifest.json is missing" in capsys.readouterr().err
 
 
-def test_empty_store_work_exits_zero(tmp_path, small_bundle, capsys, qapp):
+def test_empty_store_work_exits_zero(tmp_path, small_bundle, capsys):
     assert main(["work", "--store", str(tmp_path / "s"), "--model", str(small_bundle)]) == 0
     assert "0 done, 0 failed" in capsys.readouterr().err
 
@@ -110,8 +109,8 @@ def test_results_csv_formats_any_stored_number_as_csv_writer_does(tmp_path):
                    for i, s in shops.items() for shop, v in s])
 
 
-def test_work_reports_the_first_batch_then_the_rest(tmp_path, small_bundle, capsys, qapp):
-    from salesapp.workers.batch_runner import FIRST_BATCH
+def test_work_reports_the_first_batch_then_the_rest(tmp_path, small_bundle, capsys):
+    from salesapp.pacing import FIRST_BATCH
 
     store = tmp_path / "s"
     assert main(["submit", "--store", str(store), "--model", str(small_bundle),
@@ -167,7 +166,7 @@ def test_submit_imports_neither_pandas_nor_qt(tmp_path, small_bundle):
     assert proc.stdout.strip() == "[]" and "3 queued" in proc.stderr
 
 
-def test_work_starts_no_blas_thread_pool_unless_asked(tmp_path, small_bundle, monkeypatch, qapp):
+def test_work_starts_no_blas_thread_pool_unless_asked(tmp_path, small_bundle, monkeypatch):
     from salesapp.commands.queue_commands import BLAS_THREADS_ENV
 
     monkeypatch.delenv(BLAS_THREADS_ENV, raising=False)

@@ -16,6 +16,7 @@ from salesapp.store.job_store import JobStore
 from salesapp.ui.history_chart import month_label
 from salesapp.ui.main_window import MainWindow
 from salesapp.workers.dispatcher import PredictionDispatcher
+from salesapp.workers.test_hooks import TestHooks
 
 WAIT_MS = 20000
 
@@ -35,7 +36,8 @@ def make_window(qtbot, tmp_path, predictor):
 
     def make(store_dir=None, batch_size=1024):
         store = JobStore.open(store_dir or tmp_path / "store")
-        dispatcher = PredictionDispatcher(store, predictor, pool_size=2, batch_size=batch_size)
+        dispatcher = PredictionDispatcher(store, predictor, pool_size=2, batch_size=batch_size,
+                                          hooks=TestHooks.from_environ())
         window = MainWindow()
         window.session.attach(store, dispatcher, predictor)
         qtbot.addWidget(window)

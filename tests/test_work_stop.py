@@ -44,7 +44,7 @@ def _counts_after_interrupt(store, err):
     return counts
 
 
-@pytest.mark.parametrize("after_lines", [4, 1])   # inside the event loop / as Qt is imported
+@pytest.mark.parametrize("after_lines", [4, 1])   # mid-run / right after the first batch
 def test_ctrl_c_stops_work_and_leaves_the_rest_queued(tmp_path, small_bundle, after_lines):
     store = tmp_path / "store"
     code, took, err = _interrupt_work(store, small_bundle, after_lines, signal.SIGINT)
@@ -97,7 +97,7 @@ def test_a_second_ctrl_c_leaves_at_once_and_the_batch_is_taken_up_again(tmp_path
                             env=cli_env(SALESAPP_TEST_SLOW_MS=4000, SALESAPP_BATCH_SIZE=100,
                                      SALESAPP_TEST_MODEL_MARKER=marker),
                             stderr=subprocess.PIPE, text=True)
-    for line in proc.stderr:   # the first batch (16 jobs) is done
+    for line in proc.stderr:   # the first, small batch is done
         if "jobs" in line:
             break
     deadline = time.monotonic() + 30
@@ -119,24 +119,53 @@ def test_a_second_ctrl_c_leaves_at_once_and_the_batch_is_taken_up_again(tmp_path
     assert counts == {"queued": 84, "leased": 0, "done": 16, "failed": 0}
 
 
-def test_a_signal_after_the_last_job_interrupts_nothing(qtbot, qapp, tmp_path):
-    """Found in review: Ctrl-C landing after the run went idle made `work` say "interrupted" and
-    exit 130 with nothing left to do."""
+def test_a_signal_after_the_last_job_interrupts_nothing(tmp_path):
+    """Ctrl-C landing once the queue has run dry must not make `work` say "interrupted"."""
     from salesapp.workers.headless import StopRequest, run_until_idle
 
     store = JobStore.open(tmp_path / "s")
     p = FakePredictor()
     store.submit([1, 2], p.version)
     stop = StopRequest()
+    real_counts = store.counts
 
-    def late() -> None:   # the event loop has ended (idle): the signal comes now
-        stop.signum = signal.SIGINT
+    def counts():   # the run's last look at the store finds it dry: the signal comes now
+        seen = real_counts()
+        if not seen["queued"] and not seen["leased"]:
+            stop.signum = signal.SIGINT
+        return seen
 
-    qapp.aboutToQuit.connect(late)
+    store.counts = counts
     try:
         summary = run_until_idle(store, p, pool_size=1, stop=stop)
     finally:
-        qapp.aboutToQuit.disconnect(late)
         store.close()
     assert stop.signum == signal.SIGINT   # it did come
     assert summary.finished == 2 and summary.interrupted == 0
+
+
+def test_work_with_several_threads_runs_every_job_once_and_stops_on_a_signal(tmp_path):
+    """--workers 3: plain threads under one lease owner; a stop ends them all, leaving no lease."""
+    from salesapp.workers.headless import StopRequest, run_until_idle
+
+    p = FakePredictor()
+    with JobStore.open(tmp_path / "s") as store:
+        store.submit(range(500), p.version)
+        progress = []
+        summary = run_until_idle(store, p, pool_size=3, batch_size=20,
+                                 on_progress=lambda d, t: progress.append((d, t)))
+        assert summary.finished == 500 and summary.interrupted == 0 and not summary.errors
+        assert store.counts() == {"queued": 0, "leased": 0, "done": 500, "failed": 0}
+        assert progress[-1] == (500, 500) and [d for d, _ in progress] == sorted(d for d, _ in progress)
+        store.submit(range(500, 1000), p.version)
+        stop = StopRequest()
+
+        def stop_after_some(done, _total):
+            if done >= 100:
+                stop.signum = signal.SIGTERM
+
+        summary = run_until_idle(store, p, pool_size=3, batch_size=20, stop=stop,
+                                 on_progress=stop_after_some)
+        counts = store.counts()
+    assert summary.interrupted == signal.SIGTERM and 100 <= summary.finished < 500
+    assert counts["leased"] == 0 and counts["done"] == 500 + summary.finished

@@ -78,10 +78,12 @@ def open_window(store_dir, model_dir, files=()):
     from salesapp.store.job_store import JobStore
     from salesapp.ui.main_window import MainWindow
     from salesapp.ui.session_restore import StoredJobs
+    from salesapp.workers.test_hooks import TestHooks
 
     predictor = Predictor.load(model_dir or default_model_dir())
     store = JobStore.open(store_dir or default_store_dir())
     window = MainWindow()
+    window.session.test_hooks = TestHooks.from_environ()   # read here, at the edge
     window.session.engine_loaded(store, predictor, StoredJobs(store.jobs()))
     if files:
         window.import_files([str(f) for f in files])
@@ -105,8 +107,10 @@ def gui(args) -> int:
     marks.append(("Qt up", process_age_ms()))
     from salesapp.ui.engine_loader import EngineLoader
     from salesapp.ui.main_window import MainWindow
+    from salesapp.workers.test_hooks import TestHooks
 
     window = MainWindow()
+    window.session.test_hooks = TestHooks.from_environ()   # read here, at the edge
     loader = EngineLoader(args.store or default_store_dir(), args.model or default_model_dir(),
                           window)
     window.session.load_from(loader)

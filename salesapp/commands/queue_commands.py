@@ -14,7 +14,8 @@ from salesapp.errors import BundleError, SalesAppError
 from salesapp.gc_pause import gc_paused
 from salesapp.paths import default_model_dir, default_store_dir
 
-# Test hook (reliability tests only): a short lease so a frozen worker's jobs are taken over fast.
+# Test hooks (reliability tests only), read here at the edge: a short lease so a frozen worker's
+# jobs are taken over fast, small batches so kills land between them.
 LEASE_ENV = "SALESAPP_LEASE_SECONDS"
 BATCH_ENV = "SALESAPP_BATCH_SIZE"
 MANIFEST = "manifest.json"   # bundle.MANIFEST
@@ -52,8 +53,8 @@ def _say_failed_at_open(store) -> None:
 def bundle_version(model_dir: Path) -> str:
     """The bundle's model version from its manifest alone (cheap: no model is loaded).
 
-    `bundle.version_of`'s rule, here so that `salesapp submit` imports neither numpy nor pandas
-    (~0.6 s); tests/test_queue_commands.py keeps the two equal.
+    `bundle.version_of`'s rule, here so that `salesapp submit` imports neither numpy nor pandas;
+    tests/test_queue_commands.py keeps the two equal.
     """
     manifest = model_dir / MANIFEST
     if not manifest.is_file():
@@ -90,7 +91,7 @@ def _open_store_meanwhile(args) -> Callable:
     """Start opening the store on a thread; returns the function that waits for it.
 
     Opening is mostly waiting on the disk (SQLite's quick check, diskcache's settings written
-    with FULL sync: ~70-130 ms wall, ~10 ms CPU), so it overlaps the model's imports for free.
+    with FULL sync), not CPU, so it overlaps the model's imports for free.
     """
     box: dict = {}
 
@@ -115,14 +116,17 @@ def _open_store_meanwhile(args) -> Callable:
 def work(args) -> int:
     """Run every queued job until none is left; exit 0 only if no job failed."""
     # Neither the model nor the store uses BLAS, but numpy and scipy (LightGBM imports it) each
-    # start an OpenBLAS thread pool when imported: ~0.1 s of start-up on 2 cores. A user's own
+    # start an OpenBLAS thread pool when imported, which only delays the start. A user's own
     # setting is kept.
     os.environ.setdefault(BLAS_THREADS_ENV, "1")
     opened = _open_store_meanwhile(args)
     try:
-        # The Qt-free engine only: Qt is imported after the first result (headless.run_work).
+        # The Qt-free engine only: `work` never imports Qt.
         from salesapp.model.predictor import Predictor
-        from salesapp.workers.headless import HEADLESS_POOL, model_threads, run_work
+        from salesapp.pacing import DEFAULT_LEASE_SECONDS, HEADLESS_POOL
+        from salesapp.workers.batch_runner import model_threads
+        from salesapp.workers.headless import run_work
+        from salesapp.workers.test_hooks import TestHooks
 
         pool = args.workers or HEADLESS_POOL
         predictor = Predictor.load(_model_dir(args), num_threads=model_threads(pool))
@@ -136,8 +140,8 @@ def work(args) -> int:
     try:
         summary = run_work(store, predictor, pool_size=pool,
                            batch_size=int(_env_number(BATCH_ENV, 0)) or None,
-                           lease_seconds=_env_number(LEASE_ENV, 60.0),
-                           on_progress=_print_progress)
+                           lease_seconds=_env_number(LEASE_ENV, DEFAULT_LEASE_SECONDS),
+                           on_progress=_print_progress, hooks=TestHooks.from_environ())
     finally:
         store.close()
     for item_id, reason in summary.failed:
@@ -164,7 +168,7 @@ def results(args) -> int:
     out = Path(args.out)
     try:
         # Bytes straight to a binary file with a 1 MB buffer: the chunks are UTF-8 already,
-        # and ~5,100 chunks of ~3 KB then make ~15 writes to the disk.
+        # and many small chunks then make few writes to the disk.
         with open(out, "wb", buffering=1 << 20) as f:
             f.write(csv_line(COLUMNS).encode())
             n = 0

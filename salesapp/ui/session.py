@@ -48,6 +48,7 @@ class Session(QObject):
         self.store = self.dispatcher = self.predictor = None
         # Blocks until the background load ended, for at most the given ms (see `load_from`).
         self.engine_wait = None
+        self.test_hooks = None   # the command line's TestHooks, for the dispatcher made here
         self._closing = self._closed = False
         self.submission = IdSubmission(model, self)
         self.restore = SessionRestore(model, self)
@@ -75,8 +76,8 @@ class Session(QObject):
             return
         pending = (None if isinstance(jobs, BaseException) or jobs is None
                    else pending_count(jobs))
-        self.attach(store, PredictionDispatcher(store, predictor, pending=pending), predictor,
-                    jobs)
+        dispatcher = PredictionDispatcher(store, predictor, pending=pending, hooks=self.test_hooks)
+        self.attach(store, dispatcher, predictor, jobs)
         self.message.emit(f"Model {predictor.version} loaded.", 5000)
 
     def attach(self, store, dispatcher, predictor, jobs=None) -> None:

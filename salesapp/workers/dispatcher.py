@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import uuid
+from functools import partial
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
+from salesapp.pacing import (
+    DEFAULT_BATCH,
+    DEFAULT_LEASE_SECONDS,
+    FIRST_BATCH,
+    GUI_BATCH,
+    GUI_POOL,
+    WORKER_NICE_STEPS,
+    WRITE_SLICE,
+)
 from salesapp.store.job_store import FAILED
-from salesapp.workers.batch_runner import DEFAULT_LEASE_SECONDS
-from salesapp.workers.predict_job import PredictJob, with_test_hooks
-from salesapp.workers.store_writer import WRITE_SLICE, StoreWriter, fetch_results
-from salesapp.workers.thread_priority import lowered
-
-# Measured: 5,100 items in batches of 1,024 predict ~20 % faster than in batches of 512.
-DEFAULT_BATCH = 1024
-# Nice levels below the GUI thread for the workers of a window (see thread_priority).
-WORKER_NICE_STEPS = 10
-# While a window is open: a thread waiting for the GIL asks for it after 1 ms instead of 5 ms.
-# Every call Qt makes into Python (slots, model data, paints) waits for the GIL first.
-GUI_SWITCH_INTERVAL = 0.001
-# Largest batch while a window is open. Parts of a model call and of recording its results are
-# single C calls that hold the GIL throughout (array stacking, `tolist`, JSON encoding), and they
-# grow with the batch: with a full-scale bundle (44 shops per item) the longest hold inside one
-# predict was 10-12 ms at 1,024 items, 4-6 ms at 256 (gil_probe.longest_gil_hold); each one is a
-# wait the GUI thread may have to sit out. Smaller batches cost ~25 % more model time per id.
-GUI_BATCH = 256
-# Runner threads while a window is open. Each runner spends much of a batch in Python (features,
-# result assembly, packing for the store), so each is one more thread the GUI thread queues
-# behind at the GIL. Measured with a full-scale bundle, 4 alternated pairs at load 0.4-0.9: two
-# runners of 1,024 gave longest stalls of 42-56 ms (p99 30-37 ms) in 4.1-4.7 s for 10,000 ids;
-# one runner of 256, 29-33 ms (p99 24-25 ms) in 5.2-5.5 s. The window trades that time for it.
-GUI_POOL = 1
+from salesapp.workers.batch_runner import drain_queue
+from salesapp.workers.idle_watch import IdleWatch, Next
+from salesapp.workers.progress import Progress, still_to_run
+from salesapp.workers.queue_runner import QueueRunner
+from salesapp.workers.store_writer import StoreWriter, fetch_results, submit_slice
+from salesapp.workers.test_hooks import NO_HOOKS, TestHooks
+from salesapp.workers.window_pacing import window_pacing
 
 
 def default_pool_size() -> int:
@@ -41,31 +33,25 @@ def default_pool_size() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _ids_of(kind: str, args: tuple) -> list[int] | None:
-    """The item ids a failed writer call was about (None: a check about no ids in particular)."""
-    if kind == "submit":
-        return list(args[1])
-    if kind == "cancel":
-        return list(args[0])
-    if kind == "fetch":
-        return [item_id for _, item_id in args[1]]
-    return None
+def _slices(items: list, size: int = WRITE_SLICE) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 class PredictionDispatcher(QObject):
     """Runs queued jobs of a `JobStore` with a `Predictor` on its own `QThreadPool`.
 
-    Lives in the GUI (or QCoreApplication) thread; every signal is delivered there. Keeps starting
-    runners until no job is queued or leased, then emits `idle`. The GUI thread never waits on the
-    store in a loop: `submit_later`, `cancel_jobs`, the idle check and the lease check run on a
-    `StoreWriter` thread, and progress totals are kept incrementally after one `counts()` here.
+    Lives in the GUI thread; every signal is delivered there. Keeps starting runners until no
+    job is queued or leased, then emits `idle`. The GUI thread never waits on the store in a
+    loop: `submit_later`, `cancel_jobs`, the idle check and the lease check run on a
+    `StoreWriter` thread, and progress is tallied by one `Progress` after one `counts()` here.
+    `nice_steps` lowers the runners and the writer below the owner thread's CPU priority.
     """
 
     jobs_queued = Signal(list)
     results_cached = Signal(object)      # list: results the store already held for submitted ids
     jobs_cancelled = Signal(object)   # list: ids `cancel_jobs` removed from the queue
-    # `object`, not `list`: PySide6 deep-copies a `list` payload into a QVariantList and back,
-    # measured 0.76 s to emit + 0.93 s to deliver 4,096 results; `object` passes the reference.
+    # `object`, not `list`: PySide6 deep-copies a `list` payload into a QVariantList and back;
+    # `object` passes the reference.
     jobs_started = Signal(object)
     jobs_finished = Signal(object)
     jobs_failed = Signal(object)
@@ -78,7 +64,8 @@ class PredictionDispatcher(QObject):
     _runner_exited = Signal(str)
 
     def __init__(self, store, predictor, parent=None, pool_size=None, batch_size=DEFAULT_BATCH,
-                 lease_seconds=DEFAULT_LEASE_SECONDS, pending: int | None = None):
+                 lease_seconds=DEFAULT_LEASE_SECONDS, pending: int | None = None,
+                 nice_steps: int = 0, hooks: TestHooks | None = None):
         # A negative pool or a batch under 1 would never lease anything and never go idle.
         if pool_size is not None and pool_size < 0:
             raise ValueError(f"the pool size must be 0 (automatic) or more, not {pool_size}")
@@ -86,42 +73,38 @@ class PredictionDispatcher(QObject):
             raise ValueError(f"the batch size must be 1 or more, not {batch_size}")
         super().__init__(parent)
         self._store = store
-        self._predict = with_test_hooks(predictor.predict)
-        self._plain_predict = self._predict
+        self._predict = predictor.predict
         self._version = predictor.version
         self._batch_size = batch_size
         self._lease_seconds = lease_seconds
+        self._nice_steps = nice_steps
+        self._hooks = hooks or NO_HOOKS
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(pool_size or default_pool_size())
         self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._cancel = threading.Event()
         self._running = 0
-        self._done = 0
         self._shut = False   # after shutdown nothing new starts (late signals may still arrive)
-        self._idle_due = False   # an idle check waits for the writer's last outcome
-        # Jobs queued or leased now: the one scan, from here on counted as they move. `pending`
-        # when the caller knows it already (the window's loader read every job off the GUI
-        # thread: at 50,000 jobs the scan is ~40 ms of the GUI thread); an idle check recounts.
+        # The one scan, from here on tallied as jobs move. `pending` when the caller knows it
+        # already (the window's loader read every job off the GUI thread); idle checks recount.
         if pending is None:
-            counts = store.counts()
-            pending = counts.get("queued", 0) + counts.get("leased", 0)
-        self._outstanding = pending
+            pending = still_to_run(store.counts())
+        self._progress = Progress(pending)
+        self._idle = IdleWatch()
         self.errors: list[str] = []   # runner-level errors (e.g. the store failing), for the caller
-        self._writer = StoreWriter(store, self)
-        self._writer.finished.connect(self._on_write_finished)
-        self._writer.failed.connect(self._on_write_failed)
+        self._writer = StoreWriter(store, self, nice_steps)
         self._timer = QTimer(self)
         # Expired leases of dead or frozen workers go back to the queue well within one lease.
         self._timer.setInterval(int(max(lease_seconds / 2, 0.2) * 1000))
         self._timer.timeout.connect(self._on_tick)
-        self.jobs_finished.connect(self._on_jobs_finished)
         # Ids a runner started since the last requeue check was asked for: a job that check gives
         # back may already run again under a new lease by the time its outcome arrives here (the
         # two come from different threads); it is not announced as queued again then. A lost
         # lease is at least a lease old, so its own start came before the check was asked for.
         self._started_since_check: set[int] = set()
         self.jobs_started.connect(self._note_started)
-        self.jobs_failed.connect(self._on_jobs_failed)
+        self.jobs_finished.connect(self._on_jobs_ended)
+        self.jobs_failed.connect(self._on_jobs_ended)
         self._runner_exited.connect(self._on_runner_exited)
 
     @property
@@ -130,18 +113,13 @@ class PredictionDispatcher(QObject):
         return self._owner
 
     def yield_to_gui(self, steps: int = WORKER_NICE_STEPS) -> None:
-        """Run runners and the writer at a lower CPU priority than the thread that owns us.
-
-        For the window: its event loop then gets a core before the workers do, and the GIL
-        within 1 ms (a process-wide setting); at most `GUI_POOL` runners, with batches capped at
-        `GUI_BATCH` so that no single step of a runner holds the GIL long. Headless runs do not
-        call this.
-        """
+        """For a window made without `window_dispatcher_args()`: cap runners and batches as
+        those would, lower the workers by `steps` nice levels, and call `window_pacing()`."""
         self._batch_size = min(self._batch_size, GUI_BATCH)
         self._pool.setMaxThreadCount(min(self._pool.maxThreadCount(), GUI_POOL))
-        self._predict = lowered(self._plain_predict, steps)
+        self._nice_steps = steps
         self._writer.lower_priority(steps)
-        sys.setswitchinterval(min(sys.getswitchinterval(), GUI_SWITCH_INTERVAL))
+        window_pacing()
 
     def submit(self, item_ids, model_version=None):
         """Persist jobs as queued now (blocking), announce them, start runners; returns the report."""
@@ -150,26 +128,31 @@ class PredictionDispatcher(QObject):
         return report
 
     def submit_later(self, item_ids) -> None:
-        """Persist jobs as queued on the writer thread; `jobs_queued`/`results_cached` follow."""
-        self._writer.submit(list(item_ids), self._version)
+        """Persist jobs as queued on the writer thread, in slices; `jobs_queued`/`results_cached`
+        follow for each."""
+        for ids in _slices(list(item_ids)):
+            self._writer.call(submit_slice, self._store, ids, self._version,
+                              then=self._on_submitted,
+                              on_error=partial(self._on_write_failed, "submit", ids))
 
     def cancel_jobs(self, item_ids) -> None:
         """Remove still-queued jobs on the writer thread, after every earlier submit.
 
         `jobs_cancelled` names the ids removed; jobs already leased finish and are recorded.
         """
-        ids = list(item_ids)
-        for i in range(0, len(ids), WRITE_SLICE):
-            self._writer.call("cancel", self._store.cancel, ids[i:i + WRITE_SLICE])
+        for ids in _slices(list(item_ids)):
+            self._writer.call(self._store.cancel, ids, then=self._on_cancelled,
+                              on_error=partial(self._on_write_failed, "cancel", ids))
 
     def fetch_results(self, pairs) -> None:
         """Read stored results of (model_version, item_id) pairs on the writer thread.
 
         They arrive as `results_cached`, in slices.
         """
-        pairs = list(pairs)
-        for i in range(0, len(pairs), WRITE_SLICE):
-            self._writer.call("fetch", fetch_results, self._store, pairs[i:i + WRITE_SLICE])
+        for part in _slices(list(pairs)):
+            self._writer.call(fetch_results, self._store, part, then=self._on_fetched,
+                              on_error=partial(self._on_write_failed, "fetch",
+                                               [item_id for _, item_id in part]))
 
     def writes_pending(self) -> bool:
         """True while a submit, cancel or check asked of the writer has not reported back."""
@@ -200,95 +183,93 @@ class PredictionDispatcher(QObject):
         self._pool.clear()
         return self._pool.waitForDone(timeout_ms)
 
+    def _may_run(self) -> bool:
+        # After a runner error the jobs stay queued for the next start or submit: no retry loop
+        # on a failing store.
+        return not self._cancel.is_set() and not self.errors
+
     def _fill_pool(self) -> None:
         if self._shut:
             return
         signals = {"started": self.jobs_started, "finished": self.jobs_finished,
                    "failed": self.jobs_failed, "exited": self._runner_exited}
         while self._running < self._pool.maxThreadCount():
-            job = PredictJob(self._store, self._owner, self._predict, self._batch_size,
-                             self._cancel, signals, self._lease_seconds)
+            # The first runner to start while none works begins small (a quick first result);
+            # the others go straight to full batches.
+            drain = partial(drain_queue, self._store, self._owner, self._predict,
+                            self._batch_size, self._cancel, lease_seconds=self._lease_seconds,
+                            hooks=self._hooks,
+                            first_batch=FIRST_BATCH if self._running == 0 else None)
             self._running += 1
-            self._pool.start(job)   # the pool owns and deletes it: never touched again
+            # The pool owns and deletes the runner: never touched again.
+            self._pool.start(QueueRunner(drain, signals, self._nice_steps))
 
     def _emit_progress(self) -> None:
-        # A runner can report a job before the writer reports queueing it: never show done > total
-        self.progress_changed.emit(self._done, self._done + max(self._outstanding, 0))
+        self.progress_changed.emit(*self._progress.totals())
 
     def _on_queued(self, queued: list) -> None:
-        self._outstanding += len(queued)
+        self._progress.queued(len(queued))
         if queued:
             self.jobs_queued.emit(queued)
             self._emit_progress()
             if not self._cancel.is_set():
                 self._fill_pool()
 
-    @Slot(str, object)
-    def _on_write_finished(self, kind: str, payload) -> None:
-        if kind == "submit":
-            self._on_queued(payload.queued)
-            if payload.cached_results:
-                self.results_cached.emit(payload.cached_results)
-        elif kind == "cancel":
-            self._outstanding -= len(payload)
-            restored = getattr(payload, "restored", [])
-            back = {i for _, i in restored}
-            cancelled = [i for i in payload if i not in back]
-            if cancelled:
-                self.jobs_cancelled.emit(cancelled)
-            if restored:   # asked again and cancelled: the earlier done result is shown again
-                self.fetch_results(restored)
-            if payload:
-                self._emit_progress()
-        elif kind == "fetch":
-            if payload:
-                self.results_cached.emit(payload)
-            if not self._idle_due:
-                return   # reads change no job: only an idle check waiting on them runs
-        elif kind == "counts":
-            self._on_counted(payload)
-            return
-        elif kind == "requeue":
-            self._on_requeued(payload)
-            if not payload and not self._idle_due:
-                return   # nothing moved: no new idle (the tick runs on while leases are held)
-        if self._running == 0:
+    def _after_write(self, moved: bool = True) -> None:
+        """A write's outcome is handled: look for idle if it moved jobs or an idle check waits."""
+        if moved or self._idle.due:
             self._check_idle()
+
+    def _on_submitted(self, outcome) -> None:
+        self._on_queued(outcome.queued)
+        if outcome.cached_results:
+            self.results_cached.emit(outcome.cached_results)
+        self._after_write()
+
+    def _on_cancelled(self, removed) -> None:
+        self._progress.removed(len(removed))
+        restored = getattr(removed, "restored", [])
+        back = {i for _, i in restored}
+        cancelled = [i for i in removed if i not in back]
+        if cancelled:
+            self.jobs_cancelled.emit(cancelled)
+        if restored:   # asked again and cancelled: the earlier done result is shown again
+            self.fetch_results(restored)
+        if removed:
+            self._emit_progress()
+        self._after_write()
+
+    def _on_fetched(self, results: list) -> None:
+        if results:
+            self.results_cached.emit(results)
+        self._after_write(moved=False)   # reads change no job
 
     def _on_requeued(self, jobs: list) -> None:
         """Announce jobs that ended failed with their last lease; run the ones queued again."""
         failed = [(int(j.item_id), j.error) for j in jobs if j.state == FAILED]
         if failed:
-            self.jobs_failed.emit(failed)   # counted in progress by `_on_jobs_failed`
+            self.jobs_failed.emit(failed)   # tallied by `_on_jobs_ended`
         queued = [int(j.item_id) for j in jobs
                   if j.state != FAILED and int(j.item_id) not in self._started_since_check]
         if queued:
             self.jobs_requeued.emit(queued)
-        # After a runner error the jobs stay queued for the next start or submit: no retry loop
-        # on a failing store.
-        if len(failed) < len(jobs) and not self._cancel.is_set() and not self.errors:
+        if len(failed) < len(jobs) and self._may_run():
             self._fill_pool()
+        # Nothing moved: no new idle (the tick runs on while leases are held).
+        self._after_write(moved=bool(jobs))
 
-    @Slot(str, object, str)
-    def _on_write_failed(self, kind: str, args, reason: str) -> None:
-        ids = _ids_of(kind, args)
-        if ids is None:   # the idle or lease check: the store itself is failing
-            self.errors.append(reason)
-        else:
-            self.write_failed.emit(kind, ids, reason)
-        if self._running == 0:
-            self._check_idle()
+    def _on_write_failed(self, what: str, ids: list, reason: str) -> None:
+        self.write_failed.emit(what, ids, reason)
+        self._after_write()
 
-    @Slot(object)
-    def _on_jobs_finished(self, results: list) -> None:
-        self._done += len(results)
-        self._outstanding -= len(results)
-        self._emit_progress()
+    def _on_store_failed(self, reason: str) -> None:
+        """The idle or lease check failed: the store itself is failing."""
+        self.errors.append(reason)
+        self._after_write()
 
     @Slot(object)
-    def _on_jobs_failed(self, failures: list) -> None:
-        self._done += len(failures)
-        self._outstanding -= len(failures)
+    def _on_jobs_ended(self, ended: list) -> None:
+        self._progress.ended(len(ended))
         self._emit_progress()
 
     @Slot(str)
@@ -296,8 +277,7 @@ class PredictionDispatcher(QObject):
         self._running -= 1
         if error:
             self.errors.append(error)
-        if self._running == 0:
-            self._check_idle()
+        self._check_idle()
 
     @Slot()
     def _on_tick(self) -> None:
@@ -307,7 +287,8 @@ class PredictionDispatcher(QObject):
     def _check_leases(self) -> None:
         """Ask the writer to give back the leases whose worker is gone (`_on_requeued`)."""
         self._started_since_check.clear()
-        self._writer.call("requeue", self._store.requeue_expired)
+        self._writer.call(self._store.requeue_expired, then=self._on_requeued,
+                          on_error=self._on_store_failed)
 
     @Slot(object)
     def _note_started(self, ids: list) -> None:
@@ -316,29 +297,26 @@ class PredictionDispatcher(QObject):
     @Slot()
     def _check_idle(self) -> None:
         """Ask the writer for the counts once nothing runs; a pending write decides later."""
-        if self._running or self._shut:
+        if self._shut or not self._idle.ask_now(self._running, self._writer.busy()):
             return
-        if self._writer.busy():
-            self._idle_due = True   # the writer's last outcome runs the check
-            return
-        self._idle_due = False
-        self._writer.call("counts", self._store.counts)
+        self._writer.call(self._store.counts, then=self._on_counted,
+                          on_error=self._on_store_failed)
 
     def _on_counted(self, counts: dict) -> None:
-        """Idle when nothing is queued or leased; leases held elsewhere are waited out by the timer.
+        """Idle when nothing is queued or leased; leases held elsewhere are waited out.
 
-        The periodic requeue keeps running while any job is leased, even once idle: a runner that
-        hit a store error leaves its batch leased, and it must go back to the queue when the
-        lease runs out.
+        The periodic requeue keeps running while any job is leased, even once idle.
         """
-        if self._running or self._writer.busy():
-            self._check_idle()   # work started (or a write is due) since the counts were asked for
+        step = self._idle.after_counts(counts, self._running, self._writer.busy(),
+                                       self._may_run())
+        if step is Next.ASK_AGAIN:
+            self._check_idle()
             return
-        self._outstanding = counts.get("queued", 0) + counts.get("leased", 0)
+        self._progress.recount(still_to_run(counts))
         self._emit_progress()
-        if counts.get("queued", 0) and not self._cancel.is_set() and not self.errors:
+        if step is Next.RUN:
             self._fill_pool()
-        elif counts.get("leased", 0) and not self._cancel.is_set() and not self.errors:
+        elif step is Next.WAIT:
             QTimer.singleShot(int(max(self._lease_seconds / 4, 0.1) * 1000), self._check_idle)
         else:
             if not counts.get("leased", 0):

@@ -1,8 +1,9 @@
-"""Run the same PredictionDispatcher without a window: under a QCoreApplication until idle.
+"""`salesapp work` without a window: a plain loop over `run_batch` and the store (no Qt).
 
-Qt is imported only when the dispatcher starts: `run_work` (what `salesapp work` runs) gives its
-first result from one small batch on the calling thread first, so the user's first result does
-not wait for Qt's import (~0.15 s) or the event loop.
+Each worker thread repeats: give back the expired leases, run a batch, look at the stop flag.
+The first batch of a run is small (`FIRST_BATCH`) so the first result comes after one small
+model call; later batches split the queue evenly (`even_batch`). With several workers, plain
+threads run the same loop under one lease owner.
 """
 
 from __future__ import annotations
@@ -16,32 +17,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from salesapp.store.job_store import FAILED
-from salesapp.workers.batch_runner import (  # noqa: F401 - model_threads: `work` reads it here
+from salesapp.pacing import (
+    DEFAULT_BATCH,
     DEFAULT_LEASE_SECONDS,
     FIRST_BATCH,
-    first_result_given,
-    model_threads,
-    run_one_batch,
-    with_test_hooks,
+    HEADLESS_POOL,
+    MAX_BATCH,
 )
+from salesapp.store.job_store import FAILED
+from salesapp.workers.batch_runner import run_batch
+from salesapp.workers.idle_watch import IdleWatch, Next
+from salesapp.workers.progress import Progress, still_to_run
+from salesapp.workers.test_hooks import NO_HOOKS, TestHooks
 
-# Bounds of a headless batch. Every model call pays a fixed cost that grows with the history, not
-# with the batch (feature tables; ~0.1-0.3 s at full scale), so a run without a window to keep
-# responsive prefers few large batches; the cap keeps a lease's work (and a crash's loss) bounded.
-MAX_BATCH = 8192
-# One runner with every core for LightGBM: two runners of large batches fight over the GIL in the
-# Python parts of the model call (measured on 2 cores, 5,100 items: 3.1-3.8 CPU s with one runner,
-# 3.9-4.2 with two, and less wall time too).
-HEADLESS_POOL = 1
-
-# How often the event loop of a headless run looks for a stop request (Ctrl-C, SIGTERM): Python
-# runs a signal handler only when the main thread runs Python, which inside Qt's loop is only
-# in slots.
-STOP_POLL_MS = 100
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-Progress = Callable[[int, int], None]
+OnProgress = Callable[[int, int], None]
 
 
 class StopRequest:
@@ -49,6 +40,7 @@ class StopRequest:
 
     def __init__(self):
         self.signum = 0
+        self._asked = threading.Event()
 
     def handle(self, signum: int, _frame) -> None:
         """First signal: ask for a stop. A second one: leave at once (leases are taken back
@@ -58,15 +50,19 @@ class StopRequest:
                         b"batch again.\n")
             os._exit(128 + signum)
         self.signum = signum
+        self._asked.set()
+
+    def wait(self, seconds: float) -> None:
+        """Sleep `seconds`, or less if a stop is asked meanwhile."""
+        self._asked.wait(seconds)
 
 
 @contextmanager
 def stop_requested() -> Iterator[StopRequest]:
     """While inside, SIGINT and SIGTERM only set the yielded `StopRequest` (main thread only).
 
-    No `KeyboardInterrupt` is raised: PySide6 swallows it in slots, and one raised while
-    PySide6 is being imported left it half-initialised (the process then crashed). The run
-    checks the request between batches and stops leasing.
+    No `KeyboardInterrupt` is raised: one raised inside a batch would leave its lease held and
+    its results unrecorded. The run checks the request between batches and stops leasing.
     """
     stop = StopRequest()
     if threading.current_thread() is not threading.main_thread():
@@ -92,139 +88,133 @@ class HeadlessSummary:
 
 def even_batch(queued: int, pool_size: int) -> int:
     """A batch size that splits `queued` jobs evenly over the pool's runners (bounded)."""
-    from salesapp.workers.dispatcher import DEFAULT_BATCH
-
     return max(DEFAULT_BATCH, min(MAX_BATCH, math.ceil(queued / max(1, pool_size))))
 
 
+class _Run:
+    """One headless run: what its worker threads share (summary, progress, who still works)."""
+
+    def __init__(self, store, predictor, batch_size, lease_seconds, hooks, stop, on_progress,
+                 progress: Progress, workers: int):
+        self._store, self._predict = store, predictor.predict
+        self._batch_size, self._lease_seconds, self._hooks = batch_size, lease_seconds, hooks
+        self._stop, self._on_progress = stop, on_progress
+        self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._lock = threading.Lock()   # the threads' reports and the tally below
+        self.summary = HeadlessSummary()
+        self._progress = progress
+        self._working = workers
+        self.ran_dry = False   # the last worker found nothing left to run
+
+    def report(self, kind: str, payload: list) -> None:
+        """`run_batch`'s report, from any worker thread: tally it and show the progress."""
+        if kind == "started":
+            return
+        with self._lock:
+            if kind == "finished":
+                self.summary.finished += len(payload)
+            else:
+                self.summary.failed.extend(payload)
+            self._progress.ended(len(payload))
+            if self._on_progress is not None:
+                self._on_progress(*self._progress.totals())
+
+    def _stopping(self) -> bool:
+        return bool(self._stop.signum or self.summary.errors)
+
+    def work(self, first_batch: int | None) -> None:
+        """One worker's loop until the queue is dry, a stop is asked or the store fails."""
+        size = min(self._batch_size, first_batch or self._batch_size)
+        try:
+            while not self._stopping():
+                self._requeue_expired()
+                leased = run_batch(self._store, self._owner, self._predict, size, self.report,
+                                   self._lease_seconds, self._hooks)
+                size = self._batch_size
+                if not leased and self._dry():
+                    return
+        except Exception as exc:  # noqa: BLE001 - reported in the summary, like a pool runner's
+            with self._lock:
+                self.summary.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def _requeue_expired(self) -> None:
+        """Jobs of gone workers back to the queue; those out of attempts end failed."""
+        failed = [(int(j.item_id), j.error) for j in self._store.requeue_expired()
+                  if j.state == FAILED]
+        if failed:
+            self.report("failed", failed)
+
+    def _dry(self) -> bool:
+        """Nothing was leased: True to end this worker, False to look again.
+
+        Only the last worker still running asks the store: the others end, and it waits out
+        leases held elsewhere (a frozen or gone worker's), which then come back to the queue.
+        """
+        with self._lock:
+            self._working -= 1
+            if self._working:
+                return True
+        counts = self._store.counts()
+        with self._lock:
+            self._progress.recount(still_to_run(counts))
+        step = IdleWatch.after_counts(counts, 0, False, not self._stopping())
+        if step is Next.IDLE:
+            self.ran_dry = not still_to_run(counts)
+            return True
+        if step is Next.WAIT:
+            self._stop.wait(max(self._lease_seconds / 4, 0.1))
+        with self._lock:
+            self._working += 1
+        return False
+
+
 def run_until_idle(store, predictor, pool_size=None, batch_size=None,
-                   lease_seconds=DEFAULT_LEASE_SECONDS, on_progress: Progress | None = None,
-                   stop: StopRequest | None = None) -> HeadlessSummary:
-    """Drain the store's queue with a dispatcher in this thread's event loop; returns a summary.
+                   lease_seconds=DEFAULT_LEASE_SECONDS, on_progress: OnProgress | None = None,
+                   stop: StopRequest | None = None, hooks: TestHooks = NO_HOOKS,
+                   failed_before: list | None = None) -> HeadlessSummary:
+    """Drain the store's queue on this thread (and `pool_size - 1` more); returns a summary.
 
-    Without `pool_size`, one runner (`HEADLESS_POOL`). Without `batch_size`, the jobs queued at
-    the start are split evenly over the runners (`even_batch`), so each model call's fixed cost is
-    paid as few times as possible. Once `stop` is set, no batch is leased any more; the running
-    ones finish and are recorded, and the summary's `interrupted` names the signal.
+    Without `pool_size`, one worker (`HEADLESS_POOL`). Without `batch_size`, the jobs queued at
+    the start are split evenly over the workers (`even_batch`). `failed_before` (id, reason):
+    failures to count in this run's summary and progress first. Once `stop` is set no batch is
+    leased any more; the running ones finish and are recorded, and `interrupted` names the
+    signal unless the queue had run dry.
     """
-    from PySide6.QtCore import QCoreApplication
-
-    from salesapp.workers.dispatcher import PredictionDispatcher
-
-    app = QCoreApplication.instance() or QCoreApplication([])
+    stop = stop or StopRequest()
     pool_size = pool_size or HEADLESS_POOL
+    failed_before = list(failed_before or [])
+    counts = store.counts()
     if batch_size is None:
-        batch_size = even_batch(store.counts()["queued"], pool_size)
-    summary = HeadlessSummary()
-    dispatcher = PredictionDispatcher(store, predictor, pool_size=pool_size,
-                                      batch_size=batch_size, lease_seconds=lease_seconds)
-    dispatcher.jobs_finished.connect(lambda rs: setattr(summary, "finished",
-                                                       summary.finished + len(rs)))
-    dispatcher.jobs_failed.connect(summary.failed.extend)
-    if on_progress is not None:
-        dispatcher.progress_changed.connect(on_progress)
-    went_idle = []   # a signal that comes after the last job interrupts nothing
-    dispatcher.idle.connect(lambda: went_idle.append(True))
-    dispatcher.idle.connect(app.quit)
-    if stop is not None:
-        _watch(stop, dispatcher, app)
-    if not (stop and stop.signum):   # asked while Qt was being imported: start nothing
-        dispatcher.start()
-        app.exec()
-    if stop and stop.signum and not went_idle:
-        # Wait for the running batches to be recorded, in slices: Python gets control between
-        # them, so a second signal can end the process at once (see `StopRequest.handle`).
-        while not dispatcher.shutdown(STOP_POLL_MS):
-            pass
-        # The batches that finished after the loop quit: their signals are still posted.
-        QCoreApplication.sendPostedEvents()
+        batch_size = even_batch(counts["queued"], pool_size)
+    progress = Progress(still_to_run(counts) + len(failed_before))
+    run = _Run(store, predictor, batch_size, lease_seconds, hooks, stop, on_progress, progress,
+               pool_size)
+    if failed_before:
+        run.report("failed", failed_before)
+    others = [threading.Thread(target=run.work, args=(None,), name=f"work-{n}", daemon=True)
+              for n in range(1, pool_size)]
+    for thread in others:
+        thread.start()
+    run.work(FIRST_BATCH)   # this thread's first batch is the run's small one
+    for thread in others:
+        thread.join()
+    summary = run.summary
+    if stop.signum and not run.ran_dry:
         summary.interrupted = stop.signum
-    else:
-        dispatcher.shutdown(10_000)
-    summary.errors = list(dispatcher.errors)
-    dispatcher.deleteLater()
-    return summary
-
-
-def _watch(stop: StopRequest, dispatcher, app) -> None:
-    """Poll `stop` from the event loop; once set, cancel leasing and leave the loop."""
-    from PySide6.QtCore import QTimer
-
-    timer = QTimer(dispatcher)
-    timer.setInterval(STOP_POLL_MS)
-
-    def check() -> None:
-        if stop.signum:
-            timer.stop()
-            dispatcher.cancel()
-            app.quit()   # `shutdown` then waits for the running batches to be recorded
-
-    timer.timeout.connect(check)
-    timer.start()
-
-
-def run_first_batch(store, predictor, lease_seconds=DEFAULT_LEASE_SECONDS) -> HeadlessSummary:
-    """Lease, predict and record up to `FIRST_BATCH` jobs on this thread (no Qt); a summary.
-
-    Same lease, heartbeat, one-transaction completion and test hooks as a pool runner. A store
-    error is recorded in `errors`, as a runner's would be.
-    """
-    summary = HeadlessSummary()
-
-    def report(kind: str, payload: list) -> None:
-        if kind == "finished":
-            summary.finished += len(payload)
-        elif kind == "failed":
-            summary.failed.extend(payload)
-
-    owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        run_one_batch(store, owner, with_test_hooks(predictor.predict), FIRST_BATCH, report,
-                      lease_seconds)
-    except Exception as exc:  # noqa: BLE001 - reported like a pool runner's error
-        summary.errors.append(f"{type(exc).__name__}: {exc}")
     return summary
 
 
 def run_work(store, predictor, pool_size=None, batch_size=None, lease_seconds=DEFAULT_LEASE_SECONDS,
-             on_progress: Progress | None = None) -> HeadlessSummary:
-    """`salesapp work`: a first small batch on this thread, then `run_until_idle` for the rest.
+             on_progress: OnProgress | None = None, hooks: TestHooks = NO_HOOKS) -> HeadlessSummary:
+    """`salesapp work`: `run_until_idle` with SIGINT and SIGTERM as stop requests.
 
     `on_progress(done, total)` counts over the whole run. Jobs that the store's opening failed
     (`JobStore.given_back_at_open`: gone workers, attempts used up) are reported as failed first.
     SIGINT or SIGTERM (main thread) stop it after the running batches are recorded; the rest
     stays queued and the summary's `interrupted` names the signal.
     """
-    with stop_requested() as stop:
-        return _run_work(store, predictor, pool_size, batch_size, lease_seconds, on_progress,
-                         stop)
-
-
-def _run_work(store, predictor, pool_size, batch_size, lease_seconds, on_progress,
-              stop: StopRequest) -> HeadlessSummary:
-    # Jobs failed as the store opened (their last lease was a gone worker's) count in this run.
     given_back = getattr(store, "given_back_at_open", ())
     lost = [(int(j.item_id), j.error) for j in given_back if j.state == FAILED]
-    counts = store.counts()
-    pending = counts["queued"] + counts["leased"] + len(lost)
-    first = HeadlessSummary(failed=lost)
-    if lost and on_progress is not None:
-        on_progress(len(lost), pending)
-    if counts["queued"] and not stop.signum:
-        batch = run_first_batch(store, predictor, lease_seconds)
-        first = HeadlessSummary(batch.finished, lost + batch.failed, batch.errors)
-        done = first.finished + len(first.failed)
-        if on_progress is not None and done:
-            on_progress(done, pending)
-        if first.errors:
-            return first
-    if stop.signum:
-        first.interrupted = stop.signum
-        return first
-    done = first.finished + len(first.failed)
-    progress = None if on_progress is None else (lambda d, t: on_progress(d + done, t + done))
-    with first_result_given():
-        rest = run_until_idle(store, predictor, pool_size, batch_size, lease_seconds, progress,
-                              stop)
-    return HeadlessSummary(first.finished + rest.finished, first.failed + rest.failed,
-                           rest.errors, rest.interrupted)
+    with stop_requested() as stop:
+        return run_until_idle(store, predictor, pool_size, batch_size, lease_seconds,
+                              on_progress, stop, hooks, lost)

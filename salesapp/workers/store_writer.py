@@ -1,14 +1,14 @@
 """StoreWriter: the job-store calls the GUI asks for, run in order on one background thread.
 
-A `store.submit` of a few hundred ids costs tens of milliseconds (one SQLite transaction with
-FULL sync) and a `counts()` scans the job index: on the GUI thread either stalls the event loop.
-The writer runs them on a one-thread pool, so they execute in the order asked (a cancel never
-overtakes the submit before it), and reports each outcome with a signal delivered to the thread
-the writer lives in.
+A `store.submit` of a few hundred ids is one SQLite transaction with FULL sync and a `counts()`
+scans the job index: on the GUI thread either stalls the event loop. The writer runs them on a
+one-thread pool, so they execute in the order asked (a cancel never overtakes the submit before
+it), and each call carries its own continuation, run in the thread the writer lives in.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,9 +16,9 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from salesapp.workers.thread_priority import lower_current_thread
 
-# Ids per store transaction: long enough to amortise the commit's fsync, short enough that the
-# pool threads' lease/complete calls never wait long on SQLite's write lock (~0.35 ms an id).
-WRITE_SLICE = 500
+log = logging.getLogger(__name__)
+
+Then = Callable[[object], None] | None
 
 
 @dataclass
@@ -46,86 +46,70 @@ def fetch_results(store, pairs: Sequence[tuple[str, int]]) -> list[dict]:
 
 
 class _StoreTask(QRunnable):
-    """Runs one store call on the pool thread. Holds plain data and bound signals only."""
+    """Runs one store call on the pool thread. Holds plain data and a bound signal only."""
 
-    def __init__(self, kind: str, call: Callable, args: tuple, finished, failed, nice: int):
+    def __init__(self, call: Callable, args: tuple, then: Then, on_error: Then, delivered,
+                 nice_steps: int):
         super().__init__()
-        self._kind, self._call, self._args = kind, call, args
-        self._finished, self._failed = finished, failed
-        self._nice = nice
+        self._call, self._args = call, args
+        self._then, self._on_error = then, on_error
+        self._delivered = delivered
+        self._nice_steps = nice_steps
 
     def run(self) -> None:
-        lower_current_thread(self._nice)
+        lower_current_thread(self._nice_steps)
         try:
-            payload = self._call(*self._args)
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI, never kills the pool thread
-            self._failed.emit(self._kind, self._args, f"{type(exc).__name__}: {exc}")
+            value = self._call(*self._args)
+        except Exception as exc:  # noqa: BLE001 - reported to the owner, never kills the pool thread
+            if self._on_error is None:
+                log.error("a store call failed: %s: %s", type(exc).__name__, exc)
+            self._delivered.emit(self._on_error, f"{type(exc).__name__}: {exc}")
             return
-        self._finished.emit(self._kind, payload)
+        self._delivered.emit(self._then, value)
 
 
 class StoreWriter(QObject):
     """Runs store calls one at a time, in the order asked, off the thread that owns the writer.
 
-    `finished(kind, payload)` and `failed(kind, args, reason)` come back in the same order, emitted
-    in the writer's thread: receivers there run in the same event in which `busy()` turns False
-    for that outcome. `wait()` blocks until every call ran.
+    `call(fn, *args, then=f, on_error=g)`: `f(result)` or `g(reason)` runs later in the writer's
+    thread, in the order the calls were asked, and in the same event in which `busy()` turns
+    False for that call. `wait()` blocks until every call ran.
     """
 
-    finished = Signal(str, object)
-    failed = Signal(str, object, str)
-    # What the pool thread emits: one queued event per outcome, relayed by the slots below.
-    _task_finished = Signal(str, object)
-    _task_failed = Signal(str, object, str)
+    # One queued event per outcome: (the continuation, its argument).
+    _delivered = Signal(object, object)
 
-    def __init__(self, store, parent: QObject | None = None):
+    def __init__(self, store, parent: QObject | None = None, nice_steps: int = 0):
         super().__init__(parent)
         self._store = store
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)   # one thread: calls run in order, never side by side
         self._in_flight = 0
-        self._nice = 0
-        # A relay, not a second receiver of the pool's signal: with two receivers the writer's
-        # count and the listeners' slots were two queued events, and `busy()` could turn False
-        # before the last outcome was handled (seen under load).
-        self._task_finished.connect(self._on_task_finished)
-        self._task_failed.connect(self._on_task_failed)
+        self._nice_steps = nice_steps
+        self._delivered.connect(self._on_delivered)
 
-    def submit(self, item_ids: Sequence[int], model_version: str) -> int:
-        """Queue ids in slices of `WRITE_SLICE`; one `finished('submit', SubmitOutcome)` each.
+    def call(self, fn: Callable, *args, then: Then = None, on_error: Then = None) -> None:
+        """Run `fn(*args)` after every call asked before; then `then(result)` here.
 
-        Returns the number of slices started.
+        A failure without `on_error` is only logged: give one wherever a failure matters.
         """
-        ids = list(item_ids)
-        slices = [ids[i:i + WRITE_SLICE] for i in range(0, len(ids), WRITE_SLICE)]
-        for chunk in slices:
-            self.call("submit", submit_slice, self._store, chunk, model_version)
-        return len(slices)
-
-    def call(self, kind: str, fn: Callable, *args) -> None:
-        """Run `fn(*args)` after every call asked before; its result comes as `finished`."""
         self._in_flight += 1
-        self._pool.start(_StoreTask(kind, fn, args, self._task_finished, self._task_failed,
-                                    self._nice))
+        self._pool.start(_StoreTask(fn, args, then, on_error, self._delivered, self._nice_steps))
 
     def lower_priority(self, steps: int) -> None:
         """Run the calls from now on at `steps` nice levels below normal (see thread_priority)."""
-        self._nice = steps
+        self._nice_steps = steps
 
     def busy(self) -> bool:
         """True while a call has not yet reported back to this thread."""
         return self._in_flight > 0
 
     def wait(self, timeout_ms: int = -1) -> bool:
-        """Block until every call asked has run (their signals arrive later); False on timeout."""
+        """Block until every call asked has run (their continuations come later); False on timeout."""
         return self._pool.waitForDone(timeout_ms)
 
-    @Slot(str, object)
-    def _on_task_finished(self, kind: str, payload) -> None:
-        self._in_flight -= 1   # first: listeners already see the calls still to come
-        self.finished.emit(kind, payload)
-
-    @Slot(str, object, str)
-    def _on_task_failed(self, kind: str, args, reason: str) -> None:
-        self._in_flight -= 1
-        self.failed.emit(kind, args, reason)
+    @Slot(object, object)
+    def _on_delivered(self, continuation: Then, value) -> None:
+        self._in_flight -= 1   # first: the continuation already sees only the calls still to come
+        if continuation is not None:
+            continuation(value)

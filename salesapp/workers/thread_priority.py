@@ -1,7 +1,7 @@
 """Lower the CPU priority of the calling worker thread, so that the GUI thread is served first.
 
 With two cores, two runner threads and the store writer all busy, the GUI thread is preempted
-for a scheduler tick (4 ms) again and again and each slot or paint takes several times its CPU
+for a scheduler tick again and again and each slot or paint takes several times its CPU
 time. A worker thread that yields to it costs the batch little: when the GUI thread is idle the
 workers get every core anyway.
 """
@@ -36,10 +36,3 @@ def lower_current_thread(steps: int) -> None:
         except OSError:   # not permitted in some sandboxes: the priority is a nicety, not a need
             pass
 
-
-def lowered(fn, steps: int):
-    """`fn` wrapped so that the thread calling it first lowers its own priority by `steps`."""
-    def call(*args, **kwargs):
-        lower_current_thread(steps)
-        return fn(*args, **kwargs)
-    return call
