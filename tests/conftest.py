@@ -65,13 +65,12 @@ def small_bundle(tmp_path_factory):
 
 
 # Every QThreadPool made while a test runs, parented or not, so the guard below sees them all.
+# Strong references: a parented pool whose Python wrapper was collected still runs threads.
 _pools_made: list = []
 
 
 def _record_thread_pools():
-    """Wrap QThreadPool's constructor once so that each new pool is noted (by weak reference)."""
-    import weakref
-
+    """Wrap QThreadPool's constructor once so that each new pool is noted."""
     from PySide6.QtCore import QThreadPool
 
     if getattr(QThreadPool.__init__, "_records_pools", False):
@@ -80,7 +79,7 @@ def _record_thread_pools():
 
     def init(self, *args, **kwargs):
         made(self, *args, **kwargs)
-        _pools_made.append(weakref.ref(self))
+        _pools_made.append(self)
 
     init._records_pools = True
     QThreadPool.__init__ = init
@@ -110,9 +109,9 @@ def no_dangling_pool_threads():
 
     _pools_made.clear()
     yield
-    pools = [ref() for ref in _pools_made] + [QThreadPool.globalInstance()]
+    pools = [*_pools_made, QThreadPool.globalInstance()]
     _pools_made.clear()
-    busy = [pool for pool in pools if pool is not None and _busy(pool)]
+    busy = [pool for pool in pools if _busy(pool)]
     for pool in busy:
         pool.waitForDone(POOL_FINISH_MS)
     left = [pool for pool in busy if _busy(pool)]
