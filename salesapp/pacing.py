@@ -33,6 +33,9 @@ MAX_BATCH = 8192
 # `salesapp work`'s threads: the Python parts of the model call share one GIL, so one thread
 # with every core for LightGBM beats two fighting over it.
 HEADLESS_POOL = 1
+# How often an idle headless worker looks again, and the main thread's join step: short, so
+# that a signal's handler and a job failed back to the queue are both taken up at once.
+IDLE_LOOK_SECONDS = 0.1
 # A lease long enough for a full batch with renewals (a heartbeat renews it at a third).
 DEFAULT_LEASE_SECONDS = 60.0
 # A failing part of at most this many ids is tried one id at a time instead of halved further:

@@ -132,7 +132,7 @@ def test_a_signal_after_the_last_job_interrupts_nothing(tmp_path):
     def counts():   # the run's last look at the store finds it dry: the signal comes now
         seen = real_counts()
         if not seen["queued"] and not seen["leased"]:
-            stop.signum = signal.SIGINT
+            stop.ask(signal.SIGINT)
         return seen
 
     store.counts = counts
@@ -162,10 +162,73 @@ def test_work_with_several_threads_runs_every_job_once_and_stops_on_a_signal(tmp
 
         def stop_after_some(done, _total):
             if done >= 100:
-                stop.signum = signal.SIGTERM
+                stop.ask(signal.SIGTERM)
 
         summary = run_until_idle(store, p, pool_size=3, batch_size=20, stop=stop,
                                  on_progress=stop_after_some)
         counts = store.counts()
     assert summary.interrupted == signal.SIGTERM and 100 <= summary.finished < 500
     assert counts["leased"] == 0 and counts["done"] == 500 + summary.finished
+
+
+def test_work_runs_the_model_off_the_main_thread_so_signals_are_handled_at_once(tmp_path):
+    """A model call is C code that runs signal handlers only when it returns: on the main
+    thread it would hold off a second Ctrl-C for a whole batch. The main thread only joins."""
+    import threading
+
+    from salesapp.workers.headless import run_work
+
+    threads = set()
+
+    class Recording(FakePredictor):
+        def predict(self, item_ids):
+            threads.add(threading.current_thread() is threading.main_thread())
+            return super().predict(item_ids)
+
+    p = Recording()
+    with JobStore.open(tmp_path / "s") as store:
+        store.submit(range(300), p.version)
+        summary = run_work(store, p, pool_size=2, batch_size=50)
+    assert summary.finished == 300 and threads == {False}
+
+
+def test_an_idle_worker_waits_while_another_runs_and_takes_up_what_comes_back(tmp_path):
+    """--workers 3 with one batch failing back to the queue while the others found the queue
+    empty: the idle workers have not ended (the run keeps its three threads) and the retried
+    jobs are done."""
+    import threading
+
+    from salesapp.workers.headless import run_until_idle
+
+    failed_once, alive_at_retry = [], []
+
+    class FailsOnce(FakePredictor):
+        def predict(self, item_ids):
+            if not failed_once and 45 in item_ids:
+                failed_once.append(1)
+                time.sleep(0.5)   # the others drain the queue and find it empty meanwhile
+                raise RuntimeError("a passing failure")
+            if failed_once and 45 in item_ids and not alive_at_retry:
+                alive_at_retry.append(sum(t.name.startswith("work-") and t.is_alive()
+                                          for t in threading.enumerate()))
+            return super().predict(item_ids)
+
+    p = FailsOnce()
+    with JobStore.open(tmp_path / "s") as store:
+        store.submit(range(60), p.version)
+        summary = run_until_idle(store, p, pool_size=3, batch_size=10)
+        counts = store.counts()
+    assert failed_once and summary.finished == 60 and not summary.failed, summary
+    assert counts == {"queued": 0, "leased": 0, "done": 60, "failed": 0}
+    assert alive_at_retry == [3]
+
+
+def test_a_stop_asked_by_code_wakes_a_waiting_run():
+    from salesapp.workers.headless import StopRequest
+
+    stop = StopRequest()
+    threading_timer = __import__("threading").Timer(0.05, stop.ask, args=(signal.SIGTERM,))
+    threading_timer.start()
+    start = time.monotonic()
+    stop.wait(10)
+    assert time.monotonic() - start < 5 and stop.signum == signal.SIGTERM

@@ -1,9 +1,12 @@
 """`salesapp work` without a window: a plain loop over `run_batch` and the store (no Qt).
 
 Each worker thread repeats: give back the expired leases, run a batch, look at the stop flag.
-The first batch of a run is small (`FIRST_BATCH`) so the first result comes after one small
-model call; later batches split the queue evenly (`even_batch`). With several workers, plain
-threads run the same loop under one lease owner.
+The model runs on worker threads only; the main thread waits on them in short joins, so that
+a signal's handler runs at once even while a model call (C code) holds a worker. The first
+batch of a run is small (`FIRST_BATCH`) and runs alone, so the first result comes after one
+small model call; then the other workers start, and later batches split the queue evenly
+(`even_batch`). A worker that finds nothing waits while others still run (jobs may come back
+from an expired lease); the last one to find nothing asks the store whether the run is over.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from salesapp.pacing import (
     DEFAULT_LEASE_SECONDS,
     FIRST_BATCH,
     HEADLESS_POOL,
+    IDLE_LOOK_SECONDS,
     MAX_BATCH,
 )
 from salesapp.store.job_store import FAILED
@@ -49,6 +53,10 @@ class StopRequest:
             os.write(2, b"salesapp: stopped at once; the next start takes up the running "
                         b"batch again.\n")
             os._exit(128 + signum)
+        self.ask(signum)
+
+    def ask(self, signum: int) -> None:
+        """Ask for a stop on behalf of `signum` (what the handler does; tests call it too)."""
         self.signum = signum
         self._asked.set()
 
@@ -92,19 +100,22 @@ def even_batch(queued: int, pool_size: int) -> int:
 
 
 class _Run:
-    """One headless run: what its worker threads share (summary, progress, who still works)."""
+    """One headless run: what its worker threads share (summary, progress, who is idle)."""
 
     def __init__(self, store, predictor, batch_size, lease_seconds, hooks, stop, on_progress,
-                 progress: Progress, workers: int):
+                 progress: Progress):
         self._store, self._predict = store, predictor.predict
         self._batch_size, self._lease_seconds, self._hooks = batch_size, lease_seconds, hooks
         self._stop, self._on_progress = stop, on_progress
         self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._lock = threading.Lock()   # the threads' reports and the tally below
+        self._lock = threading.Lock()   # the threads' reports and the tallies below
         self.summary = HeadlessSummary()
         self._progress = progress
-        self._working = workers
-        self.ran_dry = False   # the last worker found nothing left to run
+        self._workers = 0   # worker threads started
+        self._idle = 0      # of them, those that found nothing to lease
+        self.over = threading.Event()   # the last idle worker found the queue done
+        self.first_batch_done = threading.Event()
+        self.ran_dry = False   # the queue had run dry when the run ended
 
     def report(self, kind: str, payload: list) -> None:
         """`run_batch`'s report, from any worker thread: tally it and show the progress."""
@@ -119,23 +130,34 @@ class _Run:
             if self._on_progress is not None:
                 self._on_progress(*self._progress.totals())
 
-    def _stopping(self) -> bool:
-        return bool(self._stop.signum or self.summary.errors)
+    def stopping(self) -> bool:
+        return bool(self._stop.signum or self.summary.errors or self.over.is_set())
 
-    def work(self, first_batch: int | None) -> None:
-        """One worker's loop until the queue is dry, a stop is asked or the store fails."""
+    def start_worker(self, first_batch: int | None) -> threading.Thread:
+        with self._lock:
+            self._workers += 1
+            name = f"work-{self._workers}"
+        thread = threading.Thread(target=self._work, args=(first_batch,), name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _work(self, first_batch: int | None) -> None:
+        """One worker's loop until the queue is done, a stop is asked or the store fails."""
         size = min(self._batch_size, first_batch or self._batch_size)
         try:
-            while not self._stopping():
+            while not self.stopping():
                 self._requeue_expired()
                 leased = run_batch(self._store, self._owner, self._predict, size, self.report,
                                    self._lease_seconds, self._hooks)
                 size = self._batch_size
-                if not leased and self._dry():
-                    return
+                self.first_batch_done.set()
+                if not leased:
+                    self._look_again_later()
         except Exception as exc:  # noqa: BLE001 - reported in the summary, like a pool runner's
             with self._lock:
                 self.summary.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.first_batch_done.set()
 
     def _requeue_expired(self) -> None:
         """Jobs of gone workers back to the queue; those out of attempts end failed."""
@@ -144,35 +166,43 @@ class _Run:
         if failed:
             self.report("failed", failed)
 
-    def _dry(self) -> bool:
-        """Nothing was leased: True to end this worker, False to look again.
+    def _look_again_later(self) -> None:
+        """Nothing was leased. While another worker still runs, wait a little and look again
+        (its batch may fail back to the queue); the last one idle asks the store: done, or
+        leases held elsewhere (a frozen or gone worker's) to wait out."""
+        with self._lock:
+            self._idle += 1
+            last = self._idle == self._workers
+        try:
+            if not last:
+                self.over.wait(IDLE_LOOK_SECONDS)
+                return
+            counts = self._store.counts()
+            with self._lock:
+                self._progress.recount(still_to_run(counts))
+            step = IdleWatch.after_counts(counts, 0, False, not self.stopping())
+            if step is Next.IDLE:
+                self.ran_dry = not still_to_run(counts)
+                self.over.set()
+            elif step is Next.WAIT:
+                self._stop.wait(max(self._lease_seconds / 4, IDLE_LOOK_SECONDS))
+        finally:
+            with self._lock:
+                self._idle -= 1
 
-        Only the last worker still running asks the store: the others end, and it waits out
-        leases held elsewhere (a frozen or gone worker's), which then come back to the queue.
-        """
-        with self._lock:
-            self._working -= 1
-            if self._working:
-                return True
-        counts = self._store.counts()
-        with self._lock:
-            self._progress.recount(still_to_run(counts))
-        step = IdleWatch.after_counts(counts, 0, False, not self._stopping())
-        if step is Next.IDLE:
-            self.ran_dry = not still_to_run(counts)
-            return True
-        if step is Next.WAIT:
-            self._stop.wait(max(self._lease_seconds / 4, 0.1))
-        with self._lock:
-            self._working += 1
-        return False
+
+def _join(threads: list, run: _Run) -> None:
+    """Wait for `threads` in short joins: the main thread stays free to run signal handlers."""
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(IDLE_LOOK_SECONDS)
 
 
 def run_until_idle(store, predictor, pool_size=None, batch_size=None,
                    lease_seconds=DEFAULT_LEASE_SECONDS, on_progress: OnProgress | None = None,
                    stop: StopRequest | None = None, hooks: TestHooks = NO_HOOKS,
                    failed_before: list | None = None) -> HeadlessSummary:
-    """Drain the store's queue on this thread (and `pool_size - 1` more); returns a summary.
+    """Drain the store's queue on `pool_size` worker threads; returns a summary.
 
     Without `pool_size`, one worker (`HEADLESS_POOL`). Without `batch_size`, the jobs queued at
     the start are split evenly over the workers (`even_batch`). `failed_before` (id, reason):
@@ -187,17 +217,15 @@ def run_until_idle(store, predictor, pool_size=None, batch_size=None,
     if batch_size is None:
         batch_size = even_batch(counts["queued"], pool_size)
     progress = Progress(still_to_run(counts) + len(failed_before))
-    run = _Run(store, predictor, batch_size, lease_seconds, hooks, stop, on_progress, progress,
-               pool_size)
+    run = _Run(store, predictor, batch_size, lease_seconds, hooks, stop, on_progress, progress)
     if failed_before:
         run.report("failed", failed_before)
-    others = [threading.Thread(target=run.work, args=(None,), name=f"work-{n}", daemon=True)
-              for n in range(1, pool_size)]
-    for thread in others:
-        thread.start()
-    run.work(FIRST_BATCH)   # this thread's first batch is the run's small one
-    for thread in others:
-        thread.join()
+    threads = [run.start_worker(FIRST_BATCH)]   # the run's small first batch, alone
+    while not run.first_batch_done.wait(IDLE_LOOK_SECONDS):
+        pass
+    if not run.stopping():
+        threads += [run.start_worker(None) for _ in range(1, pool_size)]
+    _join(threads, run)
     summary = run.summary
     if stop.signum and not run.ran_dry:
         summary.interrupted = stop.signum
