@@ -97,13 +97,27 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return gui, cmd
 
 
+def _install_crash_handler() -> None:
+    if sys.excepthook is sys.__excepthook__:   # `python -m salesapp` installed it already
+        from salesapp.logging_setup import install_excepthook, show_to_user
+        install_excepthook(show_to_user)
+
+
 def _call(target: str, args: argparse.Namespace) -> int:
     module, func = target.split(":")
     return int(getattr(importlib.import_module(module), func)(args) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status (0 on success)."""
+    """Run the command line; returns the process exit status (0 on success).
+
+    Without ``argv`` this is the program itself (the `salesapp` console script, `python -m
+    salesapp`): the crash handler goes in first, as `salesapp.__main__` does, so that an
+    unexpected error is logged and told in one sentence. A call with ``argv`` (a test, a
+    notebook) leaves the caller's hooks alone.
+    """
+    if argv is None:
+        _install_crash_handler()
     argv = list(sys.argv[1:] if argv is None else argv)
     gui_parser, cmd_parser = build_parsers()
     try:

@@ -130,3 +130,16 @@ def test_csv_undecodable_byte_late_in_file(tmp_path):
 def test_text_round_trip(ids, sep):
     result = parse_id_text(sep.join(map(str, ids)))
     assert result.ids == list(dict.fromkeys(ids)) and result.problems == []
+
+
+@given(st.text(max_size=60))
+def test_text_never_raises_and_keeps_ids_in_range(text):
+    result = parse_id_text(text)
+    assert all(0 <= i < 2**31 for i in result.ids)
+
+
+def test_text_out_of_range_and_non_ascii_digits_named():
+    result = parse_id_text(f"5037,² ٣ 2147483647 2147483648 1-{2**40}")
+    assert result.ids == [5037, 2147483647]
+    assert [p.split(" (item")[0] for p in result.problems] == \
+        ["'²'", "'٣'", "'2147483648'", f"'1-{2**40}'"]

@@ -19,6 +19,11 @@ if TYPE_CHECKING:   # numpy and pandas are imported where a CSV is read: typed i
     import pandas as pd
 
 MAX_RANGE_WIDTH = 100_000
+# Ids are 0 <= id < ID_LIMIT everywhere (typed, CSV, stored): the data's ids are int32, and Qt's
+# sort role and the store's JSON rows then hold every id exactly.
+ID_LIMIT = 2**31
+_MAX_DIGITS = len(str(ID_LIMIT))   # a longer token is out of range without converting it
+MAX_SHOWN_CHARS = 24               # a 5,000-digit token is named by its start and length
 MAX_LISTED_LINES = 10
 ID_COLUMN = "item_id"
 _SPLIT = re.compile(r"[\s,;]+")
@@ -56,13 +61,38 @@ class AmbiguousColumnError(InputError):
 
 
 
+def _shown(token: str) -> str:
+    if len(token) <= MAX_SHOWN_CHARS:
+        return repr(token)
+    return f"{token[:12] + '…'!r} ({len(token):,} characters)"
+
+
+def _whole_number(text: str) -> int | None:
+    """The value of a token of ASCII digits; None for anything else (``²``, ``①``, ``٣``)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS else None
+
+
+def _is_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _out_of_range(token: str, position: int) -> str:
+    return (f"{_shown(token)} (item {position}) is out of range: item ids are whole numbers "
+            f"from 0 to {ID_LIMIT - 1}")
+
+
 def _token_ids(token: str, position: int) -> tuple[list[int], str | None]:
-    if token.isdigit():
-        return [int(token)], None
+    if _is_digits(token):
+        value = _whole_number(token)
+        if value is None or value >= ID_LIMIT:
+            return [], _out_of_range(token, position)
+        return [value], None
     match = _RANGE.match(token)
-    if not match:
-        return [], f"{token!r} (item {position}) is not an item id or a range like 5030-5040"
-    low, high = int(match.group(1)), int(match.group(2))
+    if not match or not (_is_digits(match.group(1)) and _is_digits(match.group(2))):
+        return [], f"{_shown(token)} (item {position}) is not an item id or a range like 5030-5040"
+    low, high = _whole_number(match.group(1)), _whole_number(match.group(2))
+    if low is None or high is None or max(low, high) >= ID_LIMIT:
+        return [], _out_of_range(token, position)
     if low > high:
         return [], f"range {token!r} (item {position}) is reversed; write {high}-{low}"
     if high - low + 1 > MAX_RANGE_WIDTH:
@@ -156,7 +186,7 @@ def read_id_csv(path: str | Path, column: str | None = None) -> IdParse:
         name = _choose_column(path, frame, column)
     text = frame[name or "item_id"].str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
-    ok = np.isfinite(values) & (values >= 0) & (values == np.floor(values)) & (values < 2**31)
+    ok = np.isfinite(values) & (values >= 0) & (values == np.floor(values)) & (values < ID_LIMIT)
     result = IdParse(ids=pd.unique(values[ok]).astype(np.int64).tolist(), column=name,
                      rows=len(frame))
     bad_lines = np.flatnonzero(~ok) + first_line
