@@ -45,6 +45,13 @@ ONE_BY_ONE = 8
 # that the runners' lease/complete never wait long on SQLite's write lock.
 WRITE_SLICE = 500
 
+# A store call failing this many times in a row ends a run (`work`) or the window's workers: one
+# failure may be a passing lock or a full disk freed soon, several in a row a store that is gone.
+STORE_FAILURES_TO_STOP = 3
+# The pause before a failed store call is tried again: long enough for a lock to pass, short
+# enough that a store that is gone ends the run within a few seconds.
+STORE_RETRY_SECONDS = 0.5
+
 # workers while a window is open (the window passes them; see workers/window_pacing.py)
 
 # The window's largest batch: some steps of a model call hold the GIL in one C call that grows

@@ -123,7 +123,7 @@ def work(args) -> int:
     try:
         # The Qt-free engine only: `work` never imports Qt.
         from salesapp.model.predictor import Predictor
-        from salesapp.pacing import DEFAULT_LEASE_SECONDS, HEADLESS_POOL
+        from salesapp.pacing import DEFAULT_LEASE_SECONDS, HEADLESS_POOL, STORE_FAILURES_TO_STOP
         from salesapp.workers.batch_runner import model_threads
         from salesapp.workers.headless import run_work
         from salesapp.workers.test_hooks import TestHooks
@@ -146,8 +146,11 @@ def work(args) -> int:
         store.close()
     for item_id, reason in summary.failed:
         print(f"salesapp: item {item_id} failed: {reason}", file=sys.stderr)
-    for error in summary.errors:
-        print(f"salesapp: a worker stopped: {error}", file=sys.stderr)
+    if summary.errors:   # the store kept failing: one sentence, whatever else was running
+        print(f"salesapp: the run stopped, the job store failing {STORE_FAILURES_TO_STOP} times "
+              f"in a row ({summary.errors[0]}); {summary.finished} done, "
+              f"{len(summary.failed)} failed before it.", file=sys.stderr)
+        return 1
     if summary.interrupted:   # Ctrl-C or SIGTERM: the shell's convention, 128 + the signal
         print(f"salesapp: interrupted: {summary.finished} done, {len(summary.failed)} failed; "
               "the rest stays queued in the store.", file=sys.stderr)

@@ -40,6 +40,7 @@ from salesapp.store.job_rows import (  # also the names others import from here
     result_key,
     unique_ints,
 )
+from salesapp.store.presence import FilesInPlace
 from salesapp.store.reads import ExportRow, Reads
 from salesapp.store.result_codec import pack
 from salesapp.store.transaction import Transaction, encoded
@@ -62,6 +63,7 @@ class JobStore:
         # One write transaction at a time in this process (SQLite allows one writer anyway); lets
         # `writes_held` promise that no thread of ours is inside one.
         self._write_lock = threading.RLock()
+        self._files: FilesInPlace | None = None   # set once open: see `FilesInPlace`
 
     @classmethod
     def open(cls, directory: str | Path, timeout: float = STORE_BUSY_TIMEOUT,
@@ -78,6 +80,7 @@ class JobStore:
         # Kept for the command that opened the store: a job whose last lease was a gone worker's
         # ends failed here, and someone must say so.
         store.given_back_at_open = store.requeue_expired()
+        store._files = FilesInPlace(directory)   # after a write: the WAL file exists
         return store
 
     def close(self) -> None:
@@ -175,6 +178,7 @@ class JobStore:
 
     def counts(self) -> dict[str, int]:
         """Number of jobs in each state (read from the indexed tag column, no value decoding)."""
+        self._check_files()
         return self._reads.counts()
 
     def result(self, model_version: str, item_id: int) -> dict | None:
@@ -197,8 +201,14 @@ class JobStore:
         """Every done or failed job by item id, with the parts of its result an export needs."""
         return self._reads.export_rows()
 
+    def _check_files(self) -> None:
+        """A `StoreError` if the store's files were removed or replaced while it is open."""
+        if self._files is not None:
+            self._files.check()
+
     def _atomic(self, body: Callable[[Transaction], T]) -> T:
         """Run `body` in one transaction, retrying a busy database, then a clear StoreError."""
+        self._check_files()
         with self._write_lock:
             for _ in range(self._retries + 1):
                 tx = Transaction(self._cache, self._sql, self.max_attempts)

@@ -138,6 +138,7 @@ class Session(QObject):
         d.jobs_cancelled.connect(self._on_jobs_cancelled)
         d.write_failed.connect(self._on_write_failed)
         d.idle.connect(self._on_idle)
+        d.store_failed.connect(self.report)   # once: the workers then stop
 
     # -- ids in --------------------------------------------------------------------------------
     def submit_ids(self, ids) -> None:

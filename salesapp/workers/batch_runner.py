@@ -10,7 +10,6 @@ import os
 import threading
 from collections.abc import Callable
 
-from salesapp.errors import SalesAppError
 from salesapp.pacing import DEFAULT_LEASE_SECONDS, ONE_BY_ONE
 from salesapp.workers.test_hooks import NO_HOOKS, PredictFn, TestHooks
 
@@ -39,10 +38,10 @@ class _Heartbeat:
         while not self._stop.wait(max(seconds / 3, 0.05)):
             try:
                 store.renew(owner, ids, seconds)
-            except SalesAppError as exc:
+            except Exception as exc:  # noqa: BLE001 - this thread must outlive a failing store
                 # A lock held elsewhere past the store's timeout is usually transient: beat on.
                 # If the lease runs out meanwhile, `complete` refuses the batch, so nothing is
-                # recorded twice.
+                # recorded twice; a store that is gone is the batch's own error when it ends.
                 if not warned:
                     log.warning("lease renewal failed, retrying: %s", exc)
                     warned = True

@@ -15,6 +15,8 @@ from salesapp.pacing import (
     FIRST_BATCH,
     GUI_BATCH,
     GUI_POOL,
+    STORE_FAILURES_TO_STOP,
+    STORE_RETRY_SECONDS,
     WORKER_NICE_STEPS,
     WRITE_SLICE,
 )
@@ -61,6 +63,9 @@ class PredictionDispatcher(QObject):
     write_failed = Signal(str, list, str)   # "submit" | "cancel" | "fetch", the ids, the reason
     progress_changed = Signal(int, int)
     idle = Signal()
+    # str: one sentence, once: the store failed `STORE_FAILURES_TO_STOP` times in a row (its
+    # folder removed, its files replaced, ...); the dispatcher then stops asking it anything
+    store_failed = Signal(str)
     _runner_exited = Signal(str)
 
     def __init__(self, store, predictor, parent=None, pool_size=None, batch_size=DEFAULT_BATCH,
@@ -92,6 +97,8 @@ class PredictionDispatcher(QObject):
         self._progress = Progress(pending)
         self._idle = IdleWatch()
         self.errors: list[str] = []   # runner-level errors (e.g. the store failing), for the caller
+        self._failures_in_a_row = 0   # store calls (checks, runners) failed since one worked
+        self._store_gone = False      # they failed `STORE_FAILURES_TO_STOP` times: stopped
         self._writer = StoreWriter(store, self, nice_steps)
         self._timer = QTimer(self)
         # Expired leases of dead or frozen workers go back to the queue well within one lease.
@@ -160,7 +167,7 @@ class PredictionDispatcher(QObject):
 
     def start(self) -> None:
         """Requeue expired leases, start runners and the periodic check (not after shutdown)."""
-        if self._shut:
+        if self._shut or self._store_gone:
             return
         self._cancel.clear()
         self._check_leases()
@@ -246,6 +253,7 @@ class PredictionDispatcher(QObject):
 
     def _on_requeued(self, jobs: list) -> None:
         """Announce jobs that ended failed with their last lease; run the ones queued again."""
+        self._store_worked()
         failed = [(int(j.item_id), j.error) for j in jobs if j.state == FAILED]
         if failed:
             self.jobs_failed.emit(failed)   # tallied by `_on_jobs_ended`
@@ -263,9 +271,24 @@ class PredictionDispatcher(QObject):
         self._after_write()
 
     def _on_store_failed(self, reason: str) -> None:
-        """The idle or lease check failed: the store itself is failing."""
+        """The idle or lease check failed: the store itself is failing. Asked again after a
+        pause; after `STORE_FAILURES_TO_STOP` failures in a row, never again (no spinning)."""
         self.errors.append(reason)
-        self._after_write()
+        if not self._store_failing(reason):
+            QTimer.singleShot(int(STORE_RETRY_SECONDS * 1000), self._check_idle)
+
+    def _store_failing(self, reason: str) -> bool:
+        """Count a failed store call; True once the store is given up (`store_failed`, once)."""
+        self._failures_in_a_row += 1
+        if self._failures_in_a_row >= STORE_FAILURES_TO_STOP and not self._store_gone:
+            self._store_gone = True
+            self.cancel()
+            self.store_failed.emit(f"The job store stopped working ({reason}); no more items are "
+                                   "forecast until the app is restarted.")
+        return self._store_gone
+
+    def _store_worked(self) -> None:
+        self._failures_in_a_row = 0
 
     @Slot(object)
     def _on_jobs_ended(self, ended: list) -> None:
@@ -277,11 +300,12 @@ class PredictionDispatcher(QObject):
         self._running -= 1
         if error:
             self.errors.append(error)
+            self._store_failing(error)
         self._check_idle()
 
     @Slot()
     def _on_tick(self) -> None:
-        if not self._shut:
+        if not self._shut and not self._store_gone:
             self._check_leases()
 
     def _check_leases(self) -> None:
@@ -297,7 +321,9 @@ class PredictionDispatcher(QObject):
     @Slot()
     def _check_idle(self) -> None:
         """Ask the writer for the counts once nothing runs; a pending write decides later."""
-        if self._shut or not self._idle.ask_now(self._running, self._writer.busy()):
+        if self._shut or self._store_gone:
+            return
+        if not self._idle.ask_now(self._running, self._writer.busy()):
             return
         self._writer.call(self._store.counts, then=self._on_counted,
                           on_error=self._on_store_failed)
@@ -307,6 +333,7 @@ class PredictionDispatcher(QObject):
 
         The periodic requeue keeps running while any job is leased, even once idle.
         """
+        self._store_worked()
         step = self._idle.after_counts(counts, self._running, self._writer.busy(),
                                        self._may_run())
         if step is Next.ASK_AGAIN:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from salesapp.errors import SalesAppError
 from salesapp.pacing import (
     DEFAULT_BATCH,
     DEFAULT_LEASE_SECONDS,
@@ -27,6 +28,8 @@ from salesapp.pacing import (
     HEADLESS_POOL,
     IDLE_LOOK_SECONDS,
     MAX_BATCH,
+    STORE_FAILURES_TO_STOP,
+    STORE_RETRY_SECONDS,
 )
 from salesapp.store.job_store import FAILED
 from salesapp.workers.batch_runner import run_batch
@@ -116,6 +119,7 @@ class _Run:
         self.over = threading.Event()   # the last idle worker found the queue done
         self.first_batch_done = threading.Event()
         self.ran_dry = False   # the queue had run dry when the run ended
+        self._failures_in_a_row = 0   # store calls failed since one last worked, any thread
 
     def report(self, kind: str, payload: list) -> None:
         """`run_batch`'s report, from any worker thread: tally it and show the progress."""
@@ -142,22 +146,38 @@ class _Run:
         return thread
 
     def _work(self, first_batch: int | None) -> None:
-        """One worker's loop until the queue is done, a stop is asked or the store fails."""
+        """One worker's loop until the queue is done, a stop is asked or the store keeps failing."""
         size = min(self._batch_size, first_batch or self._batch_size)
         try:
             while not self.stopping():
-                self._requeue_expired()
-                leased = run_batch(self._store, self._owner, self._predict, size, self.report,
-                                   self._lease_seconds, self._hooks)
+                try:
+                    self._requeue_expired()
+                    leased = run_batch(self._store, self._owner, self._predict, size, self.report,
+                                       self._lease_seconds, self._hooks)
+                    if not leased:
+                        self._look_again_later()
+                except Exception as exc:  # noqa: BLE001 - tried again, then the run's one error
+                    self._store_failed(exc)
+                    continue
+                with self._lock:
+                    self._failures_in_a_row = 0
                 size = self._batch_size
                 self.first_batch_done.set()
-                if not leased:
-                    self._look_again_later()
-        except Exception as exc:  # noqa: BLE001 - reported in the summary, like a pool runner's
-            with self._lock:
-                self.summary.errors.append(f"{type(exc).__name__}: {exc}")
         finally:
             self.first_batch_done.set()
+
+    def _store_failed(self, exc: Exception) -> None:
+        """A store call failed: wait and try again, or end the run once it failed
+        `STORE_FAILURES_TO_STOP` times in a row (a store that is gone must not spin for ever).
+        Its jobs stay leased and go back to the queue when the next start finds this process gone.
+        """
+        why = str(exc) if isinstance(exc, SalesAppError) else f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            self._failures_in_a_row += 1
+            if self._failures_in_a_row >= STORE_FAILURES_TO_STOP and not self.summary.errors:
+                self.summary.errors.append(why)
+        if not self.stopping():
+            self._stop.wait(STORE_RETRY_SECONDS)
 
     def _requeue_expired(self) -> None:
         """Jobs of gone workers back to the queue; those out of attempts end failed."""
