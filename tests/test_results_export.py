@@ -18,6 +18,7 @@ from salesapp.cli import main
 from salesapp.commands.results_csv import ResultRows, text_cell
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
+from salesapp.errors import StoreError
 from salesapp.store.reads import ExportRow
 
 HEADER = ["item_id", "item_name", "shop_id", "forecast", "error"]
@@ -141,29 +142,45 @@ def _store_of_two_results(tmp_path):
     return store_dir
 
 
-def test_a_pickle_row_stops_the_export_with_one_sentence(tmp_path, capsys):
+@pytest.mark.parametrize("damage", ["pickle", b'{"item_id": 2, ', b'{"status":"ok","shop_ids":[2],',
+                                    b"[" * 100_000 + b"]" * 100_000,
+                                    b'{"status":"ok","shop_ids":[2],"forecasts":[NaN]}'])
+def test_a_bad_result_row_is_named_and_skipped_and_the_rest_exported(tmp_path, capsys, damage):
     store_dir = _store_of_two_results(tmp_path)
+    out = tmp_path / "r.csv"
+    out.write_text("the last good export\n", encoding="utf-8")
     con = sqlite3.connect(store_dir / "cache.db")
     with con:
-        con.execute("UPDATE Cache SET mode = 4, value = ? WHERE key = 'r:v1:2'",
-                    (pickle.dumps({"item_id": 2}),))
+        if damage == "pickle":
+            con.execute("UPDATE Cache SET mode = 4, value = ? WHERE key = 'r:v1:2'",
+                        (pickle.dumps({"item_id": 2}),))
+        else:
+            con.execute("UPDATE Cache SET value = ? WHERE key = 'r:v1:2'", (damage,))
     con.close()
-    assert main(["results", "--store", str(store_dir), "--out", str(tmp_path / "r.csv")]) == 2
+    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "refused" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "item 2 skipped" in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if "item 2" in line]) == 1
+    with open(out, newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f)) == [HEADER, ["1", "", "2", "0.5", ""]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "s"]   # no temporary left
 
 
-@pytest.mark.parametrize("damage", [b'{"item_id": 2, ', b'{"status":"ok","shop_ids":[2],'])
-def test_a_damaged_row_stops_the_export_with_one_sentence_naming_the_store(
-        tmp_path, capsys, damage):
+def test_a_failed_export_leaves_the_last_good_file(tmp_path, capsys, monkeypatch):
     store_dir = _store_of_two_results(tmp_path)
-    con = sqlite3.connect(store_dir / "cache.db")
-    with con:
-        con.execute("UPDATE Cache SET value = ? WHERE key = 'r:v1:2'", (damage,))
-    con.close()
-    assert main(["results", "--store", str(store_dir), "--out", str(tmp_path / "r.csv")]) == 2
-    err = capsys.readouterr().err
-    assert "damaged row" in err and str(store_dir) in err and "Traceback" not in err
+    out = tmp_path / "r.csv"
+    out.write_text("the last good export\n", encoding="utf-8")
+    from salesapp.commands import results_csv
+
+    def broken(store, on_bad):
+        yield b"1,,2,0.5,\r\n", 1
+        raise StoreError("the store s could not be read (disk I/O error)")
+
+    monkeypatch.setattr(results_csv, "result_chunks", broken)
+    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 2
+    assert out.read_text(encoding="utf-8") == "the last good export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "s"]
+    assert "could not be read" in capsys.readouterr().err
 
 
 def test_an_output_file_that_cannot_be_written_is_one_sentence_naming_it(tmp_path, capsys):

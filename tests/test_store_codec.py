@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from salesapp.store.json_disk import decode_json, encode_json
 from salesapp.store.result_codec import pack, unpack
 
-values = st.one_of(st.floats(), st.integers(-10**6, 10**6),
+values = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-10**6, 10**6),
                    st.floats(0, 20).map(lambda v: round(v, 3)), st.none())
 pairs = st.lists(st.tuples(st.integers(0, 60), values).map(list), max_size=6)
 results = st.fixed_dictionaries({"item_id": st.integers(0, 10**6)},
@@ -23,8 +23,17 @@ def test_a_stored_result_reads_back_as_it_was_given(result):
     assert json.dumps(unpack(stored), sort_keys=True) == json.dumps(result, sort_keys=True)
 
 
+@given(st.sampled_from([float("nan"), float("inf"), float("-inf")]))
+def test_our_encoder_refuses_non_finite_numbers(number):
+    """NaN and Infinity are not JSON: SQLite and every other reader would refuse the row."""
+    import pytest
+
+    with pytest.raises(ValueError):
+        encode_json({"forecasts": [0.5, number]})
+
+
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text()),
     lambda inner: st.one_of(st.lists(inner, max_size=4),
                             st.dictionaries(st.text(), inner, max_size=4)),
     max_leaves=20)

@@ -51,8 +51,6 @@ def test_values_are_json_inside_sqlite(tmp_path):
 @pytest.mark.parametrize("key, read", [
     ("r:aaaaaaaaaaaa:2", lambda s: s.result(V1, 2)),
     ("r:aaaaaaaaaaaa:2", lambda s: s.results()),
-    ("j:2", lambda s: list(s.export_rows())),
-    ("r:aaaaaaaaaaaa:2", lambda s: list(s.export_rows())),
 ])
 def test_a_pickle_row_is_refused_and_never_executed(tmp_path, key, read):
     marker = tmp_path / "pwned"
@@ -96,6 +94,24 @@ def test_a_bad_job_row_is_set_aside_as_failed_and_the_rest_run(tmp_path, bad):
         assert store.submit([2], V1).queued == [2]
         assert [j.item_id for j in store.lease("w", 5, 60)] == [2]
     assert not marker.exists() and pickle_rows(store_dir) == 0
+
+
+@pytest.mark.parametrize("key", ["j:2", "r:aaaaaaaaaaaa:2"])
+def test_an_export_flags_a_pickle_row_never_loads_it_and_reads_the_rest(tmp_path, key):
+    marker = tmp_path / "pwned"
+    store_dir = tmp_path / "store"
+    with JobStore.open(store_dir) as store:
+        store.submit([1, 2], V1)
+        store.complete("w", {1: {"item_id": 1}, 2: {"item_id": 2}})
+    _rewrite_as_pickle(store_dir, key, TouchesAFile(marker))
+    with JobStore.open(store_dir) as store:
+        rows = {r.item_id: r for r in store.export_rows()}
+    assert rows[1].state == "done" and rows[1].bad_result is None
+    if key.startswith("j:"):
+        assert rows[2].state == "failed" and "refused, not loaded" in rows[2].job_error
+    else:
+        assert "refused, not loaded" in rows[2].bad_result and rows[2].item_name is None
+    assert not marker.exists()
 
 
 def test_diskcache_api_reads_through_the_refusing_disk(tmp_path):
@@ -172,16 +188,23 @@ def test_a_lock_held_by_another_process_gives_a_clear_error_not_a_hang(tmp_path)
     store.close()
 
 
-def test_a_damaged_json_row_in_an_export_is_one_store_error(tmp_path):
+@pytest.mark.parametrize("damage", [b'{"item_id": 2, ', b"[" * 100_000 + b"]" * 100_000,
+                                    b'{"item_id": 2, "status": "ok", "forecasts": [NaN]}'])
+def test_a_damaged_result_row_in_an_export_is_flagged_and_the_rest_read(tmp_path, damage):
     with JobStore.open(tmp_path) as store:
-        store.submit([1, 2], V1)
-        store.complete("w", {1: {"item_id": 1}, 2: {"item_id": 2}})
+        store.submit([1, 2, 3], V1)
+        store.complete("w", {i: {"item_id": i} for i in (1, 2, 3)})
     con = sqlite3.connect(tmp_path / "cache.db")
     with con:
-        con.execute("UPDATE Cache SET value = ? WHERE key = ?", (b'{"item_id": 2, ', "r:" + V1 + ":2"))
+        con.execute("UPDATE Cache SET value = ? WHERE key = ?", (damage, "r:" + V1 + ":2"))
     con.close()
-    with JobStore.open(tmp_path) as store, pytest.raises(StoreError, match="damaged row"):
-        list(store.export_rows())
+    with JobStore.open(tmp_path) as store:
+        rows = list(store.export_rows())
+        assert [(r.item_id, r.bad_result is None) for r in rows] == [(1, True), (2, False),
+                                                                   (3, True)]
+        assert "damaged" in rows[1].bad_result
+        # asked again, the damaged result is computed anew instead of "already done"
+        assert store.submit([1, 2], V1).queued == [2]
 
 
 _OPEN_WITH_FEW_FILES = """

@@ -159,29 +159,53 @@ def work(args) -> int:
     return 0 if not summary.failed and not summary.errors else 1
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def results(args) -> int:
     """Write every done result (long format, one row per shop) and every failure to a CSV.
 
-    An output file that cannot be written raises `InputError` naming it.
+    Written to a temporary file beside the output and renamed over it at the end, so a failed
+    export never replaces the last good file. A stored result that cannot be read is named on
+    stderr and skipped (exit 1; asking for the id again computes it again). An output file
+    that cannot be written raises `InputError` naming it.
     """
+    import tempfile
+
     from salesapp.commands.results_csv import COLUMNS, csv_line, result_chunks
     from salesapp.errors import InputError
 
     store = _open_store(args)
     out = Path(args.out)
+    bad: list[tuple[int, str]] = []
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        os.chmod(tmp, 0o666 & ~_umask())   # what a plain open() would give, not mkstemp's 0600
         # Bytes straight to a binary file with a 1 MB buffer: the chunks are UTF-8 already,
         # and many small chunks then make few writes to the disk.
-        with open(out, "wb", buffering=1 << 20) as f:
+        with open(fd, "wb", buffering=1 << 20) as f:
             f.write(csv_line(COLUMNS).encode())
             n = 0
             with gc_paused():
-                for chunk, rows in result_chunks(store):
+                for chunk, rows in result_chunks(store, lambda i, why: bad.append((i, why))):
                     f.write(chunk)
                     n += rows
+        os.replace(tmp, out)
+        tmp = None
     except OSError as exc:   # only the output file: the store's errors are StoreErrors
         raise InputError(f"cannot write the results there ({exc.strerror or exc})", out) from None
     finally:
         store.close()
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    for item_id, why in bad[:20]:
+        print(f"salesapp: item {item_id} skipped: {why}; ask for it again to compute it anew.",
+              file=sys.stderr)
+    if len(bad) > 20:
+        print(f"salesapp: {len(bad) - 20} more item(s) skipped the same way.", file=sys.stderr)
     print(f"salesapp: wrote {n} rows to {out}.", file=sys.stderr)
-    return 0
+    return 1 if bad else 0

@@ -15,8 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from salesapp.errors import StoreError
 from salesapp.store.result_codec import shop_columns
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -150,15 +151,26 @@ class ResultRows:
         return self._shop_cells
 
 
-def result_chunks(store) -> Iterator[tuple[bytes, int]]:
-    """(UTF-8 CSV bytes, rows) per finished job, in item id order: results, failures, unknown ids."""
+def result_chunks(store, on_bad: Callable[[int, str], None]) -> Iterator[tuple[bytes, int]]:
+    """(UTF-8 CSV bytes, rows) per finished job, in item id order: results, failures, unknown ids.
+
+    A result the store cannot read is skipped and named to `on_bad(item_id, why)`: one bad row
+    costs that item's rows, not the export.
+    """
     rows = ResultRows()
     for row in store.export_rows():
         if row.state == "failed":
             yield rows.failure(row.item_id, row.job_error or "failed"), 1
+        elif row.bad_result is not None:
+            on_bad(row.item_id, row.bad_result)
         elif row.has_result:
             chunk = rows.exported(row)
             if chunk is None:   # an older layout, or numbers written otherwise: the whole result
-                stored = next(store.results_of([(row.model_version, row.item_id)], packed=True))
-                chunk = rows.result(row.item_id, stored)
+                try:
+                    stored = next(store.results_of([(row.model_version, row.item_id)],
+                                                   packed=True))
+                    chunk = rows.result(row.item_id, stored)
+                except (StoreError, TypeError, ValueError, AttributeError) as exc:
+                    on_bad(row.item_id, f"its stored result cannot be read ({exc})")
+                    continue
             yield chunk

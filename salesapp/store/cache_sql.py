@@ -137,6 +137,15 @@ class CacheSQL:
             yield self.run("SELECT key, mode, filename, value FROM Cache"
                            f" WHERE raw = 1 AND key IN ({marks})", chunk).fetchall()
 
+    def readable_keys(self, keys: list[str]) -> set[str]:
+        """The `keys` whose row is plain JSON that SQLite reads (not pickle, damaged or NaN)."""
+        found: set[str] = set()
+        for chunk, marks in chunks(keys):
+            found.update(k for (k,) in self.run(
+                f"SELECT key FROM Cache WHERE raw = 1 AND key IN ({marks}) AND {RAW}"
+                f" AND json_valid({_TEXT})", chunk))
+        return found
+
     def existing_keys(self, keys: list[str]) -> set[str]:
         """The `keys` that have a row."""
         found: set[str] = set()
@@ -170,22 +179,30 @@ def _raw(alias: str) -> str:
     return f"{alias}.mode = {MODE_RAW} AND {alias}.filename IS NULL"
 
 
+def _json(alias: str) -> str:
+    # json_valid first: json_extract raises on one malformed row (too deep, NaN, cut short)
+    # and that would end the whole query; such a row comes back flagged instead.
+    return f"{_raw(alias)} AND json_valid(CAST({alias}.value AS TEXT))"
+
+
 def _field(alias: str, path: str) -> str:
-    return f"CASE WHEN {_raw(alias)} THEN json_extract(CAST({alias}.value AS TEXT), '{path}') END"
+    return f"CASE WHEN {_json(alias)} THEN json_extract(CAST({alias}.value AS TEXT), '{path}') END"
 
 
-# By item id: (item_id, tag, job mode, job filename, job error, model version, has result,
-# result mode, result filename, item_name, status, error, shop ids JSON, forecasts JSON). The
-# arrays come back as minified JSON text (`[2,3,4]`), numbers as they were written.
+# By item id: (item_id, tag, job mode, job filename, job readable, job error, model version,
+# has result, result mode, result filename, result readable, item_name, status, error, shop ids
+# JSON, forecasts JSON). The arrays come back as minified JSON text (`[2,3,4]`), numbers as
+# they were written. "readable": plain JSON that SQLite reads (a pickle or damaged row: 0).
 EXPORT_ROWS = f"""
 SELECT CAST(substr(j.key, 3) AS INTEGER) AS item_id, j.tag, j.mode, j.filename,
+       CASE WHEN {_json("j")} THEN 1 ELSE 0 END,
        {_field("j", "$.error")}, {_field("j", "$.model_version")},
-       r.key IS NOT NULL, r.mode, r.filename,
+       r.key IS NOT NULL, r.mode, r.filename, CASE WHEN {_json("r")} THEN 1 ELSE 0 END,
        {_field("r", "$.item_name")}, {_field("r", "$.status")}, {_field("r", "$.error")},
        {_field("r", "$.shop_ids")}, {_field("r", "$.forecasts")}
 FROM Cache AS j LEFT JOIN Cache AS r
   ON j.tag = 'done' AND r.raw = 1
-  AND r.key = CASE WHEN {_raw("j")} THEN 'r:' || json_extract(CAST(j.value AS TEXT),
+  AND r.key = CASE WHEN {_json("j")} THEN 'r:' || json_extract(CAST(j.value AS TEXT),
               '$.model_version') || ':' || substr(j.key, 3) END
 WHERE j.raw = 1 AND j.key >= 'j:' AND j.key < 'j;' AND j.tag IN ('done', 'failed')
 ORDER BY item_id

@@ -12,6 +12,7 @@ Layout of the keys in one diskcache `Cache` (JSON values, see `json_disk`):
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -91,16 +92,67 @@ def queued_row(item_id: int, version: str, seq: int, earlier: str | None) -> dic
     return row
 
 
+# A job row is one flat dict of short fields; anything far larger is not one of ours, and is
+# not decoded (a row nested 100,000 deep costs the decoder its stack, not just time).
+MAX_JOB_ROW_BYTES = 1 << 20
+_INT_BOUND = 2**53   # seq and attempts: exact in JSON readers everywhere
+_TEXT_FIELDS = ("model_version", "owner", "error", "earlier_version")
+
+
+def _is_int(value) -> bool:
+    return type(value) is int and 0 <= value < _INT_BOUND
+
+
+def row_problem(key: str, row) -> str | None:
+    """None when `row` is a job row fit for the job of `key`, else what is wrong (a phrase).
+
+    Read back from our own file, so every field is checked: a row of valid JSON in the wrong
+    shape (an owner that is a number, `lease_until` as text, another item's id) must not stop
+    every command at open, nor make `work` lease the same job for ever.
+    """
+    if type(row) is not dict:
+        return "it is not a job"
+    unknown = set(row) - set(Job.__dataclass_fields__)
+    if unknown:
+        return f"it has a field {sorted(unknown)[0][:40]!r} no job has"
+    for name in ("item_id", "state", "model_version", "seq"):
+        if name not in row:
+            return f"its {name} is missing"
+    if not (type(row["item_id"]) is int and key[2:] == str(row["item_id"])):
+        return "its item_id is not the id of its key"
+    if row["state"] not in STATES:
+        return "its state is not one of " + ", ".join(STATES)
+    if not _is_int(row["seq"]):
+        return "its seq is not a whole number in range"
+    if not _is_int(row.get("attempts", 0)):
+        return "its attempts is not a whole number in range"
+    lease = row.get("lease_until")
+    if lease is not None and not (type(lease) in (int, float) and math.isfinite(lease)):
+        return "its lease_until is not a number"
+    for name in _TEXT_FIELDS:
+        if row.get(name) is not None and type(row[name]) is not str:
+            return f"its {name} is not text"
+    if type(row["model_version"]) is not str:
+        return "its model_version is not text"
+    return None
+
+
 def job_of_row(disk, key: str, mode, filename, value) -> tuple[Job, bool]:
     """(the job of a row, False), or (a failed job saying why the row is set aside, True)."""
     try:
-        return Job(**disk.fetch(mode, filename, value, False)), False
+        if value is not None and len(value) > MAX_JOB_ROW_BYTES:
+            raise ValueError("too large")
+        row = disk.fetch(mode, filename, value, False)
+        problem = row_problem(key, row)
+        if problem is None:
+            return Job(**row), False
+        why = f"its stored row is not a valid job ({problem})"
     except PickleRefusedError:   # never loaded
         why = "its stored row is not plain JSON; it was refused, not loaded"
-    except (ValueError, TypeError):   # damaged JSON, or JSON that is not a job
+    except (ValueError, TypeError, RecursionError):   # damaged JSON, too large or too deep
         why = "its stored row is damaged"
     item_id = int(key[2:]) if key[2:].isdigit() else -1
-    return Job(item_id, FAILED, "", error=f"{why} (ask for the id again to queue it)"), True
+    return Job(item_id, FAILED, "", error=f"{why}; ask for the id again to queue it"), True
 
 
 def earlier_version(job: Job | None) -> str | None:

@@ -48,6 +48,14 @@ from salesapp.store.transaction import Transaction, encoded
 T = TypeVar("T")
 
 
+class CompletedIds(list):
+    """The ids `complete` accepted; `refused`: (item_id, reason) of results it could not store."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.refused: list[tuple[int, str]] = []
+
+
 class JobStore:
     """Jobs queued -> leased -> done | failed, and their results, in one diskcache directory."""
 
@@ -121,6 +129,10 @@ class JobStore:
     def complete(self, owner: str, results: Mapping[int, dict]) -> list[int]:
         """Write each result and its job's done state together; returns the ids accepted.
 
+        A result that is not plain JSON (a NaN or infinite forecast) is not stored: its job stays
+        `owner`'s, and the returned list's `refused` holds (item_id, reason) for the caller to
+        `fail` like a prediction that raised.
+
         A result is refused when the job is no longer `owner`'s (leased by another worker after
         this lease expired, or already done), so every job is completed exactly once. A result
         naming its `model_version` is filed under that version, and its job then names it too:
@@ -128,15 +140,35 @@ class JobStore:
         the other model's forecast in the first one's cache.
         """
         by_id = {int(k): v for k, v in results.items()}
-        groups: dict[str | None, list[int]] = {}
-        for i, r in by_id.items():
-            groups.setdefault(model_version_of(r), []).append(i)
         # Encoded before the transaction: the write lock (other runners, the GUI's writer
         # thread) is held only for the SQL. A refused result (rare) is encoded for nothing.
+        ready, refused = self._encoded_results(by_id)
+        groups: dict[str | None, list[int]] = {}
+        for i in ready:
+            groups.setdefault(model_version_of(by_id[i]), []).append(i)
+        accepted = CompletedIds(self._atomic(
+            lambda tx: transitions.complete(tx, owner, groups, ready)))
+        accepted.refused = refused
+        return accepted
+
+    def _encoded_results(self, by_id: dict[int, dict]) -> tuple[dict, list[tuple[int, str]]]:
+        """({item_id: encoded result}, [(item_id, why it cannot be stored)])."""
+        disk = self._cache.disk
         with gc_paused():
-            values = encoded(self._cache.disk, [pack(r) for r in by_id.values()])
-        ready = dict(zip(by_id, values))
-        return self._atomic(lambda tx: transitions.complete(tx, owner, groups, ready))
+            try:
+                return dict(zip(by_id, encoded(disk, [pack(r) for r in by_id.values()]))), []
+            except (ValueError, TypeError):   # one of them: find which, keep the others
+                pass
+            ready, refused = {}, []
+            for i, r in by_id.items():
+                try:
+                    ready[i] = encoded(disk, [pack(r)])[0]
+                except ValueError:
+                    refused.append((i, "its forecast is not a finite number (NaN or infinity), "
+                                       "so it was not stored"))
+                except TypeError as exc:
+                    refused.append((i, f"its result cannot be stored ({exc})"))
+            return ready, refused
 
     def fail(self, owner: str, item_id: int, reason: str) -> str | None:
         """Record a failed attempt: back to queued while attempts remain, else failed with `reason`.

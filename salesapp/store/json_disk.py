@@ -39,10 +39,13 @@ def _not_json(value):
 # One encoder and one scanner for the process: `json.dumps` builds its C encoder again on every
 # call, and a batch writes thousands of rows. UTF-8 text instead of `\uXXXX` escapes (Cyrillic
 # names) is smaller and encodes faster; no circular check (values are plain trees built by us).
+# NaN and Infinity are refused (ValueError): they are not JSON, and SQLite's JSON functions and
+# every other reader of the store would fail on the row.
 _C_ENCODE = (json.encoder.c_make_encoder(None, _not_json, json.encoder.encode_basestring, None,
-                                         ":", ",", False, False, True)
+                                         ":", ",", False, False, False)
              if json.encoder.c_make_encoder is not None else None)
-_PY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+_PY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False,
+                               allow_nan=False)
 _SCAN = json.scanner.make_scanner(json.JSONDecoder())
 
 

@@ -15,7 +15,7 @@ from salesapp.errors import StoreError
 from salesapp.gc_pause import gc_paused
 from salesapp.pacing import EXPORT_FETCH
 from salesapp.store.cache_sql import PLAIN_JSON_ROW, CacheSQL, chunks
-from salesapp.store.job_rows import STATES, Job, job_of_row, result_key
+from salesapp.store.job_rows import STATES, Job, job_key, job_of_row, result_key
 from salesapp.store.json_disk import PickleRefusedError
 from salesapp.store.result_codec import unpack
 
@@ -33,6 +33,14 @@ class ExportRow(NamedTuple):
     error: str | None
     shop_ids_json: str | None      # e.g. "[2,3,4]"
     forecasts_json: str | None     # e.g. "[0.5,1.25,0.0]"; None: stored otherwise: read the result
+    bad_result: str | None = None  # why the stored result cannot be read (then it is skipped)
+
+
+def _unreadable(mode, filename) -> str:
+    """Why a row SQLite would not read is not read (a phrase)."""
+    if (mode, filename) != PLAIN_JSON_ROW:
+        return "not plain JSON; it was refused, not loaded"
+    return "damaged (not JSON the store writes: cut short, too deep, or NaN)"
 
 
 class Reads:
@@ -78,28 +86,40 @@ class Reads:
     def export_rows(self, batch: int = EXPORT_FETCH) -> Iterator[ExportRow]:
         """Every done or failed job by item id, with the parts of its result an export needs.
 
-        Read in one query by SQLite's JSON functions; rows that are not plain JSON raise
-        `PickleRefusedError`; a row SQLite cannot read as JSON raises `StoreError`.
+        Read in one query by SQLite's JSON functions. A job row that is not readable JSON comes
+        back failed saying why; a result row that is not (pickle, too deep, NaN) comes back with
+        `bad_result` saying why, its parts None: one bad row never ends the export.
         """
         try:
             cursor = self._sql.export_rows()
             while rows := cursor.fetchmany(batch):
                 for row in rows:
                     yield self._export_row(*row)
-        except PickleRefusedError as exc:
-            raise PickleRefusedError(f"{exc} (store {self._directory})") from None
-        except sqlite3.OperationalError as exc:   # e.g. "malformed JSON" from a damaged row
-            raise StoreError(f"the store {self._directory} has a damaged row ({exc}); the rows "
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the store {self._directory} could not be read ({exc}); the rows "
                              "before it were read, nothing was changed") from None
 
-    def _export_row(self, item_id, tag, j_mode, j_file, job_error, version, has_result,
-                    r_mode, r_file, name, status, error, shops, forecasts) -> ExportRow:
-        if (j_mode, j_file) != PLAIN_JSON_ROW:
-            self._disk.fetch(j_mode, j_file, None, False)   # raises PickleRefusedError
-        if has_result and (r_mode, r_file) != PLAIN_JSON_ROW:
-            self._disk.fetch(r_mode, r_file, None, False)
+    def _export_row(self, item_id, tag, j_mode, j_file, j_ok, job_error, version, has_result,
+                    r_mode, r_file, r_ok, name, status, error, shops, forecasts) -> ExportRow:
+        if not j_ok:
+            why = _unreadable(j_mode, j_file)
+            return ExportRow(item_id, "failed", f"its stored job row is {why}; ask for the id "
+                             "again to queue it", None, False, None, None, None, None, None)
+        if tag == "failed" and type(job_error) is not str:
+            job_error = self._set_aside_reason(item_id)
+        if has_result and not r_ok:
+            return ExportRow(item_id, tag, job_error, version, True, None, None, None, None, None,
+                             bad_result=f"its stored result is {_unreadable(r_mode, r_file)}")
         return ExportRow(item_id, tag, job_error, version, bool(has_result), name, status,
                          error, shops, forecasts)
+
+    def _set_aside_reason(self, item_id: int) -> str | None:
+        """Why the failed job of `item_id` has no reason of its own: its row was set aside."""
+        for rows in self._sql.rows_of([job_key(item_id)]):
+            for row in rows:
+                job, refused = job_of_row(self._disk, *row)
+                return job.error if refused else None
+        return None
 
     def _fetch(self, keys: list[str]) -> dict[str, Any]:
         """Values of `keys` that exist, decoded by our disk (which refuses pickle rows)."""
@@ -116,6 +136,6 @@ class Reads:
             return self._disk.fetch(mode, filename, value, False)
         except PickleRefusedError as exc:
             raise PickleRefusedError(f"{exc} (store {self._directory}, row {key})") from None
-        except ValueError:
+        except (ValueError, RecursionError):   # cut short, or nested deeper than a decoder goes
             raise StoreError(f"the store {self._directory} has a damaged row ({key}); it was "
                              "not read, nothing was changed") from None

@@ -64,7 +64,16 @@ class Transaction:
     def jobs_in_state(self, state: str) -> list[Job]:
         """Jobs whose row is tagged `state` (bad rows set aside)."""
         keys = self.sql.job_keys_tagged(state)
-        return [job for job in self._fetch_jobs(keys).values() if job.state == state]
+        jobs = self._fetch_jobs(keys)
+        # A row whose tag and state disagree would be counted in one state and treated in
+        # another for ever (a leased count no requeue ever clears): set aside like a bad row.
+        for job in jobs.values():
+            if job.state not in (state, FAILED):
+                job.error = (f"its stored row is not a valid job (its state {job.state} differs "
+                             f"from its tag {state}); ask for the id again to queue it")
+                job.state, job.owner, job.lease_until = FAILED, None, None
+                self.put(job)
+        return [job for job in jobs.values() if job.state == state]
 
     def _fetch_jobs(self, keys: list[str]) -> dict[str, Job]:
         out: dict[str, Job] = {}

@@ -34,7 +34,8 @@ def submit(tx: Transaction, ids: list[int], version: str) -> SubmitReport:
     report = SubmitReport()
     jobs = tx.jobs_by_id(ids)
     result_keys = [result_key(version, i) for i in ids]
-    have_result = tx.sql.existing_keys(result_keys)
+    # Only a result that can be read answers "already done": a damaged one is computed again.
+    have_result = tx.sql.readable_keys(result_keys)
     seq = tx.next_seq()
     for item_id, key in zip(ids, result_keys):
         job = jobs.get(item_id)
@@ -141,7 +142,7 @@ def cancel(tx: Transaction, ids: list[int]) -> CancelledIds:
     jobs = [j for j in tx.jobs_by_id(ids).values() if j.state == QUEUED]
     earlier = {j.item_id: result_key(j.earlier_version, j.item_id)
                for j in jobs if j.earlier_version is not None}
-    kept = tx.sql.existing_keys(list(earlier.values()))
+    kept = tx.sql.readable_keys(list(earlier.values()))
     for job in jobs:
         if earlier.get(job.item_id) in kept:
             tx.put(Job(job.item_id, DONE, job.earlier_version, seq=job.seq))

@@ -111,6 +111,7 @@ def run_batch(store, owner: str, predict: PredictFn, batch_size: int, report: Re
     # only what it accepted, so each job is reported finished exactly once.
     accepted = store.complete(owner, done) if done else []
     hooks.crash_point("after_complete")
+    failed += getattr(accepted, "refused", [])   # results the store cannot keep (NaN)
     # A failed attempt goes back to the queue until the attempt limit; only final failures count.
     final = [(i, why) for i, why in failed if store.fail(owner, i, why) == "failed"]
     if accepted:
