@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from salesapp.cli import main
 from salesapp.commands.results_csv import ResultRows, text_cell
+from salesapp.errors import StoreError
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
-from salesapp.errors import StoreError
 from salesapp.store.reads import ExportRow
 
 HEADER = ["item_id", "item_name", "shop_id", "forecast", "error"]

@@ -114,7 +114,7 @@ def row_problem(key: str, row) -> str | None:
         return "it is not a job"
     unknown = set(row) - set(Job.__dataclass_fields__)
     if unknown:
-        return f"it has a field {sorted(unknown)[0][:40]!r} no job has"
+        return f"it has a field {min(unknown)[:40]!r} no job has"
     for name in ("item_id", "state", "model_version", "seq"):
         if name not in row:
             return f"its {name} is missing"

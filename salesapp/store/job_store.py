@@ -48,6 +48,9 @@ from salesapp.store.transaction import Transaction, encoded
 T = TypeVar("T")
 
 
+NOT_FINITE = "its forecast is not a finite number (NaN or infinity), so it was not stored"
+
+
 class CompletedIds(list):
     """The ids `complete` accepted; `refused`: (item_id, reason) of results it could not store."""
 
@@ -164,8 +167,7 @@ class JobStore:
                 try:
                     ready[i] = encoded(disk, [pack(r)])[0]
                 except ValueError:
-                    refused.append((i, "its forecast is not a finite number (NaN or infinity), "
-                                       "so it was not stored"))
+                    refused.append((i, NOT_FINITE))
                 except TypeError as exc:
                     refused.append((i, f"its result cannot be stored ({exc})"))
             return ready, refused
