@@ -41,7 +41,9 @@ class Predictor:
         item_cats = [int(c) for c in items["item_category_id"]]
         cats = bundle.read_columns(d / "categories.csv", "item_category_id", "item_category_name")
         self._cat_names = dict(zip(map(int, cats["item_category_id"]), cats["item_category_name"]))
-        self._booster = lgb.Booster(model_str=(d / "model.txt").read_text(encoding="utf-8"))
+        # kept: `reasons.Explainer` loads a Booster of its own from the verified text
+        self.model_text = (d / "model.txt").read_text(encoding="utf-8")
+        self._booster = lgb.Booster(model_str=self.model_text)
         # Built once per bundle and code version, then read back from the per-user cache.
         self._ctx = context_cache.load_or_build(
             d, lambda: FeatureContext(bundle.load_history(d / "history.npz"),
@@ -67,12 +69,17 @@ class Predictor:
         return self._features(test_df["item_id"].to_numpy(np.int64),
                               test_df["shop_id"].to_numpy(np.int64))
 
+    def forecast_features(self, items: np.ndarray, shops: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """(feature names, float32 matrix): the model's rows for (item, shop) in the forecast month."""
+        month = np.full(len(items), self.forecast_block, dtype=np.int64)
+        return feature_matrix(self._ctx, month, np.asarray(shops, dtype=np.int64),
+                              np.asarray(items, dtype=np.int64))
+
     def _raw_forecast(self, items: np.ndarray, shops: np.ndarray) -> np.ndarray:
         """Clipped forecasts for (item, shop) rows (float64)."""
         if not len(items):
             return np.zeros(0)
-        month = np.full(len(items), self.forecast_block, dtype=np.int64)
-        _, X = feature_matrix(self._ctx, month, shops, items)
+        _, X = self.forecast_features(items, shops)
         pred = self._booster.predict(X, num_threads=self.num_threads)
         return np.clip(np.asarray(pred, dtype=np.float64), 0, CLIP)
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from salesapp.ui.months import month_label
+from salesapp.ui.reasons_view import ReasonsView
 
 
 class DetailPanel(QWidget):
@@ -29,6 +30,10 @@ class DetailPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableView.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.table.setSelectionBehavior(QTableView.SelectRows)
+        # the item's reasons: words and bars for the total and the shop picked in the table
+        self.reasons = ReasonsView()
+        self.table.selectionModel().currentRowChanged.connect(self._on_shop_changed)
         # The chart (pyqtgraph, slow to import) is made when the first forecast is shown: the
         # window must show without it. Its place is kept by an empty widget until then.
         self.chart = None
@@ -36,15 +41,25 @@ class DetailPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.table, 3)
+        layout.addWidget(self.reasons)
         layout.addWidget(self._chart_place, 2)
 
     def set_shop_names(self, shop_names: dict[int, str]) -> None:
         """The shop names (known once the model is loaded)."""
         self._shop_names = shop_names
+        self.reasons.set_source(self.reasons.explain, shop_names)
 
     def set_history_source(self, history_of: Callable[[int], list]) -> None:
         """Where the chart reads an item's sales history: `Predictor.history` of the loaded bundle."""
         self._history_of = history_of
+
+    def set_reasons_source(self, explain: Callable | None) -> None:
+        """`explain(item_id) -> model.reasons.ItemReasons`; run off the GUI thread, on demand."""
+        self.reasons.set_source(explain, self._shop_names)
+
+    def _on_shop_changed(self, current, _previous) -> None:
+        if current.isValid():
+            self.reasons.select_shop(int(self.shops.item(current.row(), 0).text()))
 
     def _ensure_chart(self):
         if self.chart is None:
@@ -58,6 +73,8 @@ class DetailPanel(QWidget):
         """Fill the panel for one row (result None: not forecast yet)."""
         self.shops.removeRows(0, self.shops.rowCount())
         forecast = result if result and result.get("status") == "ok" else None
+        # first: the reasons are worked out on their thread while this one fills the table and chart
+        self.reasons.request(item_id if forecast is not None else None)
         if forecast is not None or self.chart is not None:
             history = self._history_of(item_id) if forecast is not None else []
             self._ensure_chart().show_result(forecast, history)

@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
     def _on_attached(self) -> None:
         self.detail.set_shop_names(self.session.predictor.shop_names)
         self.detail.set_history_source(self.session.predictor.history)
+        from salesapp.model.reasons import Explainer   # numpy: loaded with the engine by now
+        self.detail.set_reasons_source(Explainer(self.session.predictor).explain)
         self.session.dispatcher.progress_changed.connect(self.status_panel.show_progress)
 
     # -- ids in ---------------------------------------------------------------------------------
@@ -286,4 +288,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         """The session writes every id asked for, stops the workers and closes the store."""
         self.session.close()
+        self.detail.reasons.wait()   # an item's reasons still being worked out (tens of ms)
         event.accept()
