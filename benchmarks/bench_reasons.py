@@ -4,8 +4,9 @@ shown <= 100 ms).
 A real DetailPanel (offscreen) with the default bundle (or --bundle DIR, e.g. a full-scale one
 from bench_model): each item is opened with `show_result` and timed until the view's
 `reasons_shown` signal has run on the GUI thread (the words and bars set). The first opening
-also makes the history chart (pyqtgraph). Two scenarios: idle, and with a Python thread
-predicting batches the whole time (what the prediction runners do while the user looks). The peer
+also makes the history chart (pyqtgraph). Two scenarios: idle, and with a thread
+predicting batches the whole time as a window's prediction runner does (its batch size and
+nice level, the window's GIL switch interval). The peer
 measured in the same run: `Predictor.predict([item])`, the item's forecast itself.
 Run: python -m benchmarks.bench_reasons [--items N] [--bundle DIR]
 """
@@ -65,11 +66,15 @@ def main(argv=None) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from salesapp.model.predictor import Predictor
+    from salesapp.pacing import GUI_BATCH, WORKER_NICE_STEPS
+    from salesapp.workers.thread_priority import lower_current_thread
+    from salesapp.workers.window_pacing import window_pacing
     from salesapp.model.reasons import Explainer
     from salesapp.paths import default_model_dir
     from salesapp.ui.detail_panel import DetailPanel
 
     app = QApplication.instance() or QApplication([])
+    window_pacing()
     bundle = Path(args.bundle) if args.bundle else default_model_dir()
     predictor = Predictor.load(bundle)
     panel = DetailPanel(predictor.shop_names)
@@ -97,9 +102,10 @@ def main(argv=None) -> dict:
     idle = _open_times(panel, predictor, ids)
     idle_explain = (explain_ms[1:], explain_cpu_ms[1:])
     stop = threading.Event()
-    batch = [int(i) for i in predictor.item_ids[:256]]
+    batch = [int(i) for i in predictor.item_ids[:GUI_BATCH]]
 
-    def predict_forever():
+    def predict_forever():   # as a window's prediction runner: its batch size and priority
+        lower_current_thread(WORKER_NICE_STEPS)
         while not stop.is_set():
             predictor.predict(batch)
 
