@@ -66,12 +66,12 @@ def main(argv=None) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from salesapp.model.predictor import Predictor
-    from salesapp.pacing import GUI_BATCH, WORKER_NICE_STEPS
-    from salesapp.workers.thread_priority import lower_current_thread
-    from salesapp.workers.window_pacing import window_pacing
     from salesapp.model.reasons import Explainer
+    from salesapp.pacing import GUI_BATCH, WORKER_NICE_STEPS
     from salesapp.paths import default_model_dir
     from salesapp.ui.detail_panel import DetailPanel
+    from salesapp.workers.thread_priority import lower_current_thread
+    from salesapp.workers.window_pacing import window_pacing
 
     app = QApplication.instance() or QApplication([])
     window_pacing()

@@ -1,4 +1,4 @@
-"""Reasons of a forecast: LightGBM's contributions, grouped, on the real bundled model (weights/)."""
+"""Reasons of a forecast: LightGBM's contributions, grouped, on the real bundled model."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from salesapp.model.features import CLIP
 from salesapp.model.lightgbm_import import import_lightgbm
 from salesapp.model.predictor import Predictor
 from salesapp.model.reasons import (
-    BUCKETS, OTHER, Explainer, ItemReasons, bucket_of, group, objective_of, scale_of)
+    BUCKETS,
+    Explainer,
+    ItemReasons,
+    bucket_of,
+    decimals_for,
+    group,
+    objective_of,
+    scale_of,
+)
 from salesapp.paths import default_model_dir
 
 lgb = import_lightgbm()
@@ -75,13 +83,15 @@ def test_the_words_add_up_to_the_forecast(predictor):
     r = explainer.explain(busiest)
     for shop, text in ((None, r.describe()), (r.shop_ids[0], r.describe(r.shop_ids[0], "Moscow"))):
         part = r.total() if shop is None else r.shop(shop)
-        assert text.startswith(f"{part['forecast']:.1f} units in "
+        d = decimals_for(part["forecast"], part["base"])
+        assert text.startswith(f"{part['forecast']:.{d}f} units in "
                                + ("all shops" if shop is None else "Moscow"))
         typical = float(re.search(r"would get (-?\d+\.\d+)", text).group(1))
         signed = [(1 if verb == "adds" else -1) * float(v)
-                  for verb, v in re.findall(r"(adds|takes away) (\d+\.\d)", text)]
-        signed += [float(v) for v in re.findall(r"(?:smaller effects|units:) ([+-]\d+\.\d)", text)]
-        assert typical + sum(signed) == pytest.approx(part["forecast"], abs=0.06 * (len(signed) + 1))
+                  for verb, v in re.findall(r"(adds|takes away) (\d+\.\d+)", text)]
+        signed += [float(v) for v in re.findall(r"(?:smaller effects|units:) ([+-]\d+\.\d+)", text)]
+        rounding = 0.6 * 10 ** -d * (len(signed) + 1)   # each figure rounded to d decimals
+        assert typical + sum(signed) == pytest.approx(part["forecast"], abs=rounding)
 
 
 def test_every_feature_of_the_bundled_model_has_a_named_bucket(predictor):

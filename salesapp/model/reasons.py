@@ -143,29 +143,40 @@ class ItemReasons:
                 "clipped": clipped, "values": dict(zip(self.buckets, map(float, values)))}
 
     def describe(self, shop_id: int | None = None, shop_name: str = "") -> str:
-        """The reasons in words: for one shop, or (None) the item's total."""
+        """The reasons in words: for one shop, or (None) the item's total.
+
+        Figures have two decimals when the forecast and the starting point are below 1 unit (a
+        shop's forecasts often are), one otherwise.
+        """
         part = self.total() if shop_id is None else self.shop(shop_id)
+        d = decimals_for(part["forecast"], part["base"] if self.scale == "units" else 0.0)
+        least = 0.5 * 10 ** -d   # what still shows as a non-zero figure
         where = "all shops" if shop_id is None else (shop_name or f"shop {shop_id}")
         ranked = sorted(part["values"].items(), key=lambda kv: -abs(kv[1]))
         if self.scale == "log":
-            start = (f"{part['forecast']:.1f} units in {where}: a typical item-shop would get "
+            start = (f"{part['forecast']:.{d}f} units in {where}: a typical item-shop would get "
                      f"{np.exp(part['base']):.2f}")
             steps = [f"{name} ×{np.exp(v):.2f}" for name, v in ranked if abs(v) >= 0.01]
             note = " (factors: the model works on the log of sales)"
         else:
             typical = ("a typical item would get" if shop_id is None
                        else "a typical item-shop would get")
-            start = f"{part['forecast']:.1f} units in {where}: {typical} {part['base']:.1f}"
-            shown = [(name, v) for name, v in ranked if abs(v) >= 0.05]
-            steps = [f"{name} {'adds' if v > 0 else 'takes away'} {abs(v):.1f}"
+            start = f"{part['forecast']:.{d}f} units in {where}: {typical} {part['base']:.{d}f}"
+            shown = [(name, v) for name, v in ranked if abs(v) >= least]
+            steps = [f"{name} {'adds' if v > 0 else 'takes away'} {abs(v):.{d}f}"
                      for name, v in shown]
             rest = part["raw"] - part["base"] - sum(v for _, v in shown)
-            if abs(rest) >= 0.05:
-                steps.append(f"smaller effects {rest:+.1f}")
+            if abs(rest) >= least:
+                steps.append(f"smaller effects {rest:+.{d}f}")
             clipped = part.get("clipped", part["forecast"] - part["raw"])
-            note = (f"; shops kept within 0-{CLIP:g} units: {clipped:+.1f}"
-                    if abs(clipped) >= 0.05 else "")
+            note = (f"; shops kept within 0-{CLIP:g} units: {clipped:+.{d}f}"
+                    if abs(clipped) >= least else "")
         return start + ("; " + "; ".join(steps) if steps else "") + note + "."
+
+
+def decimals_for(*figures: float) -> int:
+    """Decimals that keep small figures readable: 2 when every one is below 1 unit, else 1."""
+    return 2 if all(abs(f) < 1 for f in figures) else 1
 
 
 class Explainer:

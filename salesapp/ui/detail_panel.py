@@ -31,6 +31,7 @@ class DetailPanel(QWidget):
         self.table.setEditTriggers(QTableView.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
         self.table.setSelectionBehavior(QTableView.SelectRows)
+        self.table.setMinimumHeight(120)   # a few shops stay visible beside the reasons
         # the item's reasons: words and bars for the total and the shop picked in the table
         self.reasons = ReasonsView()
         self.table.selectionModel().currentRowChanged.connect(self._on_shop_changed)
@@ -97,3 +98,9 @@ class DetailPanel(QWidget):
             for c in (0, 2):
                 cells[c].setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             self.shops.appendRow(cells)
+        # the shop the reasons show is the table's current row: the one picked before (the same
+        # item's new result), else the top one
+        ids = [int(self.shops.item(r, 0).text()) for r in range(self.shops.rowCount())]
+        keep = self.reasons.shop()
+        if ids:
+            self.table.setCurrentIndex(self.shops.index(ids.index(keep) if keep in ids else 0, 0))

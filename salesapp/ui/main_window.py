@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
     def _on_attached(self) -> None:
         self.detail.set_shop_names(self.session.predictor.shop_names)
         self.detail.set_history_source(self.session.predictor.history)
-        from salesapp.model.reasons import Explainer   # numpy: loaded with the engine by now
+        from salesapp.model.reasons import Explainer  # numpy: loaded with the engine by now
         self.detail.set_reasons_source(Explainer(self.session.predictor).explain)
         self.session.dispatcher.progress_changed.connect(self.status_panel.show_progress)
 

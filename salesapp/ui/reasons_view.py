@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRectF, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -27,12 +27,22 @@ class ReasonsBars(QWidget):
         super().__init__(parent)
         self._rows: list[tuple[str, float]] = []
         self._factors = False
-        self.setMinimumHeight(110)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        # one text line per bucket: every bucket stays readable in a small window
+        rows = max(len(self._rows), 6)
+        return QSize(320, rows * (self.fontMetrics().height() + 2))
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
 
     def set_values(self, values: dict[str, float], factors: bool = False) -> None:
+        grew = len(values) > max(len(self._rows), 6)
         self._rows = list(values.items())
         self._factors = factors
+        if grew:   # a seventh bucket (features no rule names): room for its line
+            self.updateGeometry()
         self.update()
 
     def values(self) -> dict[str, float]:
@@ -43,15 +53,19 @@ class ReasonsBars(QWidget):
         if not self._rows:
             return
         import math
+
+        # here, not at the top: the window's modules import no numpy (reasons exist once it is in)
+        from salesapp.model.reasons import decimals_for
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         fm = p.fontMetrics()
         label_w = max(fm.horizontalAdvance(name) for name, _ in self._rows) + 8
-        value_w = fm.horizontalAdvance("−00.0") + 6
+        value_w = fm.horizontalAdvance("+00.00") + 6
         w, h = self.width(), self.height()
         row_h = h / len(self._rows)
         left, right = label_w + value_w, w - value_w
         biggest = max(abs(v) for _, v in self._rows) or 1.0
+        digits = decimals_for(biggest)
         has_neg = any(v < 0 for _, v in self._rows)
         has_pos = any(v > 0 for _, v in self._rows)
         span = right - left
@@ -67,7 +81,10 @@ class ReasonsBars(QWidget):
             x0 = zero if v >= 0 else zero - length
             bar = QRectF(x0, y + row_h * 0.2, length, row_h * 0.6)
             p.fillRect(bar, UP if v >= 0 else DOWN)
-            text = f"×{math.exp(v):.2f}" if self._factors else f"{v:+.1f}"
+            if self._factors:
+                text = f"×{math.exp(v):.2f}"
+            else:   # never "-0.0": a figure too small to show is 0
+                text = f"{v:+.{digits}f}" if abs(v) >= 0.5 * 10 ** -digits else f"{0:.{digits}f}"
             if v >= 0:
                 box = QRectF(x0 + length + 3, y, value_w, row_h)
                 align = Qt.AlignLeft | Qt.AlignVCenter
@@ -169,6 +186,10 @@ class ReasonsView(QWidget):
 
         self._pool.start(run)
 
+    def shop(self) -> int | None:
+        """The shop whose reasons are shown (or will be, once they are worked out)."""
+        return self._shop
+
     def select_shop(self, shop_id: int | None) -> None:
         """Show one shop's reasons beside the total's (no new computation: all shops are there)."""
         self._shop = shop_id
@@ -188,7 +209,7 @@ class ReasonsView(QWidget):
         self.reasons = reasons
         factors = reasons.scale == "log"
         self.total_bars.set_values(reasons.total()["values"], factors)
-        if self._shop not in reasons.shop_ids:
+        if self._shop not in reasons.shop_ids:   # no shop picked: the busiest
             self._shop = reasons.shop_ids[int(reasons.forecast.argmax())]
         self._show_shop()
         self.reasons_shown.emit(item_id)
