@@ -72,3 +72,6 @@ EXPORT_FETCH = 1000       # export rows fetched per step: a large export never h
 STORE_BUSY_TIMEOUT = 2.0  # seconds one try waits for another process's lock before retrying
 STORE_BUSY_RETRIES = 2    # tries after the first before "locked by another process"
 STORE_BUSY_POLL = 0.005   # seconds between tries of a locked set-up statement: short, it is a wait
+
+BUNDLE_CHECK_IDS = 256       # items a new bundle's trial forecasts (every open shop): many paths through its trees, < 1 s
+BUNDLE_CHECK_SECONDS = 60.0  # a trial longer than this is a hang (a bad child index can loop), not a slow disk: refused, not remembered

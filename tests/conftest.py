@@ -7,10 +7,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 
+@pytest.fixture(scope="session")
+def _bundle_verdicts(tmp_path_factory):
+    return tmp_path_factory.mktemp("bundle_verdicts")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path, monkeypatch):
-    """No test writes to the real per-user data directory."""
+def _isolated_user_dirs(tmp_path, monkeypatch, _bundle_verdicts):
+    """No test writes to the real per-user data directory. A bundle's trial run (bundle_check) is
+    remembered for the session: otherwise every test loading the small bundle would pay one."""
     monkeypatch.setenv("SALESAPP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SALESAPP_BUNDLE_VERDICTS", str(_bundle_verdicts))
 
 
 def _write_tiny_data(out, seed=0, shops=6, items=80, months=15):

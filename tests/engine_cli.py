@@ -20,6 +20,7 @@ def cli_env(**extra) -> dict:
     """This process's environment without SALESAPP_ hooks (but its home), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESAPP_")}
     env["SALESAPP_HOME"] = os.environ["SALESAPP_HOME"]
+    env["SALESAPP_BUNDLE_VERDICTS"] = os.environ["SALESAPP_BUNDLE_VERDICTS"]
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.update({k: str(v) for k, v in extra.items()})
     return env

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from salesapp.gc_pause import gc_paused
-from salesapp.model import bundle, context_cache
+from salesapp.model import bundle, bundle_check, context_cache
 from salesapp.model.features import CLIP, FeatureContext, build_features, feature_matrix
 from salesapp.model.lightgbm_import import import_lightgbm
 from salesapp.model.prediction_results import ItemHistory, rounded, shop_pairs
@@ -56,8 +56,10 @@ class Predictor:
 
     @classmethod
     def load(cls, directory: str | Path, num_threads: int = 1) -> Predictor:
-        """Verify the SHA-256 manifest, then load; raises BundleError on any mismatch."""
+        """Verify the SHA-256 manifest, try a new bundle in a child process (`bundle_check`), then
+        load; raises BundleError on any mismatch or a model that fails or crashes its trial."""
         version = bundle.verify(directory)
+        bundle_check.ensure_safe(directory)
         return cls(Path(directory), version, num_threads)
 
     def _features(self, items: np.ndarray, shops: np.ndarray) -> pd.DataFrame:
