@@ -6,7 +6,8 @@ The benchmarks run one after another, each in a process of its own, so that none
 machine with another. `model` comes before the benchmarks that read the scale-1 bundle it trains
 (/tmp/bench_model_bundle_s1.0_seed0). After each one a line gives its headline figures, read back
 from its JSON, and whether they are within budget. All of them take hours on two cores; `--quick`
-runs only those that need no scale-1 model and take a minute or two (load, store, gui_stall),
+runs only those that need no scale-1 model and take a minute or two (load, store, gui_stall,
+bundle_check),
 for a check that the benchmarks still run; their JSON is then rewritten too.
 """
 
@@ -68,6 +69,9 @@ BENCHMARKS = (
     Benchmark("restore_stall", "bench_restore_stall", (), "restore_stall.json",
               {"done10k_max_ms": "scenarios.done10k.sliced.max_stall_ms",
                "done50k_max_ms": "scenarios.done50k.sliced.max_stall_ms"}),
+    Benchmark("bundle_check", "bench_bundle_check", (), "bundle_check.json",
+              {"added_first_load_s": "added_first_load_s", "later_load_s": "later_load_s"},
+              quick=True),
     Benchmark("frozen", "bench_frozen", (), "frozen.json",
               {"folder_mb": "folder_mb", "self_test_s": "frozen_self_test_s",
                "cold_start_s": "frozen_cold_start_s"}),
