@@ -44,3 +44,21 @@ def test_bad_typed_ids_are_named_and_the_valid_ones_on_the_line_are_forecast(qtb
     assert f"'{'9' * 20}' (item 4) is out of range" in text
     assert f"'{2**63}' (item 7) is out of range" in text
     assert sorted(j.item_id for j in w.session.store.jobs()) == [1, 2, 3]
+
+
+def test_a_fifo_dropped_on_the_window_is_refused_and_typing_still_works(qtbot, window, tmp_path):
+    import os
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("FIFOs are POSIX")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    w = window
+    w.show()
+    w.import_files([fifo])
+    qtbot.waitUntil(lambda: "not a regular file" in w.banner.text(), timeout=WAIT_MS)
+    assert "pipe.csv" in w.banner.text() and w.model.rowCount() == 0
+    w.input.setText("4")
+    qtbot.keyClick(w.input, Qt.Key_Return)
+    qtbot.waitUntil(lambda: (w.model.row_for(4) or None) and w.model.row_for(4).status == "done",
+                    timeout=WAIT_MS)

@@ -12,8 +12,9 @@ def requested_ids(args) -> list[int]:
     from salesapp.model.id_input import parse_id_text, read_id_csv
 
     parsed = read_id_csv(args.file) if args.file else parse_id_text(args.items)
+    where = f"{args.file}: " if args.file else ""
     for problem in parsed.problems:
-        print(f"salesapp: {problem}", file=sys.stderr)
+        print(f"salesapp: {where}{problem}", file=sys.stderr)
     if not parsed.ids:
         raise InputError("no valid item ids given", args.file)
     return parsed.ids

@@ -1,15 +1,21 @@
 """Encoding, separator, BOM and compression detection shared by the data and id-list readers.
 
 Only the first block of a file is looked at, so sniffing costs the same for a file of any size; the
-full read is left to pandas with the detected settings.
+full read is left to pandas (training data) or streamed (`stream_lines`, id files).
+Only regular files are opened: a FIFO or a device would block or never end.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
+import stat
 import unicodedata
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from salesapp.errors import InputError
 
@@ -17,6 +23,12 @@ SAMPLE_BYTES = 256 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 SEPARATORS = (",", ";", "\t")
+# A CSV of ids inflates 3-10x; zlib's best is about 1000x (one byte repeated). Past this ratio of
+# the file's size (and past the floor, which lets small, repetitive files through) it is a bomb.
+MAX_INFLATION_RATIO = 100
+INFLATION_FLOOR_BYTES = 16 * 1024 * 1024
+# No row of a CSV of ids is this long; a longer one is refused instead of held whole.
+MAX_LINE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,17 +41,87 @@ class Sniffed:
     header: str            # first line, decoded, without the line end
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a plain file"
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """Open a regular file for binary reading; anything else is refused before it is read.
+
+    Opened non-blocking and checked on the open descriptor, so a FIFO never blocks the open and a
+    file swapped for one between a check and the open is still caught.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"is {_kind(mode)}, not a regular file; give a CSV file", path)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_sample(path: Path) -> tuple[bytes, str | None]:
     """Return the first bytes of the file (decompressed if gzip) and the compression used."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             raw = fh.read(SAMPLE_BYTES)
-        if raw.startswith(GZIP_MAGIC):
-            with gzip.open(path, "rb") as fh:
-                return fh.read(SAMPLE_BYTES), "gzip"
-    except (OSError, EOFError) as exc:
-        raise InputError(f"cannot be read ({exc})", path) from exc
+            if raw.startswith(GZIP_MAGIC):
+                fh.seek(0)
+                with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                    return gz.read(SAMPLE_BYTES), "gzip"
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot be read ({exc})", path) from None
     return raw, None
+
+
+def stream_blocks(path: Path, compression: str | None, block_bytes: int) -> Iterator[bytes]:
+    """The file's bytes (inflated if gzip) in blocks that end at a line end (the last may not).
+
+    A .gz that inflates past MAX_INFLATION_RATIO x its size (and INFLATION_FLOOR_BYTES) is refused
+    as soon as it does, with InputError: the read stops there, never holding more than a block.
+    """
+    try:
+        with open_regular(path) as raw:
+            source = gzip.GzipFile(fileobj=raw, mode="rb") if compression == "gzip" else raw
+            inflated, rest, lines = 0, b"", 0
+            while block := source.read(block_bytes):
+                inflated += len(block)
+                # Against the bytes read so far, not the file's size: a bomb stops at its start.
+                if compression == "gzip" and inflated > max(MAX_INFLATION_RATIO * raw.tell(),
+                                                            INFLATION_FLOOR_BYTES):
+                    raise InputError(
+                        f"inflates to more than {MAX_INFLATION_RATIO} times its size "
+                        f"({inflated / 2**20:,.0f} MB so far); this is not a CSV of ids, or "
+                        "unpack it first", path)
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    rest += block
+                    if len(rest) > MAX_LINE_BYTES:
+                        raise InputError(f"is longer than {MAX_LINE_BYTES // 2**20} MB without a "
+                                         "line end; this is not a CSV of ids", path, lines + 1)
+                    continue
+                piece = rest + block[:cut]
+                lines += piece.count(b"\n")
+                yield piece
+                rest = block[cut:]
+            if rest:
+                yield rest
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot be read to the end ({exc})", path) from None
 
 
 def line_of_offset(raw: bytes, offset: int) -> int:
@@ -129,8 +211,10 @@ def sniff(path: str | Path) -> Sniffed:
 
 
 def _read_all(path: Path, compression: str | None) -> bytes:
-    opener = gzip.open if compression == "gzip" else open
-    with opener(path, "rb") as fh:
+    with open_regular(path) as fh:
+        if compression == "gzip":
+            with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                return gz.read()
         return fh.read()
 
 

@@ -5,18 +5,13 @@ Used by the window (text box and CSV drop) and by `--items` / `--file` of the CL
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 from salesapp.errors import InputError
-from salesapp.model.csv_sniff import full_file_encoding, sniff
-
-if TYPE_CHECKING:   # numpy and pandas are imported where a CSV is read: typed ids need neither
-    import numpy as np
-    import pandas as pd
+from salesapp.model.csv_sniff import sniff
 
 MAX_RANGE_WIDTH = 100_000
 # Ids are 0 <= id < ID_LIMIT everywhere (typed, CSV, stored): the data's ids are int32, and Qt's
@@ -26,6 +21,9 @@ _MAX_DIGITS = len(str(ID_LIMIT))   # a longer token is out of range without conv
 MAX_SHOWN_CHARS = 24               # a 5,000-digit token is named by its start and length
 MAX_LISTED_LINES = 10
 ID_COLUMN = "item_id"
+# Valid cells remembered so that a repeated id is checked once: the catalogue's ids fit, and a
+# file of millions of distinct ids holds no second copy of them as text.
+KNOWN_CELLS = 100_000
 _SPLIT = re.compile(r"[\s,;]+")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 _SPACED_DASH = re.compile(r"(\d)\s+-\s+(\d)")
@@ -119,77 +117,204 @@ def parse_id_text(text: str) -> IdParse:
     return result
 
 
-def _read_columns(path: Path, header: bool, encoding: str | None = None):
-    import pandas as pd
-
-    sniffed = sniff(path)
-    if encoding is not None:
-        sniffed = dataclasses.replace(sniffed, encoding=encoding)
-    try:
-        frame = pd.read_csv(path, sep=sniffed.sep, encoding=sniffed.encoding,
-                            compression=sniffed.compression, dtype=str, keep_default_na=False,
-                            header=0 if header else None, skip_blank_lines=False)
-    except UnicodeDecodeError:
-        # Past the sniffed sample: decide on the whole file (raises at the first bad byte).
-        return _read_columns(path, header, full_file_encoding(path, sniffed.compression))
-    except pd.errors.ParserError as exc:
-        raise InputError(f"is not a well-formed CSV file ({str(exc).strip()})", path) from None
-    except (OSError, EOFError) as exc:  # e.g. a truncated .gz
-        raise InputError(f"cannot be read to the end ({exc})", path) from None
-    return frame
-
-
-def _choose_column(path: Path, frame: pd.DataFrame, column: str | None) -> str:
-    names = [str(c).strip() for c in frame.columns]
+def _choose_column(path: Path, names: list[str], column: str | None) -> int:
     if column is not None:
         if column not in names:
             raise InputError(f"has no column {column!r}", path, 1, column)
-        return column
-    for name in names:
+        return names.index(column)
+    for i, name in enumerate(names):
         if name.lower() == ID_COLUMN:
-            return name
+            return i
     if len(names) == 1:
-        return names[0]
+        return 0
     raise AmbiguousColumnError(path, names)
 
 
-def _header_is_data(name: str) -> bool:
-    return name.strip().isdigit()
+def _cell_id(cell: str) -> int | None:
+    """An id cell's value: ASCII digits, optionally ``.0`` (a spreadsheet's number); else None."""
+    text = cell.strip()
+    if not (text.isdigit() and text.isascii()):
+        head, dot, tail = text.partition(".")
+        if not (dot and head.isdigit() and head.isascii() and not tail.strip("0")):
+            return None
+        text = head
+    if len(text) > _MAX_DIGITS:
+        return None
+    value = int(text)
+    return value if value < ID_LIMIT else None
 
 
-def _summarise_bad(lines: np.ndarray) -> str:
-    shown = ", ".join(str(n) for n in lines[:MAX_LISTED_LINES])
-    if len(lines) == 1:
-        return f"1 row is not an item id: line {shown}"
-    more = f", … (first {MAX_LISTED_LINES})" if len(lines) > MAX_LISTED_LINES else ""
-    return f"{len(lines)} rows are not item ids: lines {shown}{more}"
+class _LineList:
+    """The first MAX_LISTED_LINES line numbers of one kind of problem, and how many there were."""
+
+    def __init__(self, one: str, many: str):
+        self.one, self.many, self.count, self.first = one, many, 0, []
+
+    def add(self, line: int) -> None:
+        self.count += 1
+        if len(self.first) < MAX_LISTED_LINES:
+            self.first.append(line)
+
+    def sentence(self) -> str | None:
+        if not self.count:
+            return None
+        shown = ", ".join(map(str, self.first))
+        if self.count == 1:
+            return f"1 {self.one}: line {shown}"
+        more = f", … (first {MAX_LISTED_LINES})" if self.count > MAX_LISTED_LINES else ""
+        return f"{self.count:,} {self.many}: lines {shown}{more}"
+
+
+class _IdFileReader:
+    """One pass over an id file: the chosen column's ids, the bad lines by kind."""
+
+    def __init__(self, path: Path, sniffed, fields: int, index: int):
+        self.path, self.sniffed, self.fields, self.index = path, sniffed, fields, index
+        self.seen: dict[int, None] = {}
+        self.known_cells: dict[str, None] = {}   # cells already checked and valid
+        self.rows = 0
+        self.not_ids = _LineList("row is not an item id", "rows are not item ids")
+        self.ragged = _LineList(f"line has not the header's {fields} fields",
+                                f"lines have not the header's {fields} fields")
+        self.unclosed = _LineList("line has an unclosed quote", "lines have an unclosed quote")
+
+    def problems(self) -> list[str]:
+        return [s for s in (self.not_ids.sentence(), self.ragged.sentence(),
+                            self.unclosed.sentence()) if s]
+
+    def take(self, text: str, lines: list[str], first: int) -> None:
+        """Data lines numbered from `first` (1-based); ``text`` is them joined by line ends."""
+        self.rows += len(lines)
+        if not self._take_whole_block(text, lines):
+            self._take_lines(lines, first)
+
+    def _take_whole_block(self, text: str, lines: list[str]) -> bool:
+        """The common block (no quotes, every line well-formed, every cell an id) in C loops:
+        the cells by one regex, each distinct cell checked once. False: look line by line."""
+        if '"' in text:
+            return False
+        if self.fields == 1:
+            if self.sniffed.sep in text:
+                return False
+            cells = lines
+        else:
+            cells = self._pattern().findall(text)
+            if len(cells) != len(lines):
+                return False   # some line has another number of fields (or is blank)
+        known = self.known_cells
+        new = [cell for cell in dict.fromkeys(cells) if cell not in known]
+        values = [_cell_id(cell) for cell in new]
+        if None in values:
+            return False
+        self.seen.update(dict.fromkeys(values))
+        if len(known) < KNOWN_CELLS:
+            known.update(dict.fromkeys(new))
+        return True
+
+    def _pattern(self):
+        if getattr(self, "_cells_re", None) is None:
+            sep = re.escape(self.sniffed.sep)
+            field = f"[^{sep}\\n]*"
+            before = f"(?:{field}{sep}){{{self.index}}}"
+            after = f"(?:{sep}{field}){{{self.fields - self.index - 1}}}"
+            self._cells_re = re.compile(f"^{before}({field}){after}$", re.MULTILINE)
+        return self._cells_re
+
+    def _take_lines(self, lines: list[str], first: int) -> None:
+        import csv
+
+        sep, fields, index, seen = self.sniffed.sep, self.fields, self.index, self.seen
+        for number, line in enumerate(lines, start=first):
+            if fields == 1 and sep not in line and '"' not in line:
+                cell = line
+            elif '"' in line:
+                if line.count('"') % 2:   # a quoted field never spans lines in an id file
+                    self.unclosed.add(number)
+                    continue
+                parts = next(csv.reader([line], delimiter=sep))
+                if len(parts) != fields:
+                    self.ragged.add(number) if line.strip() else self.not_ids.add(number)
+                    continue
+                cell = parts[index]
+            else:
+                parts = line.split(sep)
+                if len(parts) != fields:
+                    self.ragged.add(number) if line.strip() else self.not_ids.add(number)
+                    continue
+                cell = parts[index]
+            value = _cell_id(cell)
+            if value is None:
+                self.not_ids.add(number)
+            else:
+                seen[value] = None
+
+
+def _decoded_blocks(path: Path, sniffed) -> Iterator[tuple[str, int]]:
+    """(text of whole lines, number of its first line), decoding as the file turns out to be.
+
+    The sniffed sample decides the encoding; a file that is plain ASCII there and CP1251 later
+    switches at the first such block. A byte that is neither raises InputError with its line.
+    """
+    from salesapp.model.csv_sniff import UTF8_BOM, detect_encoding, line_of_offset, stream_blocks
+    from salesapp.pacing import ID_FILE_BLOCK
+
+    encoding = "utf-8" if sniffed.encoding == "utf-8-sig" else sniffed.encoding
+    line, ascii_so_far, first = 1, True, True
+    for block in stream_blocks(path, sniffed.compression, ID_FILE_BLOCK):
+        if first:
+            block, first = block.removeprefix(UTF8_BOM), False
+        try:
+            text = block.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if not ascii_so_far:
+                raise InputError(f"byte 0x{block[exc.start]:02x} is not {encoding.upper()} text; "
+                                 "save the file as UTF-8", path,
+                                 line + block.count(b"\n", 0, exc.start)) from None
+            try:
+                encoding = detect_encoding(block, path, complete=True)
+            except InputError as error:
+                error.line = (error.line or 1) + line - 1   # counted in the block: in the file
+                raise error from None
+            if encoding == "utf-8-sig":
+                raise InputError("cannot be decoded as UTF-8", path,
+                                 line_of_offset(block, exc.start) + line - 1) from None
+            text = block.decode(encoding)
+        ascii_so_far = ascii_so_far and block.isascii()
+        yield text, line
+        line += block.count(b"\n")
 
 
 def read_id_csv(path: str | Path, column: str | None = None) -> IdParse:
-    """Read item ids from a CSV file (UTF-8 with/without BOM or CP1251; `,` `;` or tab).
+    """Read item ids from a CSV file (UTF-8 with/without BOM or CP1251; `,` `;` or tab; .gz).
 
-    The id column is `item_id` (any case), the only column, or ``column``; otherwise
-    AmbiguousColumnError carries ``.columns``. Invalid rows become one summarised problem.
+    Streamed a block at a time, keeping only the chosen column's ids: memory grows with the
+    distinct ids, not with the file. The id column is `item_id` (any case), the only column, or
+    ``column``; otherwise AmbiguousColumnError carries ``.columns``. A row that is not an id, a
+    line with another number of fields than the header, or an unclosed quote is skipped and
+    named by its line (summarised per kind); the other rows still count. Only regular files are
+    read, and a .gz that inflates like a bomb is refused (InputError).
     """
-    import numpy as np
-    import pandas as pd
+    import csv
 
     path = Path(path)
-    frame = _read_columns(path, header=True)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    first_line = 2
-    if frame.shape[1] == 1 and column is None and _header_is_data(frame.columns[0]):
-        frame, first_line = _read_columns(path, header=False), 1  # single column, no header
-        frame.columns = ["item_id"]
-        name = None
-    else:
-        name = _choose_column(path, frame, column)
-    text = frame[name or "item_id"].str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
-    ok = np.isfinite(values) & (values >= 0) & (values == np.floor(values)) & (values < ID_LIMIT)
-    result = IdParse(ids=pd.unique(values[ok]).astype(np.int64).tolist(), column=name,
-                     rows=len(frame))
-    bad_lines = np.flatnonzero(~ok) + first_line
-    if bad_lines.size:
-        result.problems.append(_summarise_bad(bad_lines))
-    return result
+    sniffed = sniff(path)
+    names = [c.strip() for c in next(csv.reader([sniffed.header.lstrip("\ufeff")],
+                                                delimiter=sniffed.sep), [""])]
+    has_header = not (len(names) == 1 and column is None and _header_is_data(names[0]))
+    index = _choose_column(path, names, column) if has_header else 0
+    reader = _IdFileReader(path, sniffed, len(names), index)
+    for text, line in _decoded_blocks(path, sniffed):
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()   # the end of the last line, not an empty line
+        if line == 1 and has_header:
+            lines, line, text = lines[1:], 2, text.partition("\n")[2]
+        reader.take(text, lines, line)
+    return IdParse(ids=list(reader.seen), problems=reader.problems(),
+                   column=names[index] if has_header else None, rows=reader.rows)
+
+
+def _header_is_data(name: str) -> bool:
+    return name.strip().isdigit() and name.strip().isascii()
