@@ -68,3 +68,16 @@ def test_console_script_installs_the_crash_handler(tmp_path):
     assert "Traceback" not in proc.stderr
     log_text = (tmp_path / "home" / "logs" / "salesapp.log").read_text(encoding="utf-8")
     assert "Traceback" in log_text and "deep inside submit" in log_text
+
+
+def test_predict_summarises_unknown_ids_in_one_line(tmp_path, small_bundle, capsys):
+    out = tmp_path / "f.csv"
+    unknown = range(10_000_000, 10_200_000)   # 200,000 ids not in the bundle
+    ids = tmp_path / "ids.csv"
+    ids.write_text("item_id\n1\n" + "\n".join(map(str, unknown)) + "\n", encoding="utf-8")
+    assert main(["predict", "--model", str(small_bundle), "--file", str(ids),
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["salesapp: 200,000 ids have no forecast (not in items.csv): "
+                   + ", ".join(map(str, unknown[:10])) + ", … (first 10)"]
+    assert {line.split(",")[0] for line in out.read_text().splitlines()[1:]} == {"1"}

@@ -32,8 +32,8 @@ def test_fifo_as_file_is_refused_at_once_in_a_child_process(tmp_path):
                           text=True, env=_child_env(tmp_path), timeout=30, check=False)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert lines == [f"salesapp: {fifo}: is a FIFO (named pipe), not a regular file; "
-                     "give a CSV file."]
+    expected = f"salesapp: {fifo}: is a FIFO (named pipe), not a regular file; give a CSV file."
+    assert lines == [expected]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")

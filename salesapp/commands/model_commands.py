@@ -67,9 +67,9 @@ def predict(args) -> int:
     """Write long-format forecasts or, with --pairs, an ID,item_cnt_month submission.
 
     Long format: `item_id,shop_id,forecast`, one row per open shop and one more per item whose
-    shop_id is the literal `total` (the sum over shops); an unknown id is one line on stderr, not
-    a row. The --pairs file is read with the loader's checks and its duplicate shop ids mapped
-    to the ids the bundle's history is under.
+    shop_id is the literal `total` (the sum over shops); unknown ids are one line on stderr (a
+    count and the first few), not rows. The --pairs file is read with the loader's checks and
+    its duplicate shop ids mapped to the ids the bundle's history is under.
     """
     from salesapp.model.predictor import Predictor
     from salesapp.paths import default_model_dir
@@ -86,12 +86,26 @@ def predict(args) -> int:
         out.to_csv(args.out, index=False)
         return 0
     results = predictor.predict(requested_ids(args))
-    rows = []
+    rows, unknown = [], []
     for r in results:
         if r["status"] != "ok":
-            print(f"salesapp: {r['error']}", file=sys.stderr)
+            unknown.append(r)
             continue
         rows += [(r["item_id"], s, f) for s, f in r["shops"]]
         rows.append((r["item_id"], TOTAL, r["total"]))
     pd.DataFrame(rows, columns=["item_id", "shop_id", "forecast"]).to_csv(args.out, index=False)
+    if unknown:
+        print(f"salesapp: {_unknown_summary(unknown)}", file=sys.stderr)
     return 0
+
+
+UNKNOWN_SHOWN = 10   # ids named in the one line about unknown ids; the rest are counted
+
+
+def _unknown_summary(failed: list[dict]) -> str:
+    """One line for any number of ids without a forecast: millions must not be a line each."""
+    if len(failed) == 1:
+        return failed[0]["error"]
+    shown = ", ".join(str(r["item_id"]) for r in failed[:UNKNOWN_SHOWN])
+    more = f", … (first {UNKNOWN_SHOWN})" if len(failed) > UNKNOWN_SHOWN else ""
+    return f"{len(failed):,} ids have no forecast (not in items.csv): {shown}{more}"

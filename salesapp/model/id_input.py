@@ -6,9 +6,9 @@ Used by the window (text box and CSV drop) and by `--items` / `--file` of the CL
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator
 
 from salesapp.errors import InputError
 from salesapp.model.csv_sniff import sniff
