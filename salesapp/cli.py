@@ -36,7 +36,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _ids_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group = parser.add_mutually_exclusive_group(required=required)
-    group.add_argument("--items", metavar="IDS", help="item ids: 5037,5320 or ranges 5030-5040")
+    group.add_argument("--items", metavar="IDS", help="item ids: 444,1094 or ranges 100-110")
     group.add_argument("--file", metavar="CSV", help="a CSV file with an item_id column")
     return group
 

@@ -19,7 +19,7 @@ def test_text_separators_ranges_and_duplicates():
 def test_text_bad_token_named_with_position():
     result = parse_id_text("5037, abc, 12")
     assert result.ids == [5037, 12]
-    assert result.problems == ["'abc' (item 2) is not an item id or a range like 5030-5040"]
+    assert result.problems == ["'abc' (item 2) is not an item id or a range like 100-110"]
 
 
 def test_text_reversed_and_too_wide_ranges_refused():

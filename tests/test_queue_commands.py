@@ -29,7 +29,7 @@ def test_submit_work_results_long_format(tmp_path, small_bundle, capsys):
         [tuple(s) for s in expected["shops"]]
     assert item1[0]["item_name"] == expected["item_name"]
     assert [r["error"] for r in rows if r["item_id"] == "999999"] == \
-        ["item 999999 is not in items.csv"]
+        [f"item 999999 is not in the product list of model {predictor.version}"]
 
 
 def test_submit_from_file_and_default_store(tmp_path, small_bundle, capsys):

@@ -93,7 +93,7 @@ def test_the_export_of_a_real_store_is_what_csv_writer_writes(tmp_path, small_bu
     assert f"{ids[-1]},{text_cell(results[ids[-1]]['item_name'])},{bounds['shops'][1][0]},20.0,"\
         in lines
     assert lines[-3:] == ["424242,,,,\"'-crashed, \"\"badly\"\"\"",
-                          "999999,,,,item 999999 is not in items.csv", ""]
+                          f"999999,,,,item 999999 is not in the product list of model {predictor.version}", ""]
 
 
 def test_random_names_and_forecasts_export_as_csv_writer_writes(tmp_path):

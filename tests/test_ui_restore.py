@@ -178,7 +178,7 @@ def test_ids_typed_while_restoring_keep_their_rows(qtbot, open_window, earlier_s
     row = window.model.row_for(again)
     assert row.status == "done" and row.result["item_id"] == again   # asked again: run again
     assert window.model.row_for(new).status == "failed"
-    assert "not in items.csv" in window.model.row_for(new).note
+    assert "not in the product list of model" in window.model.row_for(new).note
     assert window.model.rowCount() == len(s["stored"]) + 1
 
 

@@ -75,7 +75,7 @@ def test_typed_ids_go_pending_then_done(qtbot, make_window, predictor):
         assert r["status"] == "ok"
         assert all(math.isfinite(f) and f >= 0 for _, f in r["shops"])
     bad = w.model.row_for(999999)
-    assert bad.status == "failed" and "not in items.csv" in bad.note
+    assert bad.status == "failed" and "not in the product list of model" in bad.note
     assert w.model.counts()["done"] == len(ids)
     # the label follows within a quarter second (at most 4 updates a second while busy)
     qtbot.waitUntil(lambda: "done 4 · failed 1" in w.status_panel.counts_label.text(), timeout=2000)

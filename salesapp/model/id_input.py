@@ -87,7 +87,7 @@ def _token_ids(token: str, position: int) -> tuple[list[int], str | None]:
         return [value], None
     match = _RANGE.match(token)
     if not match or not (_is_digits(match.group(1)) and _is_digits(match.group(2))):
-        return [], f"{_shown(token)} (item {position}) is not an item id or a range like 5030-5040"
+        return [], f"{_shown(token)} (item {position}) is not an item id or a range like 100-110"
     low, high = _whole_number(match.group(1)), _whole_number(match.group(2))
     if low is None or high is None or max(low, high) >= ID_LIMIT:
         return [], _out_of_range(token, position)

@@ -132,9 +132,10 @@ class Predictor:
                 "forecast_block": self.forecast_block}
 
     def _unknown_result(self, item_id: int) -> dict:
+        # said to staff, who know products and models, not the bundle's files
         return {**self._base(item_id), "status": "error",
-                "error": f"item {item_id} is not in items.csv", "item_name": None,
-                "category_id": None, "category_name": None, "cold_start": False, "total": None,
+                "error": f"item {item_id} is not in the product list of model {self.version}",
+                "item_name": None, "category_id": None, "category_name": None, "cold_start": False, "total": None,
                 "shops": []}
 
     def _result(self, item_id: int, shops: list, total: float, sold: bool) -> dict:

@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
     # -- construction -------------------------------------------------------------------------
     def _build_widgets(self) -> None:
         self.input = QLineEdit()
-        self.input.setPlaceholderText("Item ids: 5037, 5320 or ranges 5030-5040 — Enter to forecast;"
+        self.input.setPlaceholderText("Item ids: 444, 1094 or ranges 100-110 — Enter to forecast;"
                                       " or drop CSV files here")
         self.filter_box = QLineEdit()
         self.filter_box.setPlaceholderText("Filter")
