@@ -1,4 +1,4 @@
-"""The one entry point, `salesapp`: the window and every headless command (DESIGN.md's contract).
+"""The one entry point, `salesapp`: the window and every headless command.
 
 This module only parses arguments and dispatches; the bodies live in `salesapp.commands.*` and are
 imported lazily so that `salesapp generate-data` never pays for Qt and the window never pays for
@@ -8,11 +8,13 @@ argparse sub-command set-up of the others.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from salesapp.errors import SalesAppError
+from salesapp.errors import InputError, SalesAppError
 
 # sub-command -> "module:function"; each function takes the parsed namespace, returns an exit code.
 COMMANDS = {
@@ -32,6 +34,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="DIR", help="job queue and result store "
                         "(default: the per-user data directory)")
     parser.add_argument("--model", metavar="DIR", help="model bundle (default: the bundled one)")
+
+
+def _not_used(parser: argparse.ArgumentParser) -> None:
+    """Hidden --store/--model on a command that uses neither: given, they are refused (`main`),
+    not ignored, so a user who meant a bundle or a store to be read is told it was not."""
+    for option in ("--store", "--model"):
+        parser.add_argument(option, help=argparse.SUPPRESS)
 
 
 def _ids_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -70,7 +79,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="LightGBM threads (0: all cores)")
-    _common(p)
+    _not_used(p)
 
     p = sub.add_parser("predict", help="forecast items (long format) or test pairs (submission)")
     g = _ids_source(p)
@@ -94,7 +103,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("out", metavar="OUT")
     p.add_argument("--scale", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
-    _common(p)
+    _not_used(p)
     return gui, cmd
 
 
@@ -107,6 +116,27 @@ def _install_crash_handler() -> None:
 def _call(target: str, args: argparse.Namespace) -> int:
     module, func = target.split(":")
     return int(getattr(importlib.import_module(module), func)(args) or 0)
+
+
+def _refuse_unused(args: argparse.Namespace) -> None:
+    if args.command not in ("train", "generate-data"):
+        return
+    given = [o for o in ("store", "model") if getattr(args, o, None) is not None]
+    if given:
+        uses = "--data and --out" if args.command == "train" else "OUT"
+        raise InputError(f"{args.command} does not use --{given[0]} (it uses {uses} only); "
+                         f"leave --{given[0]} out")
+
+
+def _refuse_unknown_command(argv: list[str]) -> None:
+    """A first word that is neither a command nor a file is a mistyped command, not a file to
+    import (the window would open only to say the file is missing)."""
+    if not argv or argv[0].startswith("-") or os.path.exists(argv[0]):
+        return
+    word = argv[0]
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+    if close:   # a plain SalesAppError: InputError would end the question with a full stop
+        raise SalesAppError(f"unknown command {word!r}; did you mean {close[0]}?")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,7 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = cmd_parser.parse_args(argv)
+            _refuse_unused(args)
             return _call(COMMANDS[args.command], args)
+        _refuse_unknown_command(argv)
         args = gui_parser.parse_args(argv)
         return _call(SELF_TEST if args.self_test else GUI, args)
     except SalesAppError as exc:

@@ -189,5 +189,5 @@ def test_an_output_file_that_cannot_be_written_is_one_sentence_naming_it(tmp_pat
     out = tmp_path / "missing" / "r.csv"
     assert main(["results", "--store", str(tmp_path / "s"), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"salesapp: {out}: cannot write the results there") and "Traceback" \
+    assert err.startswith(f"salesapp: {out}: the folder {out.parent} does not exist") and "Traceback" \
         not in err and len(err.strip().splitlines()) == 1

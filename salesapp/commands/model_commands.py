@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesapp.commands.argument_checks import file_in_existing_folder, writable_folder_for
 from salesapp.commands.id_arguments import requested_ids
 from salesapp.model import bundle
 from salesapp.model.evaluation import oracle_rmse
@@ -52,6 +53,7 @@ def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: 
 
 def train(args) -> int:
     """Train on every month of --data, write the bundle to --out, print the metrics."""
+    writable_folder_for(args.out, "--out")
     card = train_bundle(args.data, args.out, args.seed, args.threads)
     v = card["validation"]
     print(f"model {card['model_version']} written to {args.out}")
@@ -73,6 +75,7 @@ def predict(args) -> int:
     """
     from salesapp.model.predictor import Predictor
     from salesapp.paths import default_model_dir
+    file_in_existing_folder(args.out, "--out")
     model_dir = args.model or default_model_dir()
     # one call in a process of its own: LightGBM may use every core (the window's and `work`'s
     # pool threads each get their share instead)

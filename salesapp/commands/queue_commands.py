@@ -175,11 +175,13 @@ def results(args) -> int:
     """
     import tempfile
 
+    from salesapp.commands.argument_checks import existing_store, file_in_existing_folder
     from salesapp.commands.results_csv import COLUMNS, csv_line, result_chunks
     from salesapp.errors import InputError
 
+    out = file_in_existing_folder(args.out, "--out")
+    existing_store(_store_dir(args))   # opening would make an empty store and export nothing
     store = _open_store(args)
-    out = Path(args.out)
     bad: list[tuple[int, str]] = []
     tmp = None
     try:
