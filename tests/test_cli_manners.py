@@ -48,7 +48,7 @@ def test_generate_data_onto_an_existing_file(tmp_path):
 def test_generate_data_refuses_a_huge_scale_with_its_size(tmp_path):
     out = tmp_path / "data"
     line = refused("generate-data", out, "--scale", "1e9")
-    assert "--scale 1e+09 would make about" in line and "thousand million sales rows" in line
+    assert "--scale 1e+09 would make about" in line and "about 2,914 trillion sales rows" in line
     assert "TB compressed" in line and "the largest is 2" in line
     assert not out.exists()
 

@@ -18,7 +18,9 @@ MAX_SCALE = 2.0
 
 
 def _amount(n: float) -> str:
-    for unit, size in (("thousand million", 1e9), ("million", 1e6)):
+    if n >= 1e12:
+        return f"{n / 1e12:,.0f} trillion"
+    for unit, size in (("billion", 1e9), ("million", 1e6)):
         if n >= size:
             return f"{n / size:,.1f} {unit}"
     return f"{n:,.0f}"
