@@ -41,6 +41,11 @@ DEFAULT_LEASE_SECONDS = 60.0
 # A failing part of at most this many ids is tried one id at a time instead of halved further:
 # fewer model calls when the model fails on every id, few more with one poison id.
 ONE_BY_ONE = 8
+# A lost lease (its worker killed, frozen, crashed) of at most this many jobs counts as an attempt
+# of each; of a larger one it counts for none, and the jobs go on in leases half as large: a
+# laptop dying during a long batch is not its jobs' failure, while a poison id that kills its
+# process still ends failed after a few more crashes, alone in a small lease.
+BLAMED_LEASE = 4
 # Ids per store transaction of the writer thread: amortises the commit's fsync, and short enough
 # that the runners' lease/complete never wait long on SQLite's write lock.
 WRITE_SLICE = 500

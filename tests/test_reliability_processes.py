@@ -182,3 +182,31 @@ def test_poison_id_fails_alone(tmp_path, small_bundle, reference):
     out = tmp_path / "r.csv"
     _run("results", "--store", store, "--out", out)
     assert "42,,,,RuntimeError: test poison" in out.read_text(encoding="utf-8")
+
+
+def test_three_kills_during_one_default_batch_fail_no_job(tmp_path, small_bundle, reference):
+    """The laptop dying during a long batch is not its jobs' failure (attempts are a job's own).
+
+    The default headless batch (no SALESAPP_BATCH_SIZE): after the small first batch, the rest
+    is one lease of thousands of jobs, killed three times while the model works on it.
+    """
+    env = {k: v for k, v in _env().items() if k not in FAST}
+    store = tmp_path / "store"
+    n = 2000
+    _run("submit", "--store", store, "--model", small_bundle, "--items", f"0-{n - 1}", env=env)
+    rng = random.Random(13)
+    for _ in range(3):
+        proc = subprocess.Popen(_cmd("work", "--store", store, "--model", small_bundle),
+                                env={**env, "SALESAPP_TEST_SLOW_MS": "1500"},
+                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        assert _wait_first_progress(proc)   # the first batch is recorded: the big one is leased
+        time.sleep(rng.uniform(0.2, 1.0))   # a moment inside its model call (another process)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(30) == -signal.SIGKILL
+        proc.stderr.close()
+        with JobStore.open(store) as s:   # the big lease was lost: no attempt of its jobs spent
+            assert s.counts()["failed"] == 0
+            assert max(j.attempts for j in s.jobs()) <= 1
+    clean = _run("work", "--store", store, "--model", small_bundle, env=env)
+    assert " 0 failed." in clean.stderr
+    _check_store(store, range(n), reference)

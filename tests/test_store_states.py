@@ -124,9 +124,32 @@ def test_expired_leases_go_back_to_queued(store):
     store.lease("gone", 3, 5)
     assert store.requeue_expired() == []
     assert len(store.requeue_expired(now=time.time() + 10)) == 3
+    # a small lease lost: an attempt of each, and they go on in leases half as large
     again = store.lease("w", 3, 60)
-    assert sorted(j.item_id for j in again) == [1, 2, 3]
-    assert all(j.attempts == 2 for j in again)
+    assert [(j.item_id, j.attempts, j.lost_in) for j in again] == [(1, 2, 3)]
+    assert states(store) == {1: LEASED, 2: QUEUED, 3: QUEUED}
+    assert [j.attempts for j in store.jobs()] == [2, 1, 1]
+
+
+def test_a_large_lost_lease_is_no_attempt_and_its_jobs_go_on_in_halves(store):
+    from salesapp.pacing import BLAMED_LEASE
+
+    n = 4 * BLAMED_LEASE
+    store.submit(range(n), V1)
+    store.lease("gone", n, 5)
+    lost = store.requeue_expired(now=time.time() + 10)
+    assert {(j.state, j.attempts, j.lost_in) for j in lost} == {(QUEUED, 0, n)}
+    half = store.lease("w", n, 5)
+    assert [j.item_id for j in half] == list(range(n // 2))   # FIFO, half the lost lease
+    assert {j.attempts for j in half} == {1}
+    store.requeue_expired(now=time.time() + 10)   # lost again: still not their failure
+    quarter = store.lease("w", n, 5)
+    assert len(quarter) == n // 4 == BLAMED_LEASE
+    blamed = {j.item_id for j in quarter}
+    store.requeue_expired(now=time.time() + 10)   # a small lease lost: an attempt each
+    assert {j.item_id: j.attempts for j in store.jobs()} == {
+        i: int(i in blamed) for i in range(n)}
+    assert store.counts()["queued"] == n
 
 
 def test_failures_use_up_attempts_then_retry_resets(store):

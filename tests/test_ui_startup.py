@@ -268,3 +268,24 @@ def test_the_startup_probe_reports_a_load_ending_during_its_check_once(qtbot, re
     for _ in range(3):   # a second report (queued call or 0-ms timer, posted at once) runs here
         QCoreApplication.processEvents()
     assert app.codes == [1]   # once, and failed: the window was never attached
+
+
+def test_the_window_says_which_jobs_its_store_opening_failed(qtbot, tmp_path, small_bundle):
+    import time
+
+    from engine_cli import use_up_attempts_but_one
+
+    version = Predictor.load(small_bundle).version
+    with JobStore.open(tmp_path / "store") as s:   # item 1 on its last lease, by a gone worker
+        s.submit([1], version)
+        use_up_attempts_but_one(s, 1)
+        s.lease("dead-worker", 1, 0.01)
+    time.sleep(0.05)   # the lease runs out (a wall-clock expiry, not a Qt wait)
+    window, loader = unattached_window(qtbot, tmp_path / "store", small_bundle)
+    with qtbot.waitSignal(loader.loaded, timeout=WAIT_MS):
+        loader.start()
+    qtbot.waitUntil(lambda: "1 earlier items ended failed" in window.banner.text(),
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model.row_for(1) is not None, timeout=WAIT_MS)
+    assert window.model.row_for(1).status == "failed"
+    window.close()

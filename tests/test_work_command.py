@@ -144,3 +144,14 @@ def test_work_exit_status_is_one_when_a_job_fails_and_names_it(tmp_path, small_b
     assert "5 done, 1 failed." in proc.stderr
     again = run_cli("work", "--store", where, "--model", small_bundle)   # nothing left: success
     assert again.returncode == 0 and "0 done, 0 failed." in again.stderr
+
+
+def test_results_names_a_job_its_store_opening_failed(tmp_path, small_bundle):
+    from salesapp.commands.queue_commands import bundle_version
+
+    store = tmp_path / "store"
+    _queue_two_with_item_1_on_its_last_lease(store, bundle_version(small_bundle), 0.01)
+    proc = run_cli("results", "--store", store, "--out", tmp_path / "r.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 earlier job(s) ended failed" in proc.stderr and "(item 1)" in proc.stderr
+    assert "1,,,,the worker stopped" in (tmp_path / "r.csv").read_text(encoding="utf-8")

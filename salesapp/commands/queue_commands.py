@@ -182,6 +182,7 @@ def results(args) -> int:
     out = file_in_existing_folder(args.out, "--out")
     existing_store(_store_dir(args))   # opening would make an empty store and export nothing
     store = _open_store(args)
+    _say_failed_at_open(store)   # they are in the file as failed; this opening ended them
     bad: list[tuple[int, str]] = []
     tmp = None
     try:

@@ -39,6 +39,9 @@ class Job:
     # The model version of the result the item already had when it was asked again under
     # another one: cancelling the new job gives that done job back instead of deleting it.
     earlier_version: str | None = None
+    # The size of the last lease the job was lost with while too large to blame it (its attempt
+    # then not counted); a later lease holding it takes at most half as many (`transitions.lease`).
+    lost_in: int | None = None
 
 
 @dataclass
@@ -78,8 +81,9 @@ def row_of(job: Job) -> tuple[dict, str]:
     """(the stored dict, the tag) of `job`."""
     tag = queued_tag(job.seq) if job.state == QUEUED else job.state
     row = dict(vars(job))
-    if row["earlier_version"] is None:   # written only when there is one (rows stay small)
-        del row["earlier_version"]
+    for name in ("earlier_version", "lost_in"):   # written only when set (rows stay small)
+        if row[name] is None:
+            del row[name]
     return row, tag
 
 

@@ -8,7 +8,9 @@ remain. Lease and complete edit the job rows inside SQLite (`CacheSQL.lease_rows
 from __future__ import annotations
 
 import time
+from collections import Counter
 
+from salesapp.pacing import BLAMED_LEASE
 from salesapp.store.cache_sql import PLAIN_JSON_ROW
 from salesapp.store.job_rows import (
     DONE,
@@ -69,7 +71,19 @@ def lease(tx: Transaction, owner: str, limit: int, lease_seconds: float) -> list
         else:
             leased.append(job)
     tx.sql.set_aside(bad)
-    return sorted(leased, key=lambda job: job.seq)   # FIFO, as the tags order them
+    leased.sort(key=lambda job: job.seq)   # FIFO, as the tags order them
+    return _split_after_a_lost_lease(tx, leased)
+
+
+def _split_after_a_lost_lease(tx: Transaction, leased: list[Job]) -> list[Job]:
+    """Keep at most half the smallest lost lease of the jobs leased (`Job.lost_in`); the rest
+    go back to the queue as they were, so that a job killing its process is soon alone."""
+    sizes = [j.lost_in for j in leased if type(j.lost_in) is int and j.lost_in > 0]
+    keep = max(1, min(sizes) // 2) if sizes else len(leased)
+    for job in leased[keep:]:
+        job.attempts -= 1   # `lease_rows` counted one: this lease never was
+        tx.enqueue(job)
+    return leased[:keep]
 
 
 def renew(tx: Transaction, owner: str, ids: list[int], lease_seconds: float) -> list[int]:
@@ -112,12 +126,19 @@ def fail(tx: Transaction, owner: str, item_id: int, reason: str) -> str | None:
 def requeue_expired(tx: Transaction, moment: float) -> list[Job]:
     """Leased jobs whose worker is gone (lease run out, or its process ended), given back."""
     lost = []
-    for job in tx.jobs_in_state(LEASED):
+    # in their old order: a lost batch stays in FIFO order at the queue's end
+    for job in sorted(tx.jobs_in_state(LEASED), key=lambda j: j.seq):
         if (job.lease_until or 0) < moment:
             lost.append((job, "the worker stopped before finishing (lease expired)"))
         elif not owner_alive(job.owner):
             lost.append((job, "the worker's process ended before finishing"))
+    # A lease is its owner's jobs with the same expiry (taken, and renewed, together).
+    sizes = Counter((job.owner, job.lease_until) for job, _ in lost)
     for job, reason in lost:
+        size = sizes[(job.owner, job.lease_until)]
+        if size > BLAMED_LEASE:
+            job.attempts = max(0, job.attempts - 1)   # not this job's failure: see BLAMED_LEASE
+        job.lost_in = size
         tx.give_back(job, reason)
     return [job for job, _ in lost]
 
@@ -128,7 +149,7 @@ def retry(tx: Transaction, ids: list[int]) -> list[int]:
     done = []
     for job in tx.jobs_by_id(ids).values():
         if job.state == FAILED:
-            job.attempts, job.error, job.seq = 0, None, seq
+            job.attempts, job.error, job.seq, job.lost_in = 0, None, seq, None
             tx.enqueue(job)
             done.append(job.item_id)
             seq += 1

@@ -124,6 +124,10 @@ class Session(QObject):
             raise jobs
         if getattr(self.store, "notice", None):
             self.report.emit(self.store.notice)
+        ended = [j for j in getattr(self.store, "given_back_at_open", ()) if j.state == "failed"]
+        if ended:   # this opening failed them (their last worker was gone): say it once
+            self.report.emit(f"{len(ended)} earlier items ended failed: their last worker "
+                             "stopped before finishing. Ask for them again to retry.")
         self.restore.start(jobs, self.dispatcher, skip=self.submission.held())
         if not self._closing and pending_count(jobs):   # a close only writes: no runner starts
             self.dispatcher.start()
