@@ -91,3 +91,28 @@ def test_a_failing_explain_is_one_sentence_in_the_panel(qtbot, window, predictor
     qtbot.waitUntil(lambda: "No reasons" in w.detail.reasons.words.text(), timeout=WAIT_MS)
     assert w.detail.reasons.words.text() == (
         f"No reasons for item {item}: the bundle does not match this version of the app")
+
+
+def test_an_answer_for_an_item_no_longer_shown_is_dropped(qtbot, predictor):
+    from salesapp.ui.reasons_view import ReasonsView
+
+    view = ReasonsView()
+    qtbot.addWidget(view)
+    first, second = (int(i) for i in predictor.item_ids[:2])
+    gate = threading.Event()
+    explain = Explainer(predictor).explain
+
+    def slow_for_the_first(item):
+        if item == first:
+            gate.wait(5)
+        return explain(item)
+    view.set_source(slow_for_the_first, {})
+    shown = []
+    view.reasons_shown.connect(shown.append)
+    view.request(first)
+    view.request(second)   # the user moved on before the first was worked out
+    gate.set()
+    qtbot.waitUntil(lambda: shown == [second], timeout=WAIT_MS)
+    assert view.wait()
+    qtbot.wait(50)   # any answer still queued for the GUI thread arrives
+    assert shown == [second] and view.reasons.item_id == second
