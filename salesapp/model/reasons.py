@@ -162,6 +162,8 @@ class ItemReasons:
             typical = ("a typical item would get" if shop_id is None
                        else "a typical item-shop would get")
             start = f"{part['forecast']:.{d}f} units in {where}: {typical} {part['base']:.{d}f}"
+            if shop_id is None:   # the total's starting point is the shops' added up
+                start += f" ({part['base'] / len(self.shop_ids):.2f} a shop)"
             shown = [(name, v) for name, v in ranked if abs(v) >= least]
             steps = [f"{name} {'adds' if v > 0 else 'takes away'} {abs(v):.{d}f}"
                      for name, v in shown]
