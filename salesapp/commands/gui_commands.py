@@ -227,7 +227,15 @@ def _wait_until_finished(window, ids, seconds: float) -> None:
 
 
 def self_test(args) -> int:
-    """Real window offscreen + temporary store + worker pool: forecast a few ids, print a verdict."""
+    """Real window offscreen + temporary store + worker pool: forecast a few ids, print a verdict.
+
+    `--store` is refused rather than ignored: the test's jobs must not land in a user's store, and
+    a user who names one must not believe it was checked.
+    """
+    if getattr(args, "store", None):
+        from salesapp.errors import SalesAppError
+        raise SalesAppError(f"--self-test uses a temporary store of its own and never touches "
+                            f"{args.store}; run it without --store.")
     from salesapp.logging_setup import configure_logging
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -53,14 +53,15 @@ def verify(directory: str | Path) -> str:
     mpath = d / MANIFEST
     if not mpath.is_file():
         raise BundleError(f"{d} is not a model bundle: {MANIFEST} is missing")
-    text = mpath.read_text(encoding="utf-8")
-    try:
-        manifest = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BundleError(f"{mpath} is not valid JSON (line {exc.lineno})") from None
+    text, manifest = _json_file(mpath)
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{mpath} is not a manifest: it must be an object of file names and "
+                          "SHA-256s")
     for name in FILES:
         if name not in manifest:
             raise BundleError(f"{mpath} does not list {name}; the bundle is incomplete")
+        if not isinstance(manifest[name], str):
+            raise BundleError(f"{mpath}: the SHA-256 of {name} is not text")
         path = d / name
         if not path.is_file():
             raise BundleError(f"model bundle {d} is missing {name}")
@@ -68,6 +69,70 @@ def verify(directory: str | Path) -> str:
             raise BundleError(f"{path} does not match its SHA-256 in {MANIFEST}; "
                               "the bundle was modified or damaged, retrain or reinstall it")
     return version_of(text)
+
+
+def _json_file(path: Path) -> tuple[str, object]:
+    """(text, parsed) of one of the bundle's JSON files; BundleError for bytes that are not JSON."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+        return text, json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{path} is not text (byte {exc.start + 1} is not UTF-8); "
+                          "the bundle is damaged, retrain or reinstall it") from None
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno})"
+                          ) from None
+    except RecursionError:
+        raise BundleError(f"{path} is nested too deeply to be one of our JSON files") from None
+    except OSError as exc:
+        raise BundleError(f"{path} could not be read ({exc.strerror or exc})") from None
+
+
+def read_json_object(path: Path) -> dict:
+    """A JSON object file of the bundle (card.json, state.json); BundleError if it is not one."""
+    data = _json_file(path)[1]
+    if not isinstance(data, dict):
+        raise BundleError(f"{path} must hold a JSON object, not {type(data).__name__}")
+    return data
+
+
+ID_LIMIT = 2**31   # ids (shops, items, months) are below this everywhere: the id CSV reader's range
+
+
+def _whole(path: Path, key: str, value: object) -> int:
+    """`value` as an id-range whole number (JSON int, not bool), else BundleError naming `key`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < ID_LIMIT:
+        raise BundleError(f"{path}: {key} must be a whole number from 0 to {ID_LIMIT - 1}, "
+                          f"not {_short(value)}")
+    return value
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def read_state(directory: str | Path) -> tuple[int, list[int]]:
+    """(forecast_block, open_shops) from state.json, checked: BundleError naming the key if wrong.
+
+    The manifest vouches only that the file is the one it lists, so the values are checked too:
+    a block or shop id out of range would overflow the int64 features or forecast nonsense.
+    """
+    path = Path(directory) / "state.json"
+    state = read_json_object(path)
+    for key in ("forecast_block", "open_shops"):
+        if key not in state:
+            raise BundleError(f"{path} has no {key}; the bundle is incomplete")
+    block = _whole(path, "forecast_block", state["forecast_block"])
+    shops = state["open_shops"]
+    if not isinstance(shops, list) or not shops:
+        raise BundleError(f"{path}: open_shops must be a non-empty list of shop ids, not "
+                          f"{_short(shops)}")
+    ids = [_whole(path, f"open_shops item {n + 1}", s) for n, s in enumerate(shops)]
+    if len(set(ids)) != len(ids):
+        dup = next(i for n, i in enumerate(ids) if i in ids[:n])
+        raise BundleError(f"{path}: open_shops lists shop {dup} more than once")
+    return block, ids
 
 
 def save_history(path: Path, hist: MonthlyHistory) -> None:
@@ -98,8 +163,12 @@ def write_bundle(out: str | Path, model_text: str, card: dict, state: dict,
 
 def shop_aliases(directory: str | Path) -> dict[int, int]:
     """Duplicate shop id -> kept id that the bundle's history was merged under ({} if none)."""
-    state = json.loads((Path(directory) / "state.json").read_text(encoding="utf-8"))
-    return {int(k): int(v) for k, v in state.get("shop_aliases", {}).items()}
+    path = Path(directory) / "state.json"
+    aliases = read_json_object(path).get("shop_aliases", {})
+    try:
+        return {int(k): _whole(path, f"shop_aliases {k!r}", v) for k, v in aliases.items()}
+    except (AttributeError, ValueError, TypeError):
+        raise BundleError(f"{path}: shop_aliases must map shop ids to shop ids") from None
 
 
 def alias_pairs(pairs: pd.DataFrame, directory: str | Path) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,10 +29,8 @@ class Predictor:
         d = Path(directory)
         self.version = version
         self.num_threads = num_threads
-        self.card = json.loads((d / "card.json").read_text(encoding="utf-8"))
-        state = json.loads((d / "state.json").read_text(encoding="utf-8"))
-        self.forecast_block: int = int(state["forecast_block"])
-        self.shop_ids: list[int] = [int(s) for s in state["open_shops"]]
+        self.card = bundle.read_json_object(d / "card.json")
+        self.forecast_block, self.shop_ids = bundle.read_state(d)
         shops = bundle.read_columns(d / "shops.csv", "shop_id", "shop_name")
         self.shop_names = dict(zip(map(int, shops["shop_id"]), shops["shop_name"]))
         items = bundle.read_columns(d / "items.csv", "item_id", "item_name", "item_category_id")
@@ -59,6 +56,7 @@ class Predictor:
         """Verify the SHA-256 manifest, try a new bundle in a child process (`bundle_check`), then
         load; raises BundleError on any mismatch or a model that fails or crashes its trial."""
         version = bundle.verify(directory)
+        bundle.read_state(directory)   # its plain sentence, before a trial child would say it
         bundle_check.ensure_safe(directory)
         return cls(Path(directory), version, num_threads)
 
