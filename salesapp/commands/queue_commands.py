@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from salesapp.commands.id_arguments import requested_ids
-from salesapp.errors import BundleError, SalesAppError
+from salesapp.errors import BundleError, SalesAppError, StoreError
 from salesapp.gc_pause import gc_paused
 from salesapp.paths import default_model_dir, default_store_dir
 
@@ -71,11 +73,25 @@ def submit(args) -> int:
     _say_failed_at_open(store)
     try:
         report = store.submit(ids, version)
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not _disk_full(exc):
+            raise
+        # SQLite rolled the failed transaction back: nothing half-written, nothing stored lost.
+        raise StoreError(f"the store {_store_dir(args)} is on a full disk, so this submit was not "
+                         "written (jobs queued before stay queued); free some space and submit "
+                         "again") from None
     finally:
         store.close()
     print(f"salesapp: {len(report.queued)} queued, {len(report.already_pending)} already pending, "
           f"{len(report.cached)} already done.", file=sys.stderr)
     return 0
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full", or the file system's ENOSPC / EDQUOT."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    return "full" in str(exc).lower()
 
 
 def _env_number(name: str, default: float) -> float:
