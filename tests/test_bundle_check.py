@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from engine_cli import cli_env, run_cli
+
 from salesapp.commands.gui_commands import PROBE_ENV
 from salesapp.errors import BundleError
 from salesapp.model import bundle_check
@@ -34,8 +34,8 @@ def malformed_bundle(small_bundle, out, key="left_child", value="2000000000"):
     """
     d = shutil.copytree(small_bundle, out)
     text = (d / "model.txt").read_text(encoding="utf-8")
-    text = re.sub(r"^tree_sizes=.*\n", "", text, count=1, flags=re.M)
-    text, n = re.subn(rf"^{key}=\S+", f"{key}={value}", text, count=1, flags=re.M)
+    text = re.sub(r"^tree_sizes=.*\n", "", text, count=1, flags=re.MULTILINE)
+    text, n = re.subn(rf"^{key}=\S+", f"{key}={value}", text, count=1, flags=re.MULTILINE)
     assert n == 1
     (d / "model.txt").write_text(text, encoding="utf-8")
     write_manifest(d)

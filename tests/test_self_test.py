@@ -22,6 +22,6 @@ def test_self_test_refuses_a_store_in_one_sentence_and_leaves_it_alone(tmp_path,
     run = run_cli("--self-test", "--store", store, "--model", small_bundle)
     assert run.returncode == 2, run.stderr[-600:]
     assert run.stderr.strip().splitlines() == [
-        f"salesapp: --self-test uses a temporary store of its own and never touches {store}; "
-        "run it without --store."]
+        (f"salesapp: --self-test uses a temporary store of its own and never touches {store}; "
+         "run it without --store.")]
     assert not store.exists()

@@ -90,7 +90,8 @@ def _trial(d: Path) -> tuple[dict, bool]:
         kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
     try:
         run = subprocess.run(child_command(d), stdin=subprocess.DEVNULL, capture_output=True,
-                             text=True, errors="replace", timeout=BUNDLE_CHECK_SECONDS, **kwargs)
+                             text=True, errors="replace", timeout=BUNDLE_CHECK_SECONDS, check=False,
+                             **kwargs)
     except subprocess.TimeoutExpired:
         return _refused(f"its trial forecast did not finish within {BUNDLE_CHECK_SECONDS:.0f} s"
                         ), False
@@ -165,7 +166,7 @@ def child_main(argv: list[str]) -> int:
         ids = predictor.item_ids
         step = max(1, len(ids) // BUNDLE_CHECK_IDS)
         predictor.predict([int(i) for i in ids[::step]])
-    except Exception as exc:   # any error is a refusal with its sentence, never a traceback
+    except Exception as exc:  # noqa: BLE001 - any error refuses, in one sentence
         from salesapp.errors import SalesAppError
 
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
