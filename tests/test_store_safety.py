@@ -5,6 +5,7 @@ import pickle
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -278,3 +279,21 @@ def test_a_damaged_result_row_read_by_id_is_one_store_error_naming_it(tmp_path):
     with JobStore.open(tmp_path) as store, pytest.raises(
             StoreError, match=r"damaged row \(r:aaaaaaaaaaaa:1\)"):
         store.result(V1, 1)
+
+
+def test_sqlite_memory_mapping_is_off_on_every_connection(tmp_path):
+    """A mapped database file truncated under a worker is SIGBUS (a crash without a sentence);
+    unmapped, it is an I/O error the store names."""
+    with JobStore.open(tmp_path) as store:
+        store.submit([1], V1)
+        assert store._cache._sql("PRAGMA mmap_size").fetchone()[0] == 0
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(
+            store._cache._sql("PRAGMA mmap_size").fetchone()[0]))   # a connection per thread
+        thread.start()
+        thread.join()
+        assert seen == [0]
+    con = sqlite3.connect(tmp_path / "cache.db")
+    assert con.execute("SELECT value FROM Settings WHERE key = 'sqlite_mmap_size'"
+                       ).fetchone()[0] == 0
+    con.close()
