@@ -4,7 +4,7 @@ import csv
 import os
 
 from salesapp.cli import main
-from salesapp.commands.results_csv import neutralise
+from salesapp.csv_cells import neutralise
 from salesapp.model.predictor import Predictor
 from salesapp.paths import default_store_dir
 from salesapp.store.job_store import JobStore
@@ -105,7 +105,7 @@ def test_results_csv_formats_any_stored_number_as_csv_writer_does(tmp_path):
                                  "item_name": f"n{i}", "shops": s} for i, s in shops.items()})
     assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
     assert out.read_bytes() == _csv_writer_bytes(
-        tmp_path, [[i, f"n{i}", shop, "None" if v is None else v, ""]
+        tmp_path, [[i, f"n{i}", shop, v, ""]
                    for i, s in shops.items() for shop, v in s])
 
 

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from salesapp.cli import main
-from salesapp.commands.results_csv import ResultRows, text_cell
+from salesapp.commands.results_csv import ResultRows
+from salesapp.csv_cells import text_cell
 from salesapp.errors import StoreError
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
@@ -28,7 +29,7 @@ AWKWARD_NAMES = ['Игра "Ведьмак", 3', "two\nlines", "cr\rlf\r\n", "=H
 
 def _plain(text: str) -> str:
     """The formula neutralisation, written again here so the reference does not share it."""
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 def _reference(store_dir) -> bytes:

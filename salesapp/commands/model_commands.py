@@ -13,6 +13,7 @@ import pandas as pd
 
 from salesapp.commands.argument_checks import file_in_existing_folder, writable_folder_for
 from salesapp.commands.id_arguments import requested_ids
+from salesapp.csv_cells import write_csv
 from salesapp.model import bundle
 from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
@@ -85,21 +86,27 @@ def predict(args) -> int:
         from salesapp.model.dataset import read_table
         # The loader's checks: a bad file is one sentence naming the line and column.
         test = bundle.alias_pairs(read_table(args.pairs, schema.TEST), model_dir)
-        out = pd.DataFrame({"ID": test["ID"], "item_cnt_month": predictor.predict_pairs(test)})
-        out.to_csv(args.out, index=False)
+        write_csv(args.out, ["ID", "item_cnt_month"],
+                  zip(test["ID"].tolist(), predictor.predict_pairs(test).tolist()))
         return 0
     results = predictor.predict(requested_ids(args))
-    rows, unknown = [], []
+    unknown: list[dict] = []
+    write_csv(args.out, ["item_id", "shop_id", "forecast"], long_rows(results, unknown))
+    if unknown:
+        print(f"salesapp: {_unknown_summary(unknown)}", file=sys.stderr)
+    return 0
+
+
+def long_rows(results: list[dict], unknown: list[dict]):
+    """(item_id, shop_id, forecast) per open shop of each ok result, then its `total` row; any
+    other result is appended to `unknown`."""
     for r in results:
         if r["status"] != "ok":
             unknown.append(r)
             continue
-        rows += [(r["item_id"], s, f) for s, f in r["shops"]]
-        rows.append((r["item_id"], TOTAL, r["total"]))
-    pd.DataFrame(rows, columns=["item_id", "shop_id", "forecast"]).to_csv(args.out, index=False)
-    if unknown:
-        print(f"salesapp: {_unknown_summary(unknown)}", file=sys.stderr)
-    return 0
+        for shop_id, forecast in r["shops"]:
+            yield r["item_id"], shop_id, forecast
+        yield r["item_id"], TOTAL, r["total"]
 
 
 UNKNOWN_SHOWN = 10   # ids named in the one line about unknown ids; the rest are counted

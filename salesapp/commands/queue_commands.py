@@ -192,7 +192,8 @@ def results(args) -> int:
     import tempfile
 
     from salesapp.commands.argument_checks import existing_store, file_in_existing_folder
-    from salesapp.commands.results_csv import COLUMNS, csv_line, result_chunks
+    from salesapp.commands.results_csv import COLUMNS, result_chunks
+    from salesapp.csv_cells import csv_line
     from salesapp.errors import InputError
 
     out = file_in_existing_folder(args.out, "--out")

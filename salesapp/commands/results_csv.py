@@ -1,7 +1,7 @@
 """The CSV of `salesapp results`: one row per (item, shop), failures and unknown ids one row each.
 
 Columns `item_id,item_name,shop_id,forecast,error`, byte for byte what `csv.writer` writes to a
-UTF-8 file, text cells that a spreadsheet would run as formulas neutralised. 5,100 items x 44
+UTF-8 file, every cell by the export rule of `salesapp.csv_cells`. 5,100 items x 44
 shops is 224,400 rows, so a row costs no Python bytecode of its own: an item's rows are one
 `bytes.join` over a frame of pieces (item prefix, shop cell, forecast text + line end) whose shop
 cells are made once per list of shops, and whose forecast texts come from one dict lookup per
@@ -12,54 +12,25 @@ Cyrillic, which would make every chunk a string of wider characters to encode ag
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator
 
+from salesapp.csv_cells import cell_text
 from salesapp.errors import StoreError
 from salesapp.store.result_codec import shop_columns
 
-FORMULA_START = ("=", "+", "-", "@")
 COLUMNS = ["item_id", "item_name", "shop_id", "forecast", "error"]
 END = ",\r\n"   # the empty error cell and csv.writer's line end
 
 
-def neutralise(cell):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_START):
-        return "'" + cell
-    return cell
-
-
-def csv_line(cells: list) -> str:
-    """One CSV line exactly as `csv.writer` writes it (quoting, `\\r\\n`)."""
-    buf = io.StringIO()
-    csv.writer(buf).writerow(cells)
-    return buf.getvalue()
-
-
-def text_cell(text: str) -> str:
-    """`text` neutralised, then quoted as `csv.writer` quotes a cell of a row of several.
-
-    The excel dialect (QUOTE_MINIMAL, doubled quotes, no escape character) quotes a cell that
-    holds the delimiter, the quote or a line-end character; nothing else changes a text cell.
-    tests/test_results_export.py checks this against `csv.writer` on arbitrary text.
-    """
-    text = neutralise(text)
-    if '"' in text:
-        return '"' + text.replace('"', '""') + '"'
-    if "," in text or "\n" in text or "\r" in text:
-        return '"' + text + '"'
-    return text
+def csv_row(cells: list) -> str:
+    """One line of several cells by the export rule (`csv_cells.cell_text`), csv.writer's text."""
+    return ",".join(map(cell_text, cells)) + "\r\n"
 
 
 def _prefix(item_id: int, name) -> bytes:
     """The first two cells of an item's rows, UTF-8, without the comma that follows."""
-    name = name or ""
-    if type(name) is str:
-        return f"{item_id},{text_cell(name)}".encode()
-    return csv_line([item_id, neutralise(name)])[:-2].encode()   # a number or JSON text
+    return f"{cell_text(item_id)},{cell_text(name or '')}".encode()
 
 
 class _LineEnds(dict):
@@ -93,7 +64,7 @@ class ResultRows:
 
     def failure(self, item_id: int, reason: str) -> bytes:
         """The one row of a job that failed."""
-        return csv_line([item_id, "", "", "", neutralise(reason)]).encode()
+        return csv_row([item_id, "", "", "", reason]).encode()
 
     def result(self, item_id: int, stored: dict) -> tuple[bytes, int]:
         """CSV bytes of one done job's rows (stored or unpacked result) and how many rows."""
@@ -104,7 +75,7 @@ class ResultRows:
             return b"", 0
         # Only the text cells can carry a formula; ids and forecasts are numbers.
         start = _prefix(item_id, stored.get("item_name")).decode()
-        cells = [c + f"{v}" for c, v in zip(self._cells(shops), values)]
+        cells = [c + cell_text(v) for c, v in zip(self._cells(shops), values)]
         return (start + (END + start).join(cells) + END).encode(), len(cells)
 
     def exported(self, row) -> tuple[bytes, int] | None:
@@ -132,22 +103,21 @@ class ResultRows:
         return b"".join(frame), n
 
     def _error_row(self, item_id: int, name, error) -> bytes:
-        return csv_line([item_id, neutralise(name or ""), "", "",
-                         neutralise(error or "")]).encode()
+        return csv_row([item_id, name or "", "", "", error or ""]).encode()
 
     def _frame_of(self, shops_json: str) -> list:
         # Every result of a bundle names the same open shops: their cells are made once. The
         # frame holds (prefix, shop cell, forecast + line end) per shop; slots 0 and 2 are
         # filled per item.
         if shops_json != self._shops_json:
-            cells = [f",{s},".encode() for s in json.loads(shops_json)]
+            cells = [f",{cell_text(s)},".encode() for s in json.loads(shops_json)]
             self._shops_json, self._frame = shops_json, [b""] * (3 * len(cells))
             self._frame[1::3] = cells
         return self._frame
 
     def _cells(self, shops: list) -> list[str]:
         if shops != self._shops:
-            self._shops, self._shop_cells = list(shops), [f",{s}," for s in shops]
+            self._shops, self._shop_cells = list(shops), [f",{cell_text(s)}," for s in shops]
         return self._shop_cells
 
 
