@@ -7,7 +7,7 @@ machine with another. `model` comes before the benchmarks that read the scale-1 
 (/tmp/bench_model_bundle_s1.0_seed0). After each one a line gives its headline figures, read back
 from its JSON, and whether they are within budget. All of them take hours on two cores; `--quick`
 runs only those that need no scale-1 model and take a minute or two (load, store, gui_stall,
-bundle_check),
+bundle_check, durable_paste),
 for a check that the benchmarks still run; their JSON is then rewritten too.
 """
 
@@ -59,6 +59,9 @@ BENCHMARKS = (
               {"s": "results_s"}),
     Benchmark("gui_stall", "bench_gui_stall", ("--runs", "5"), "gui_stall.json",
               {"max_ms": "max_stall_ms", "median_ms": "median_max_stall_ms"}, quick=True),
+    Benchmark("durable_paste", "bench_durable_paste", (), "durable_paste.json",
+              {"durable_s": "paste_to_durable_s", "x_direct": "ratio_window_vs_direct",
+               "max_stall_ms": "max_stall_until_rows_shown_ms"}, quick=True),
     Benchmark("gui_stall_scale1", "bench_gui_stall",
               ("--model", SCALE1_BUNDLE, "--runs", "5", "--out",
                str(RESULTS / "gui_stall_scale1.json")),

@@ -9,7 +9,6 @@ choose them lives in benchmarks/results and the README, not here.
 SLICE_SECONDS = 0.003   # GUI work per turn of a `ui.pump.Pump`: GIL waits and a paint stay < 50 ms
 ROW_CHUNK = 16          # rows per insert (one rowsInserted): a turn's last chunk overruns it little
 UPDATES_PER_CHECK = 4   # table updates between looks at the clock: one costs several rows' worth
-SUBMIT_BATCH = 500      # ids per store write from the window: one transaction, written within 1 s
 FETCH_BATCH = 256       # restored results read per call: decoded results waiting are GC work
 FETCH_AHEAD = 512       # ... and read only while fewer updates than this wait in the table
 FETCH_INTERVAL_MS = 20  # how often a restore looks whether the table is ready for more results
@@ -49,6 +48,9 @@ BLAMED_LEASE = 4
 # Ids per store transaction of the writer thread: amortises the commit's fsync, and short enough
 # that the runners' lease/complete never wait long on SQLite's write lock.
 WRITE_SLICE = 500
+# Ids per submit transaction of the window's writer: few commits, so a 30,000-id paste is on disk
+# within a second of being asked; small enough that a runner's lease waits one transaction out.
+SUBMIT_BATCH = 2000
 
 # A store call failing this many times in a row ends a run (`work`) or the window's workers: one
 # failure may be a passing lock or a full disk freed soon, several in a row a store that is gone.

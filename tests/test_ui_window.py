@@ -68,7 +68,7 @@ def test_typed_ids_go_pending_then_done(qtbot, make_window, predictor):
     w.input.setText(f"{ids[0]}, {ids[1]}\n{ids[2]}-{ids[3]} 999999")
     qtbot.keyClick(w.input, Qt.Key_Return)
     qtbot.waitUntil(lambda: w.model.row_for(ids[0]) is not None, timeout=WAIT_MS)
-    assert w.model.row_for(ids[0]).status in ("queued", "running", "done")
+    assert w.model.row_for(ids[0]).status in ("unsaved", "queued", "running", "done")
     wait_all_final(qtbot, w, ids + [999999])
     for i in ids:
         r = w.model.row_for(i).result

@@ -27,6 +27,9 @@ PROBE_ENV = "SALESAPP_STARTUP_PROBE"
 # Test hook (tests only): "startup" raises before the window exists, "window" raises from a slot
 # once it is shown; both must reach the uncaught-exception handler (log + readable message).
 RAISE_ENV = "SALESAPP_TEST_RAISE"
+# Test hook (tests only): once the engine is attached, the window submits this text as if typed
+# into its id box and prints `ids asked` on stdout (the kill tests time their SIGKILL from it).
+TYPE_ENV = "SALESAPP_TEST_TYPE_IDS"
 log = logging.getLogger("salesapp.gui")
 
 
@@ -121,6 +124,8 @@ def gui(args) -> int:
         window.import_files([str(f) for f in args.files])
     from PySide6.QtCore import QTimer
     QTimer.singleShot(0, lambda: _test_raise("window"))
+    if os.environ.get(TYPE_ENV):
+        window.session.attached.connect(lambda: _test_type(window, os.environ[TYPE_ENV]))
     if os.environ.get(PROBE_ENV):
         # Fires from the running event loop, i.e. after the first show/expose has been handled.
         QTimer.singleShot(0, lambda: _report_ready(window, app, marks, loader))
@@ -130,6 +135,12 @@ def gui(args) -> int:
 def _test_raise(where: str) -> None:
     if os.environ.get(RAISE_ENV) == where:
         raise RuntimeError(f"test crash at {where} ({RAISE_ENV})")
+
+
+def _test_type(window, text: str) -> None:
+    window.input.setText(text)
+    window.submit_typed()
+    print("ids asked", flush=True)
 
 
 def _report_ready(window, app, marks, loader) -> None:

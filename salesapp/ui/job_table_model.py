@@ -24,8 +24,10 @@ ResultRole = Qt.UserRole + 2
 SortRole = Qt.UserRole + 3
 
 COLUMNS = ("Item id", "Item name", "Category", "Status", "Total forecast", "Top shops", "Note")
-STATUSES = ("queued", "running", "done", "failed", "cancelled")
-STATUS_COLOURS = {"queued": "#6b717a", "running": "#1f6fd1", "done": "#23803f",
+# "unsaved": asked for and shown, its store write not yet returned (a crash now would lose it)
+STATUSES = ("unsaved", "queued", "running", "done", "failed", "cancelled")
+STATUS_TEXT = {"unsaved": "not yet saved"}   # a status's words in the table, where not its key
+STATUS_COLOURS = {"unsaved": "#a05a00", "queued": "#6b717a", "running": "#1f6fd1", "done": "#23803f",
                   "failed": "#b3261e", "cancelled": "#8a6410"}
 STATUS_COLUMN = 3   # holds StatusRole and ResultRole besides the status text, icon and colour
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter
@@ -85,6 +87,9 @@ class JobTableModel(QStandardItemModel):
         # be for one of them (a runner leases restored jobs FIFO): kept, folded in when it comes.
         self._parking = False
         self._parked: dict[int, list] = {}
+        # Ids whose rows are still to be added while their jobs may already run (the store write
+        # goes ahead of the paced rows): their updates are parked the same way, whatever the restore.
+        self._expected: set[int] = set()
         self._icons = {s: QIcon(str(resource_path("resources", "icons", f"{s}.svg")))
                        for s in STATUSES}
         # a brush, as QStandardItem.setForeground stores it
@@ -100,8 +105,9 @@ class JobTableModel(QStandardItemModel):
     # QStandardItem.clone() either: a clone is a plain C++ item behind a Python wrapper, and
     # PySide frees it twice when the model deletes one that was replaced.)
     def _write_status(self, pos: int, row: JobRow) -> None:
-        roles = {_DISPLAY: row.status, _DECORATION: self._icons[row.status],
-                 _FOREGROUND: self._colours[row.status], _STATUS: row.status}
+        roles = {_DISPLAY: STATUS_TEXT.get(row.status, row.status),
+                 _DECORATION: self._icons[row.status], _FOREGROUND: self._colours[row.status],
+                 _STATUS: row.status}
         if row.result is not None:
             roles[_RESULT] = row.result
         self.setItemData(self.index(pos, STATUS_COLUMN), roles)
@@ -139,7 +145,8 @@ class JobTableModel(QStandardItemModel):
             r = row.result or {}
             total = r.get("total")
             row.cells = (str(row.item_id), r.get("item_name") or "", r.get("category_name") or "",
-                         row.status, "" if total is None else f"{total:.2f}",
+                         STATUS_TEXT.get(row.status, row.status),
+                         "" if total is None else f"{total:.2f}",
                          _top_shops(r, self._shop_names) if r else "", row.note)
         return row.cells
 
@@ -198,6 +205,7 @@ class JobTableModel(QStandardItemModel):
         with self._held():
             for r in rows:
                 if r.item_id in self._index:
+                    self._expected.discard(r.item_id)
                     touched.append(self._set(self._index[r.item_id],
                                              [(r.status, r.result, r.note)]))
                 elif r.item_id not in seen:
@@ -212,6 +220,8 @@ class JobTableModel(QStandardItemModel):
         # One rowsInserted for the batch; the items are written after it with the signals held,
         # so the dataChanged that follows tells views and proxies what the new rows hold.
         first = len(self._rows)
+        if self._expected:
+            self._expected.difference_update(r.item_id for r in fresh)
         if self._parked:
             for r in fresh:
                 updates = self._parked.pop(r.item_id, None)
@@ -250,7 +260,18 @@ class JobTableModel(QStandardItemModel):
         any update for an id not shown is)."""
         self._parking = park
         if not park:
-            self._parked.clear()
+            expected = self._expected
+            self._parked = {i: u for i, u in self._parked.items() if i in expected}
+
+    def expect_rows(self, item_ids) -> None:
+        """Rows for these ids will be added: park their updates until then (see `_expected`)."""
+        self._expected.update(item_ids)
+
+    def forget_expected(self, item_ids) -> None:
+        """These ids' rows will not be added after all: drop their parked updates."""
+        for i in item_ids:
+            self._expected.discard(i)
+            self._parked.pop(i, None)
 
     def _held(self):
         """Context: the model's signals held while items are written (one dataChanged after)."""
@@ -313,7 +334,7 @@ class JobTableModel(QStandardItemModel):
                 pos = self._index.get(item_id)
                 if pos is not None:
                     self._touched.append(self._set(pos, [_update_fields(u) for u in updates]))
-                elif self._parking:
+                elif self._parking or item_id in self._expected:
                     self._parked.setdefault(item_id, []).extend(updates)
 
     def _announce_slice(self) -> None:

@@ -146,7 +146,8 @@ class Session(QObject):
 
     # -- ids in --------------------------------------------------------------------------------
     def submit_ids(self, ids) -> None:
-        """Queue ids: pending rows appear in slices at once, their store writes follow off-thread."""
+        """Queue ids: written off-thread at once; their rows appear in slices, "not yet saved"
+        until the write returned."""
         self.submission.add(ids)
 
     def submitting(self) -> bool:
@@ -174,12 +175,12 @@ class Session(QObject):
     def cancel_pending(self) -> None:
         """Stop the pending jobs: running batches finish; queued ones leave the queue (cancelled).
 
-        Ids typed or imported but not yet shown are dropped. The store removes the queued jobs on
+        Ids typed or imported but not yet shown get no row. The store removes the queued jobs on
         the writer thread, after every submit before it; `jobs_cancelled` then marks their rows.
         """
-        dropped = self.submission.cancel()
+        unshown = self.submission.cancel()
         model = self.model
-        ids = [i for i in model.item_ids() if model.row_for(i).status == "queued"]
+        ids = [i for i in model.item_ids() if model.row_for(i).status in ("unsaved", "queued")]
         # stored pending jobs whose rows are still to come: their rows then show the cancel
         ids += [i for i in self.restore.queued_left() if model.row_for(i) is None]
         if self.dispatcher is None:   # nothing written yet: the rows are only ours
@@ -187,9 +188,10 @@ class Session(QObject):
             ids = []
         else:
             self.dispatcher.cancel()
+            ids += unshown   # written already (or on the writer's way): cancelled after it
         if ids:
             self.dispatcher.cancel_jobs(ids)
-        extra = f" ({dropped} not yet queued are dropped)" if dropped else ""
+        extra = f" ({len(unshown)} of them never shown)" if unshown else ""
         self.message.emit(f"Cancelling {len(ids)} pending items{extra}…", 10000)
 
     # -- the dispatcher's news -----------------------------------------------------------------
@@ -206,6 +208,7 @@ class Session(QObject):
 
     def _on_write_failed(self, kind: str, ids: list, reason: str) -> None:
         if kind == "submit":
+            self.submission.write_failed(ids)
             self.model.queue_status(ids, "failed", f"not queued: {reason}")
             self.report.emit(f"{len(ids)} items could not be queued: {reason}")
         elif kind == "cancel":
@@ -248,7 +251,7 @@ class Session(QObject):
             return
         unshown = self.submission.close()   # ids not yet shown are still written
         counts = self.model.counts()
-        pending = counts["queued"] + counts["running"] + unshown + unrestored
+        pending = counts["unsaved"] + counts["queued"] + counts["running"] + unshown + unrestored
         if pending:
             self.closing.emit(pending)
         self.dispatcher.shutdown(pacing.CLOSE_WAIT_MS)   # writes finish, then the pool stops

@@ -61,7 +61,8 @@ class StatusPanel(QObject):
 
     def _write_counts(self) -> None:
         c = self._counts_shown = self._counts
-        self.counts_label.setText(f"pending {c['queued']} · running {c['running']} · "
+        unsaved = f"not yet saved {c['unsaved']} · " if c.get("unsaved") else ""
+        self.counts_label.setText(f"{unsaved}pending {c['queued']} · running {c['running']} · "
                                   f"done {c['done']} · failed {c['failed']}"
                                   + (f" · cancelled {c['cancelled']}" if c["cancelled"] else ""))
 

@@ -17,6 +17,7 @@ from salesapp.pacing import (
     GUI_POOL,
     STORE_FAILURES_TO_STOP,
     STORE_RETRY_SECONDS,
+    SUBMIT_BATCH,
     WORKER_NICE_STEPS,
     WRITE_SLICE,
 )
@@ -46,10 +47,13 @@ class PredictionDispatcher(QObject):
     job is queued or leased, then emits `idle`. The GUI thread never waits on the store in a
     loop: `submit_later`, `cancel_jobs`, the idle check and the lease check run on a
     `StoreWriter` thread, and progress is tallied by one `Progress` after one `counts()` here.
-    `nice_steps` lowers the runners and the writer below the owner thread's CPU priority.
+    `nice_steps` lowers the runners (not the writer) below the owner thread's CPU priority.
     """
 
     jobs_queued = Signal(list)
+    # list: every id of a submit whose transaction returned (queued, already pending or done):
+    # on disk from now on; emitted before that submit's `jobs_queued` and `results_cached`
+    jobs_saved = Signal(object)
     results_cached = Signal(object)      # list: results the store already held for submitted ids
     jobs_cancelled = Signal(object)   # list: ids `cancel_jobs` removed from the queue
     # `object`, not `list`: PySide6 deep-copies a `list` payload into a QVariantList and back;
@@ -99,7 +103,11 @@ class PredictionDispatcher(QObject):
         self.errors: list[str] = []   # runner-level errors (e.g. the store failing), for the caller
         self._failures_in_a_row = 0   # store calls (checks, runners) failed since one worked
         self._store_gone = False      # they failed `STORE_FAILURES_TO_STOP` times: stopped
-        self._writer = StoreWriter(store, self, nice_steps)
+        # The writer keeps the owner's priority: it holds what the user asked for, and a niced
+        # writer on a busy machine left typed ids off the disk for seconds.
+        self._writer = StoreWriter(store, self)
+        self._submits = 0   # submit slices asked of the writer, not yet back
+        self._run_wanted = False   # jobs were queued while submits were still on their way
         self._timer = QTimer(self)
         # Expired leases of dead or frozen workers go back to the queue well within one lease.
         self._timer.setInterval(int(max(lease_seconds / 2, 0.2) * 1000))
@@ -121,11 +129,10 @@ class PredictionDispatcher(QObject):
 
     def yield_to_gui(self, steps: int = WORKER_NICE_STEPS) -> None:
         """For a window made without `window_dispatcher_args()`: cap runners and batches as
-        those would, lower the workers by `steps` nice levels, and call `window_pacing()`."""
+        those would, lower the runners by `steps` nice levels, and call `window_pacing()`."""
         self._batch_size = min(self._batch_size, GUI_BATCH)
         self._pool.setMaxThreadCount(min(self._pool.maxThreadCount(), GUI_POOL))
         self._nice_steps = steps
-        self._writer.lower_priority(steps)
         window_pacing()
 
     def submit(self, item_ids, model_version=None):
@@ -135,9 +142,10 @@ class PredictionDispatcher(QObject):
         return report
 
     def submit_later(self, item_ids) -> None:
-        """Persist jobs as queued on the writer thread, in slices; `jobs_queued`/`results_cached`
-        follow for each."""
-        for ids in _slices(list(item_ids)):
+        """Persist jobs as queued on the writer thread, in slices; `jobs_saved`, `jobs_queued`
+        and `results_cached` follow for each."""
+        for ids in _slices(list(item_ids), SUBMIT_BATCH):
+            self._submits += 1
             self._writer.call(submit_slice, self._store, ids, self._version,
                               then=self._on_submitted,
                               on_error=partial(self._on_write_failed, "submit", ids))
@@ -219,8 +227,12 @@ class PredictionDispatcher(QObject):
         if queued:
             self.jobs_queued.emit(queued)
             self._emit_progress()
-            if not self._cancel.is_set():
-                self._fill_pool()
+            self._run_wanted = True
+        # Runners start once the submits asked are all written: the store's lock and the CPU go
+        # to putting what was asked on disk first (a paste of thousands is a second of writes).
+        if self._run_wanted and not self._submits and not self._cancel.is_set():
+            self._run_wanted = False
+            self._fill_pool()
 
     def _after_write(self, moved: bool = True) -> None:
         """A write's outcome is handled: look for idle if it moved jobs or an idle check waits."""
@@ -228,6 +240,8 @@ class PredictionDispatcher(QObject):
             self._check_idle()
 
     def _on_submitted(self, outcome) -> None:
+        self._submits -= 1
+        self.jobs_saved.emit(outcome.item_ids)
         self._on_queued(outcome.queued)
         if outcome.cached_results:
             self.results_cached.emit(outcome.cached_results)
@@ -268,6 +282,9 @@ class PredictionDispatcher(QObject):
 
     def _on_write_failed(self, what: str, ids: list, reason: str) -> None:
         self.write_failed.emit(what, ids, reason)
+        if what == "submit":
+            self._submits -= 1
+            self._on_queued([])   # runners wait for no more submits
         self._after_write()
 
     def _on_store_failed(self, reason: str) -> None:
