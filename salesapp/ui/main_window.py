@@ -35,7 +35,7 @@ from salesapp.ui.model_card import card_text
 from salesapp.ui.session import Session
 from salesapp.ui.status_panel import StatusPanel
 
-_COLUMN_WIDTHS = (70, 260, 170, 90, 100, 300)
+_COLUMN_WIDTHS = (70, 260, 170, 125, 100, 300)   # status: "not yet saved" on one line
 
 
 class MainWindow(QMainWindow):
