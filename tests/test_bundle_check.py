@@ -117,3 +117,12 @@ def test_a_trial_killed_from_outside_is_not_remembered(tmp_path, small_bundle, m
 def test_the_frozen_app_runs_its_trial_through_itself(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert bundle_check.child_command(tmp_path) == [sys.executable, "_check-bundle", str(tmp_path)]
+
+
+def test_a_lightgbm_without_a_version_still_keys_its_verdicts(tmp_path, small_bundle, monkeypatch):
+    """The frozen app's LightGBM has no __version__ (its VERSION.txt is not bundled)."""
+    import lightgbm
+
+    monkeypatch.delattr(lightgbm, "__version__")
+    assert len(bundle_check.verdict_key(small_bundle)) == 32
+    assert bundle_check._lightgbm_identity(lightgbm).startswith("lib ")

@@ -54,9 +54,22 @@ def verdict_key(directory: Path) -> str:
 
     h = hashlib.sha256()
     for part in ((Path(directory) / "manifest.json").read_bytes(),
-                 import_lightgbm().__version__.encode(), str(FORMAT).encode()):
+                 _lightgbm_identity(import_lightgbm()).encode(), str(FORMAT).encode()):
         h.update(hashlib.sha256(part).digest())
     return h.hexdigest()[:32]
+
+
+def _lightgbm_identity(lgb) -> str:
+    """LightGBM's version; in the frozen app (no VERSION.txt, so no `__version__`) its library's
+    size and time instead, which change with it."""
+    version = getattr(lgb, "__version__", None)
+    if version:
+        return str(version)
+    try:
+        st = os.stat(lgb.basic._LIB._name)
+        return f"lib {st.st_size} {st.st_mtime_ns}"
+    except (AttributeError, OSError, TypeError):
+        return "unknown"
 
 
 def ensure_safe(directory: str | Path) -> None:
