@@ -145,3 +145,20 @@ def test_frozen_headless_predict_uses_the_bundled_model(frozen, tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "item_id,shop_id,forecast"
     assert sum(1 for line in lines if ",total," in line) == 3
+
+
+def test_frozen_app_tries_a_new_bundle_through_itself_and_refuses_a_crashing_one(
+        frozen, tmp_path, small_bundle):
+    """The trial child is the frozen executable itself (sys.executable is the app there)."""
+    from test_bundle_check import malformed_bundle
+
+    bad = malformed_bundle(small_bundle, tmp_path / "bad")
+    env = _user_env(tmp_path)
+    proc = _run(frozen, ["predict", "--model", str(bad), "--items", "1-5", "--out",
+                         str(tmp_path / "o.csv")], env)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"salesapp: model bundle {bad} was refused") and "SIGSEGV" in line
+    good = _run(frozen, ["predict", "--model", str(small_bundle), "--items", "1-5", "--out",
+                         str(tmp_path / "o.csv")], env)
+    assert good.returncode == 0, good.stderr[-3000:]
