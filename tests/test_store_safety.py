@@ -297,3 +297,21 @@ def test_sqlite_memory_mapping_is_off_on_every_connection(tmp_path):
     assert con.execute("SELECT value FROM Settings WHERE key = 'sqlite_mmap_size'"
                        ).fetchone()[0] == 0
     con.close()
+
+
+def test_a_move_aside_notice_is_one_sentence_and_the_log_keeps_the_report(tmp_path, caplog):
+    with JobStore.open(tmp_path) as store:
+        store.submit(range(20_000), V1)
+    db = tmp_path / "cache.db"
+    data = bytearray(db.read_bytes())
+    for page in range(3, len(data) // 4096, 2):   # many damaged pages: a long report
+        data[page * 4096 + 100:page * 4096 + 400] = b"\x00\xff" * 150
+    db.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="salesapp.store.recovery"):
+        with JobStore.open(tmp_path) as store:
+            notice = store.notice
+    assert notice is not None and "moved aside" in notice
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert len(logged) > len(notice) + 200, logged   # the report was long, and is in the log
+    assert "\n" not in notice and len(notice) < len(str(tmp_path)) + 300, notice
+    assert notice.count(". ") == 0 and notice.endswith(".")

@@ -157,7 +157,7 @@ def write_bundle(out: str | Path, model_text: str, card: dict, state: dict,
     (d / "state.json").write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
     save_history(d / "history.npz", hist)
     for name in ("items", "categories", "shops"):
-        tables[name].to_csv(d / f"{name}.csv", index=False, encoding="utf-8")
+        write_table(d / f"{name}.csv", tables[name])
     return write_manifest(d)
 
 
@@ -183,6 +183,27 @@ def alias_pairs(pairs: pd.DataFrame, directory: str | Path) -> pd.DataFrame:
     shop = pairs["shop_id"].to_numpy(np.int64)
     import pandas as pd
     return pairs.assign(shop_id=pd.Series(shop).replace(aliases).to_numpy(np.int64))
+
+
+def write_table(path: Path, table: pd.DataFrame) -> None:
+    """One of the bundle's CSV tables, in the form `read_columns` reads back exactly.
+
+    `csv.writer` with its `\r\n` line end quotes any cell holding a comma, a quote, `\n` or
+    `\r`. pandas' `to_csv` ends lines with `\n` and so leaves a bare `\r` in a name unquoted,
+    which the reader takes for the end of the row (the bundle then did not load). Missing
+    values are empty cells, as pandas writes them.
+    """
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(table.columns))
+        writer.writerows([_cell(v) for v in row]
+                         for row in table.itertuples(index=False, name=None))
+
+
+def _cell(value):
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return value
 
 
 def read_columns(path: Path, *names: str) -> dict[str, list[str]]:

@@ -3,6 +3,7 @@ bounded retries while another process holds the lock."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -11,6 +12,8 @@ from diskcache import Timeout
 
 from salesapp.errors import StoreError
 from salesapp.store.json_disk import open_cache
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "cache.db"  # diskcache's file name
 SIDE_SUFFIXES = ("", "-wal", "-shm")
@@ -54,8 +57,21 @@ def move_aside(directory: Path, reason: str) -> str:
         src = directory / (DB_NAME + suffix)
         if src.exists():
             src.rename(Path(str(kept) + suffix))
-    return (f"The job store in {directory} was damaged ({reason}); it was moved aside to "
-            f"{kept.name} and a fresh, empty store was started.")
+    # SQLite's check can report a page per line (a hundred lines for one clobbered file): the
+    # log keeps all of it, the user gets one sentence.
+    log.warning("store %s failed SQLite's check, moved aside to %s: %s", directory, kept.name,
+                reason)
+    return (f"The job store in {directory} was damaged ({short_reason(reason)}); it was moved "
+            f"aside to {kept.name} and a fresh, empty store was started (details in the log).")
+
+
+def short_reason(reason: str, limit: int = 120) -> str:
+    """The first finding of SQLite's check, on one line and at most about `limit` characters."""
+    first = reason.replace("\r", "\n").split("\n")[0].split("; ")[0].strip()
+    if len(first) > limit:
+        first = first[:limit].rstrip() + "…"
+    more = first != reason.strip()
+    return first.rstrip(".") + (" and more" if more else "")
 
 
 def locked_error(directory: Path) -> StoreError:
