@@ -307,9 +307,9 @@ def test_a_move_aside_notice_is_one_sentence_and_the_log_keeps_the_report(tmp_pa
     for page in range(3, len(data) // 4096, 2):   # many damaged pages: a long report
         data[page * 4096 + 100:page * 4096 + 400] = b"\x00\xff" * 150
     db.write_bytes(bytes(data))
-    with caplog.at_level("WARNING", logger="salesapp.store.recovery"):
-        with JobStore.open(tmp_path) as store:
-            notice = store.notice
+    with caplog.at_level("WARNING", logger="salesapp.store.recovery"), \
+            JobStore.open(tmp_path) as store:
+        notice = store.notice
     assert notice is not None and "moved aside" in notice
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert len(logged) > len(notice) + 200, logged   # the report was long, and is in the log
