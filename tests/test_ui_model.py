@@ -34,7 +34,7 @@ def test_model_passes_qtmodeltester_and_applies_results(qtbot, qtmodeltester, re
         model.queue_results(res)
     qtbot.waitUntil(lambda: model.pending_updates() == 0, timeout=5000)
     qtmodeltester.check(model)
-    assert model.counts()["done"] == len(res) - 1 and model.counts()["failed"] == 1
+    assert model.counts()["done"] == len(res) - 1 and model.counts()["unknown item"] == 1
     first = model.index(0, 3)
     assert model.data(first, StatusRole) == "done"
     assert model.data(first, ResultRole)["item_id"] == res[0]["item_id"]

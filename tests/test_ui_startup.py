@@ -51,7 +51,7 @@ def test_ids_typed_before_the_engine_loads_are_forecast_once_it_is_attached(qtbo
     qtbot.waitUntil(window.session.is_attached, timeout=WAIT_MS)
 
     def all_final():
-        assert all(window.model.row_for(i).status in ("done", "failed") for i in range(5))
+        assert all(window.model.row_for(i).status in ("done", "unknown item", "failed") for i in range(5))
         assert window.model.pending_updates() == 0 and not window.session.submitting()
     qtbot.waitUntil(all_final, timeout=WAIT_MS)
     assert window.session.store.counts()["done"] == 5

@@ -57,7 +57,7 @@ def known_ids(predictor, n):
 def wait_all_final(qtbot, window, ids):
     def final():
         rows = [window.model.row_for(i) for i in ids]
-        assert all(r is not None and r.status in ("done", "failed") for r in rows)
+        assert all(r is not None and r.status in ("done", "unknown item", "failed") for r in rows)
         assert window.model.pending_updates() == 0
     qtbot.waitUntil(final, timeout=WAIT_MS)
 
@@ -75,10 +75,10 @@ def test_typed_ids_go_pending_then_done(qtbot, make_window, predictor):
         assert r["status"] == "ok"
         assert all(math.isfinite(f) and f >= 0 for _, f in r["shops"])
     bad = w.model.row_for(999999)
-    assert bad.status == "failed" and "not in the product list of model" in bad.note
+    assert bad.status == "unknown item" and "not in the product list of model" in bad.note
     assert w.model.counts()["done"] == len(ids)
     # the label follows within a quarter second (at most 4 updates a second while busy)
-    qtbot.waitUntil(lambda: "done 4 · failed 1" in w.status_panel.counts_label.text(), timeout=2000)
+    qtbot.waitUntil(lambda: "done 4 · unknown item 1 · failed 0" in w.status_panel.counts_label.text(), timeout=2000)
 
 
 def drop(window, paths):
@@ -158,7 +158,7 @@ def test_filters_and_sort(qtbot, make_window, predictor):
     assert all(name.casefold() in view.index(r, 1).data().casefold()
                for r in range(view.rowCount()))
     w.filter_box.setText("")
-    w.status_filter.setCurrentText("failed")
+    w.status_filter.setCurrentText("unknown item")
     assert [w.table.model().index(r, 0).data() for r in range(w.table.model().rowCount())] == [
         "999999"]
     w.status_filter.setCurrentText("all")

@@ -155,3 +155,17 @@ def test_results_names_a_job_its_store_opening_failed(tmp_path, small_bundle):
     assert proc.returncode == 0, proc.stderr
     assert "1 earlier job(s) ended failed" in proc.stderr and "(item 1)" in proc.stderr
     assert "1,,,,the worker stopped" in (tmp_path / "r.csv").read_text(encoding="utf-8")
+
+
+def test_work_counts_unknown_ids_apart_and_they_fail_no_run(tmp_path, small_bundle):
+    from salesapp.model.predictor import Predictor
+
+    known = [int(i) for i in Predictor.load(small_bundle).item_ids[:3]]
+    unknown = [5_000_001, 5_000_002, 5_000_003, 5_000_004]
+    store = tmp_path / "store"
+    ids = ",".join(map(str, known + unknown))
+    assert run_cli("submit", "--store", store, "--model", small_bundle,
+                   "--items", ids).returncode == 0
+    proc = run_cli("work", "--store", store, "--model", small_bundle)
+    assert proc.returncode == 0, proc.stderr
+    assert "salesapp: 3 done, 4 unknown item, 0 failed." in proc.stderr

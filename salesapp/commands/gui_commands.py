@@ -19,6 +19,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+from salesapp.model.unknown_items import UNKNOWN_ITEM
 from salesapp.paths import default_model_dir, default_store_dir, resource_path
 
 SELF_TEST_SECONDS = 30
@@ -192,13 +193,13 @@ def _unfinished(window, ids) -> list[int]:
 def _verdict(window, ids) -> str | None:
     """None when every id has a finite, non-negative forecast; else the reason.
 
-    An id unknown to the model is a done job with an "error" result (a right answer); a job that
+    An id unknown to the model is an "unknown item" (a right answer); a job that
     failed (its attempts used up) is a broken pipeline and fails the self-test.
     """
     errors = window.session.dispatcher.errors
     for i in ids:
         row = window.model.row_for(i)
-        if row is None or row.status not in ("done", "failed"):
+        if row is None or row.status not in ("done", UNKNOWN_ITEM, "failed"):
             status = row.status if row else "missing"
             return f"item {i} did not finish (status {status})" + (
                 f"; the workers stopped: {errors[0]}" if errors else "")

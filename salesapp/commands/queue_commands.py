@@ -139,6 +139,7 @@ def work(args) -> int:
     try:
         # The Qt-free engine only: `work` never imports Qt.
         from salesapp.model.predictor import Predictor
+        from salesapp.model.unknown_items import UNKNOWN_ITEM
         from salesapp.pacing import DEFAULT_LEASE_SECONDS, HEADLESS_POOL, STORE_FAILURES_TO_STOP
         from salesapp.workers.batch_runner import model_threads
         from salesapp.workers.headless import run_work
@@ -162,16 +163,18 @@ def work(args) -> int:
         store.close()
     for item_id, reason in summary.failed:
         print(f"salesapp: item {item_id} failed: {reason}", file=sys.stderr)
+    # An unknown id is answered (there is nothing to forecast), not failed: it fails no run.
+    unknown = f"{summary.unknown} {UNKNOWN_ITEM}, " if summary.unknown else ""
+    tally = f"{summary.finished - summary.unknown} done, {unknown}{len(summary.failed)} failed"
     if summary.errors:   # the store kept failing: one sentence, whatever else was running
         print(f"salesapp: the run stopped, the job store failing {STORE_FAILURES_TO_STOP} times "
-              f"in a row ({summary.errors[0]}); {summary.finished} done, "
-              f"{len(summary.failed)} failed before it.", file=sys.stderr)
+              f"in a row ({summary.errors[0]}); {tally} before it.", file=sys.stderr)
         return 1
     if summary.interrupted:   # Ctrl-C or SIGTERM: the shell's convention, 128 + the signal
-        print(f"salesapp: interrupted: {summary.finished} done, {len(summary.failed)} failed; "
-              "the rest stays queued in the store.", file=sys.stderr)
+        print(f"salesapp: interrupted: {tally}; the rest stays queued in the store.",
+              file=sys.stderr)
         return 128 + summary.interrupted
-    print(f"salesapp: {summary.finished} done, {len(summary.failed)} failed.", file=sys.stderr)
+    print(f"salesapp: {tally}.", file=sys.stderr)
     return 0 if not summary.failed and not summary.errors else 1
 
 

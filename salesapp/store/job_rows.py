@@ -128,6 +128,8 @@ def row_problem(key: str, row) -> str | None:
         return "its state is not one of " + ", ".join(STATES)
     if not _is_int(row["seq"]):
         return "its seq is not a whole number in range"
+    if row.get("lost_in") is not None and not _is_int(row["lost_in"]):
+        return "its lost_in is not a whole number in range"
     if not _is_int(row.get("attempts", 0)):
         return "its attempts is not a whole number in range"
     lease = row.get("lease_until")

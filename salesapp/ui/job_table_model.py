@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QStandardItemModel
 
 from salesapp import pacing
+from salesapp.model.unknown_items import UNKNOWN_ITEM, is_unknown_item
 from salesapp.paths import resource_path
 from salesapp.ui.pump import Pump
 
@@ -25,10 +26,10 @@ SortRole = Qt.UserRole + 3
 
 COLUMNS = ("Item id", "Item name", "Category", "Status", "Total forecast", "Top shops", "Note")
 # "unsaved": asked for and shown, its store write not yet returned (a crash now would lose it)
-STATUSES = ("unsaved", "queued", "running", "done", "failed", "cancelled")
+STATUSES = ("unsaved", "queued", "running", "done", UNKNOWN_ITEM, "failed", "cancelled")
 STATUS_TEXT = {"unsaved": "not yet saved"}   # a status's words in the table, where not its key
 STATUS_COLOURS = {"unsaved": "#a05a00", "queued": "#6b717a", "running": "#1f6fd1", "done": "#23803f",
-                  "failed": "#b3261e", "cancelled": "#8a6410"}
+                  UNKNOWN_ITEM: "#6a4c93", "failed": "#b3261e", "cancelled": "#8a6410"}
 STATUS_COLUMN = 3   # holds StatusRole and ResultRole besides the status text, icon and colour
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter
 _N_COLUMNS = len(COLUMNS)
@@ -90,7 +91,7 @@ class JobTableModel(QStandardItemModel):
         # Ids whose rows are still to be added while their jobs may already run (the store write
         # goes ahead of the paced rows): their updates are parked the same way, whatever the restore.
         self._expected: set[int] = set()
-        self._icons = {s: QIcon(str(resource_path("resources", "icons", f"{s}.svg")))
+        self._icons = {s: QIcon(str(resource_path("resources", "icons", f"{s.replace(' ', '_')}.svg")))
                        for s in STATUSES}
         # a brush, as QStandardItem.setForeground stores it
         self._colours = {s: QBrush(QColor(c)) for s, c in STATUS_COLOURS.items()}
@@ -410,8 +411,8 @@ def compact_result(result: dict) -> StoredResult:
 
 
 def result_status(result: dict) -> tuple[str, dict, str]:
-    """(status, result, note) for a result dict: unknown ids are failures, cold starts noted."""
-    if result.get("status") == "error":
-        return "failed", result, result.get("error") or "failed"
+    """(status, result, note) for a result dict: unknown ids apart, cold starts noted."""
+    if is_unknown_item(result):
+        return UNKNOWN_ITEM, result, result.get("error") or UNKNOWN_ITEM
     note = "cold start: category-level forecast" if result.get("cold_start") else ""
     return "done", result, note

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 from salesapp import pacing
+from salesapp.model.unknown_items import UNKNOWN_ITEM
 
 
 def _timer(parent: QObject, slot) -> QTimer:
@@ -62,8 +63,9 @@ class StatusPanel(QObject):
     def _write_counts(self) -> None:
         c = self._counts_shown = self._counts
         unsaved = f"not yet saved {c['unsaved']} · " if c.get("unsaved") else ""
+        unknown = f"{UNKNOWN_ITEM} {c[UNKNOWN_ITEM]} · " if c.get(UNKNOWN_ITEM) else ""
         self.counts_label.setText(f"{unsaved}pending {c['queued']} · running {c['running']} · "
-                                  f"done {c['done']} · failed {c['failed']}"
+                                  f"done {c['done']} · {unknown}failed {c['failed']}"
                                   + (f" · cancelled {c['cancelled']}" if c["cancelled"] else ""))
 
     def _apply_progress(self) -> None:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from salesapp.errors import SalesAppError
+from salesapp.model.unknown_items import is_unknown_item
 from salesapp.pacing import (
     DEFAULT_BATCH,
     DEFAULT_LEASE_SECONDS,
@@ -89,9 +90,11 @@ def stop_requested() -> Iterator[StopRequest]:
 
 @dataclass
 class HeadlessSummary:
-    """What one headless run did: results recorded, jobs failed (id, reason), runner errors."""
+    """What one headless run did: results recorded (of which `unknown` for ids the model does
+    not know), jobs failed (id, reason), runner errors."""
 
     finished: int = 0
+    unknown: int = 0
     failed: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     interrupted: int = 0   # the signal that stopped the run early (0: ran until idle)
@@ -128,6 +131,7 @@ class _Run:
         with self._lock:
             if kind == "finished":
                 self.summary.finished += len(payload)
+                self.summary.unknown += sum(map(is_unknown_item, payload))
             else:
                 self.summary.failed.extend(payload)
             self._progress.ended(len(payload))
