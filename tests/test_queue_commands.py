@@ -19,7 +19,7 @@ def test_submit_work_results_long_format(tmp_path, small_bundle, capsys):
                  "--items", "2"]) == 0
     assert "1 already pending" in capsys.readouterr().err
     assert main(["work", "--store", str(store), "--model", str(small_bundle)]) == 0
-    assert "6 done, 0 failed" in capsys.readouterr().err
+    assert "5 done, 1 unknown item, 0 failed" in capsys.readouterr().err
     assert main(["results", "--store", str(store), "--out", str(out)]) == 0
     rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
     predictor = Predictor.load(small_bundle)
