@@ -129,7 +129,7 @@ def run_case(scale: float, seed: int) -> dict:
     t = time.perf_counter()
     p.predict(items)
     res["predict_5100_items_seconds"] = time.perf_counter() - t
-    res["card_validation"] = p.card["validation"]
+    res["card_backtest_mean"] = p.card["backtest"]["mean"]
     res["test_vs_oracle"] = evaluate_against_oracle(data, bundle)
     res["code"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False,
                                  cwd=ROOT.parent, stdout=subprocess.PIPE, text=True).stdout.strip()

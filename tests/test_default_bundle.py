@@ -18,4 +18,7 @@ def test_default_bundle_is_retrained_exactly_from_the_default_data(tmp_path):
     again = train_bundle(data, tmp_path / "w", seed=card["seed"],
                          threads=card["params"]["num_threads"])
     assert again["data_fingerprint"] == card["data_fingerprint"]
-    assert again["validation"] == pytest.approx(card["validation"], rel=1e-9)
+    for got, want in zip(again["backtest"]["origins"], card["backtest"]["origins"]):
+        assert got["rounds"] == want["rounds"]
+        assert got["model"] == pytest.approx(want["model"], rel=1e-9)
+    assert again["rounds"] == card["rounds"]

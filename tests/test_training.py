@@ -13,20 +13,20 @@ def test_same_data_and_seed_give_the_same_model(tmp_path, small_bundle):
     card = train_bundle(data, tmp_path / "again", seed=0, threads=1)
     assert (tmp_path / "again" / "model.txt").read_text() == \
         (small_bundle / "model.txt").read_text()
-    assert card["validation"] == json.loads((small_bundle / "card.json").read_text())["validation"]
+    assert card["backtest"] == json.loads((small_bundle / "card.json").read_text())["backtest"]
 
 
 def test_model_beats_naive_baselines(small_bundle):
     card = json.loads((small_bundle / "card.json").read_text())
-    v = card["validation"]
+    v = card["backtest"]["mean"]
     assert v["model"] < min(v["zero"], v["last_month"], v["mean_last3"], v["seasonal_naive"])
-    assert card["forecast_block"] == card["validation_month"] + 1
+    assert card["forecast_block"] == card["rounds_chosen_on"] + 1
     assert card["features"] and card["versions"]["lightgbm"]
 
 
 def test_other_seed_of_data_also_beats_baselines(tmp_path):
     data = _write_tiny_data(tmp_path / "d", seed=7)
-    v = train_bundle(data, tmp_path / "b", seed=3, threads=1)["validation"]
+    v = train_bundle(data, tmp_path / "b", seed=3, threads=1)["backtest"]["mean"]
     assert v["model_vs_best_naive"] < 0.95
 
 

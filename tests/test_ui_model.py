@@ -94,6 +94,7 @@ def test_chart_and_card(qtbot, results):
     assert month_label(34) == "Nov 2015"
     text = card_text(predictor.card, predictor.version)
     assert predictor.version in text and "RMSE" in text and "items" in text
+    assert "Backtest" in text and "items new to the chain" in text
 
 
 def test_self_test_command_passes(small_bundle, capsys):

@@ -15,7 +15,7 @@ from salesapp.commands.argument_checks import file_in_existing_folder, writable_
 from salesapp.commands.id_arguments import requested_ids
 from salesapp.csv_cells import write_csv
 from salesapp.model import bundle
-from salesapp.model.evaluation import oracle_rmse
+from salesapp.model.evaluation import backtest_text, oracle_rmse
 from salesapp.model.features import monthly_history
 from salesapp.model.training import train_history
 
@@ -56,10 +56,8 @@ def train(args) -> int:
     """Train on every month of --data, write the bundle to --out, print the metrics."""
     writable_folder_for(args.out, "--out")
     card = train_bundle(args.data, args.out, args.seed, args.threads)
-    v = card["validation"]
     print(f"model {card['model_version']} written to {args.out}")
-    print(f"validation month {card['validation_month']} RMSE (clipped 0-20): " +
-          ", ".join(f"{k} {val:.4f}" for k, val in v.items()))
+    print(backtest_text(card["backtest"]))
     if card["oracle_rmse"] is not None:
         print(f"oracle RMSE (month {card['forecast_block']}, expected vs realised): "
               f"{card['oracle_rmse']:.4f}")

@@ -64,3 +64,90 @@ def evaluate_against_oracle(data_dir: str | Path, bundle_dir: str | Path) -> dic
     out["oracle"] = rmse(oracle["expected"], oracle["realised"])
     out["model_vs_oracle"] = out["model"] / out["oracle"]
     return out
+
+
+SEGMENTS = ("pairs_with_history", "new_to_shop", "new_to_chain")
+
+
+def segment_masks(features: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Rows of a pair that sold before, of an item new to its shop only, of an item new to the
+    chain (no sale anywhere before the row's month)."""
+    pair_seen = features["pair_age"].to_numpy() > 0
+    item_seen = features["item_age"].to_numpy() > 0
+    return {"pairs_with_history": pair_seen, "new_to_shop": item_seen & ~pair_seen,
+            "new_to_chain": ~item_seen}
+
+
+def segment_scores(pred, truth, features: pd.DataFrame) -> dict:
+    """`score` of all rows, plus "rows" and "segments": each segment's row count and `score`."""
+    pred, truth = np.asarray(pred), np.asarray(truth)
+    out = {**_finite(score(pred, truth, features)), "rows": len(truth), "segments": {}}
+    for name, mask in segment_masks(features).items():
+        out["segments"][name] = ({"rows": int(mask.sum()),
+                                  **_finite(score(pred[mask], truth[mask], features[mask]))}
+                                 if mask.any() else {"rows": 0})
+    return out
+
+
+def _finite(scores: dict) -> dict:
+    """Without NaN (a ratio to a naive RMSE of 0): the card is strict JSON, and NaN != NaN."""
+    return {k: v for k, v in scores.items() if np.isfinite(v)}
+
+
+def backtest_summary(origins: list[dict]) -> dict:
+    """{"origins": the per-origin scores, "mean": each RMSE's mean over the origins, the ratio
+    recomputed from the means, and the mean per segment}."""
+    def mean_of(scores: list[dict]) -> dict:
+        keys = [k for k in scores[0] if k not in ("model_vs_best_naive", "rows") and
+                isinstance(scores[0][k], float)] if scores else []
+        out = {k: float(np.nanmean([s[k] for s in scores])) for k in keys}
+        if out:
+            best = min(out["last_month"], out["mean_last3"])
+            if best > 0:
+                out["model_vs_best_naive"] = out["model"] / best
+        return out
+
+    mean = mean_of(origins)
+    if origins:
+        mean["segments"] = {name: mean_of([o["segments"][name] for o in origins
+                                           if o["segments"][name]["rows"]])
+                            for name in SEGMENTS}
+    return {"origins": origins, "mean": mean}
+
+
+BASELINE_LABELS = {"model": "model", "last_month": "last month", "mean_last3": "mean of last 3",
+                   "seasonal_naive": "seasonal naive", "zero": "zero"}
+SEGMENT_LABELS = {"pairs_with_history": "pairs with history", "new_to_shop": "items new to a shop",
+                  "new_to_chain": "items new to the chain"}
+
+
+def backtest_text(backtest: dict, month_name=lambda m: f"month {m}") -> str:
+    """The backtest as a plain-text table: a row per origin, the mean, then the mean by segment."""
+    cols = list(BASELINE_LABELS)
+    width = max(len(v) for v in BASELINE_LABELS.values())
+    labels = [month_name(o["month"]) for o in backtest["origins"]] + ["mean"] + \
+        [SEGMENT_LABELS[s] for s in SEGMENTS]
+    lead = max(len(x) for x in labels) + 2
+    lines = ["Backtest RMSE (clipped 0-20, lower is better): each month forecast by a model "
+             "fit only on the months before it",
+             " " * lead + "  ".join(BASELINE_LABELS[c].rjust(width) for c in cols)
+             + "  ratio to best naive"]
+
+    def row(label: str, s: dict, note: str = "") -> str:
+        cells = "  ".join(f"{s[c]:.4f}".rjust(width) if c in s else "-".rjust(width)
+                          for c in cols)
+        ratio = f"{s['model_vs_best_naive']:.3f}" if "model_vs_best_naive" in s else "-"
+        return f"{label.ljust(lead)}{cells}  {ratio.rjust(8)}{note}"
+
+    for o, label in zip(backtest["origins"], labels):
+        lines.append(row(label, o, f"   ({o['rows']:,} pairs, {o['rounds']} rounds, "
+                                   f"fit on months {o['train_months'][0]}-{o['train_months'][1]})"))
+    mean = backtest["mean"]
+    if mean:
+        lines.append(row("mean", mean))
+        lines.append("by segment, mean over the months:")
+        for name in SEGMENTS:
+            seg = mean.get("segments", {}).get(name, {})
+            rows = sum(o["segments"][name]["rows"] for o in backtest["origins"])
+            lines.append(row(SEGMENT_LABELS[name], seg, f"   ({rows:,} pairs in all)"))
+    return "\n".join(lines)

@@ -1,14 +1,24 @@
-"""Train LightGBM on the monthly grid: validate on the last month, then refit on every month.
+"""Train LightGBM on the monthly grid, with a rolling-origin backtest of the same procedure.
+
+The procedure: a model for month F is fit on the TRAIN_MONTHS months before F, for as many
+rounds as early stopping chose when the previous model (the one for month F - 1) was fit and
+validated on month F - 1. So the rounds of a model never come from the month it forecasts. The
+backtest runs that procedure for each of the last BACKTEST_ORIGINS months of the history and
+scores it there (the model card's figures); the bundle's model is the next step of the chain,
+for the month after the history. Each early-stopped fit is also the backtest model for its own
+month, read at the previous fit's rounds: a fit to N rounds holds the fit to fewer as its first
+trees, so the chain costs one fit per month, not two.
 
 Memory at full scale (about 0.4 M grid rows a month) is kept down by building the features one
-month at a time into one preallocated float32 matrix, handing it to LightGBM once, and freeing it
-as soon as LightGBM has binned it: the validation split is a subset of that binned data set, not a
-second copy of the raw features.
+month at a time into one preallocated float32 matrix, in month order: every fit's rows are a
+contiguous slice of it, handed to LightGBM without a copy and binned for that fit alone (bins
+built from all months would carry later months into an earlier origin's model).
 """
 
 from __future__ import annotations
 
 import gc
+import math
 import sys
 import time
 
@@ -16,7 +26,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from salesapp.model.evaluation import score
+from salesapp.model.evaluation import backtest_summary, segment_scores
 from salesapp.model.features import (
     FeatureContext,
     MonthlyHistory,
@@ -26,6 +36,7 @@ from salesapp.model.features import (
 )
 
 TRAIN_MONTHS = 12   # recent months only: bounds memory and time at full scale
+BACKTEST_ORIGINS = 3   # the issue's minimum; each origin is one more LightGBM fit
 MAX_ROUNDS = 600
 EARLY_STOP = 20
 CATEGORICAL = ["shop_id", "category_id"]
@@ -51,15 +62,16 @@ def item_categories(items: pd.DataFrame) -> pd.Series:
 
 
 def feature_table(hist: MonthlyHistory, cats: pd.Series, months: range):
-    """(features float32 matrix, feature names, target, month) of the grid of the given months."""
+    """(features float32 matrix, feature names, target, month) of the grid of the given months,
+    rows in month order."""
     ctx = FeatureContext(hist, cats)
-    grids = [g for g in (grid_month(hist, m) for m in months) if g is not None]
-    total = sum(len(g[0]) for g in grids)
+    grids = [(m, g) for m in months if (g := grid_month(hist, m)) is not None]
+    total = sum(len(g[0]) for _, g in grids)
     X = names = None
     y = np.empty(total, dtype=np.float32)
     month = np.empty(total, dtype=np.int16)
     at = 0
-    for m, (shop, item, target) in zip(months, grids):
+    for m, (shop, item, target) in grids:
         feats = build_features(ctx, np.full(len(shop), m), shop, item)
         if X is None:
             names = list(feats.columns)
@@ -72,43 +84,97 @@ def feature_table(hist: MonthlyHistory, cats: pd.Series, months: range):
 
 def train_model(sales: pd.DataFrame, items: pd.DataFrame, seed: int = 0,
                 threads: int = 0) -> tuple[lgb.Booster, dict]:
-    """Validate on the last month with early stopping, refit on all months; (booster, info)."""
+    """Backtest, then fit the model for the month after the history; (booster, info)."""
     return train_history(monthly_history(sales), items, seed, threads)
+
+
+def validation_months(last: int) -> list[int]:
+    """Months an early-stopped fit is validated on, oldest first: the one before the first
+    backtest origin, then every origin (month 0 has no lags, so a fit starts at month 1)."""
+    return [v for v in range(last - BACKTEST_ORIGINS, last + 1) if v >= 2]
 
 
 def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
                   threads: int = 0) -> tuple[lgb.Booster, dict]:
-    """`train_model` from the monthly history (what the bundle keeps)."""
+    """`train_model` from the monthly history (what the bundle keeps).
+
+    info["backtest"]: per origin month its model's and the naive baselines' RMSE, overall and by
+    segment, the rounds and the months its model was fit on; and their mean.
+    """
     last = int(hist.month.max())
     _log(f"{len(hist.month):,} monthly pairs, months 0..{last}")
-    months = range(max(1, last + 1 - TRAIN_MONTHS), last + 1)
-    X, names, y, month = feature_table(hist, item_categories(items), months)
-    _log(f"grid: {len(y):,} rows x {len(names)} features")
+    chain = validation_months(last)
+    first = max(1, (chain[0] if chain else last + 1) - TRAIN_MONTHS)
+    X, names, y, month = feature_table(hist, item_categories(items), range(first, last + 1))
+    _log(f"grid: {len(y):,} rows x {len(names)} features, months {first}..{last}")
+    starts = np.searchsorted(month, np.arange(first, last + 3))
+
+    def rows(lo: int, hi: int) -> slice:   # the rows of months lo <= m < hi
+        return slice(int(starts[max(lo, first) - first]), int(starts[hi - first]))
+
     p = params(seed, threads)
-    val = np.flatnonzero(month == last)
-    X_val, y_val = X[val], y[val]
-    dall = lgb.Dataset(X, y, feature_name=names, categorical_feature=CATEGORICAL, params=p,
-                       free_raw_data=True).construct()
-    del X   # LightGBM keeps its binned copy only
+    origins, rounds = [], None
+    for v in chain:
+        fit, val = rows(v - TRAIN_MONTHS, v), rows(v, v + 1)
+        if fit.stop <= fit.start or val.stop <= val.start:
+            continue
+        booster, best = _early_stopped(p, X[fit], y[fit], X[val], y[val], names, rounds or 1)
+        if rounds is not None:
+            frame = pd.DataFrame(X[val], columns=names)
+            pred = booster.predict(X[val], num_iteration=rounds)
+            fit_months = np.unique(month[fit])
+            origins.append({"month": v, "rounds": rounds,
+                            "train_months": [int(fit_months[0]), int(fit_months[-1])],
+                            **segment_scores(pred, y[val], frame)})
+            _log(f"backtest month {v}: rounds={rounds} model={origins[-1]['model']:.4f} "
+                 f"best naive x{origins[-1]['model_vs_best_naive']:.3f}")
+        rounds = best
+        del booster
+        gc.collect()
+    if rounds is None:
+        raise ValueError(f"months 0..{last} are too few to train on: at least 3 are needed")
+    final_rows = rows(last + 1 - TRAIN_MONTHS, last + 1)
+    dfinal = _dataset(p, X[final_rows], y[final_rows], names)
+    del X
     gc.collect()
-    _log("binned")
-    rounds, metrics = _validate(p, dall, np.flatnonzero(month != last), X_val, y_val, names)
-    _log(f"validation month {last}: rounds={rounds} " +
-         " ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
-    final = lgb.train(p, dall, rounds)
-    _log("refit on all months done")
-    info = {"rounds": rounds, "validation_month": last, "validation": metrics, "params": p,
-            "features": names, "train_rows": len(y), "months": last + 1}
+    final = lgb.train(p, dfinal, rounds)
+    _log(f"model for month {last + 1}: {rounds} rounds (chosen on month {last})")
+    info = {"rounds": rounds, "rounds_chosen_on": last, "backtest": backtest_summary(origins),
+            "params": p, "features": names, "train_rows": final_rows.stop - final_rows.start,
+            "months": last + 1}
     return final, info
 
 
-def _validate(p: dict, dall: lgb.Dataset, fit: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
-              names: list[str]) -> tuple[int, dict]:
-    """Early-stopped fit on the earlier months; (rounds, metrics on the last month)."""
-    dtrain = dall.subset(fit)
-    dval = lgb.Dataset(X_val, y_val, reference=dall)
-    booster = lgb.train(p, dtrain, MAX_ROUNDS, valid_sets=[dval],
-                        callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)])
-    rounds = max(1, booster.best_iteration)
-    frame = pd.DataFrame(X_val, columns=names)
-    return rounds, score(booster.predict(X_val, num_iteration=rounds), y_val, frame)
+def _dataset(p: dict, X: np.ndarray, y: np.ndarray, names: list[str], reference=None):
+    return lgb.Dataset(X, y, feature_name=names, categorical_feature=CATEGORICAL, params=p,
+                       reference=reference, free_raw_data=True)
+
+
+def _early_stopped(p: dict, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
+                   names: list[str], min_rounds: int) -> tuple[lgb.Booster, int]:
+    """Fit on (X, y), validated on (X_val, y_val): at least `min_rounds` trees, then until
+    EARLY_STOP rounds bring no gain; (booster, the round with the best validation score)."""
+    dtrain = _dataset(p, X, y, names)
+    dval = _dataset(p, X_val, y_val, names, reference=dtrain)
+    stop, best = _stop_after(min_rounds)
+    booster = lgb.train(p, dtrain, max(MAX_ROUNDS, min_rounds), valid_sets=[dval],
+                        callbacks=[stop], keep_training_booster=True)
+    # (kept as trained: LightGBM would otherwise cut it at the best round, below min_rounds)
+    return booster, best["round"]
+
+
+def _stop_after(min_rounds: int):
+    """LightGBM's early stopping that never stops before `min_rounds` (the backtest reads the
+    fit at the previous month's rounds); (callback, {"round": best round so far})."""
+    best = {"round": 1, "score": math.inf}
+
+    def callback(env) -> None:
+        done = env.iteration + 1
+        score = env.evaluation_result_list[0][2]
+        if score < best["score"]:
+            best.update(round=done, score=score)
+        if done >= min_rounds and done - best["round"] >= EARLY_STOP:
+            raise lgb.callback.EarlyStopException(best["round"] - 1, env.evaluation_result_list)
+
+    callback.order = 30
+    return callback, best
