@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from conftest import _write_tiny_data
 
+from salesapp.model.backtest_report import backtest_text
 from salesapp.model.dataset import load_dataset
-from salesapp.model.evaluation import backtest_text
 from salesapp.model.features import monthly_history
 from salesapp.model.training import train_history
 

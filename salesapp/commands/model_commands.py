@@ -15,7 +15,8 @@ from salesapp.commands.argument_checks import file_in_existing_folder, writable_
 from salesapp.commands.id_arguments import requested_ids
 from salesapp.csv_cells import write_csv
 from salesapp.model import bundle
-from salesapp.model.evaluation import backtest_text, oracle_rmse
+from salesapp.model.backtest_report import backtest_text
+from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
 from salesapp.model.training import train_history
 

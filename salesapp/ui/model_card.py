@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from salesapp.model.evaluation import backtest_text
+from salesapp.model.backtest_report import backtest_text
 from salesapp.ui.months import month_label
 
 

@@ -1,0 +1,43 @@
+"""The backtest in the model card as plain text; no numpy or pandas (the window imports it)."""
+
+from __future__ import annotations
+
+SEGMENTS = ("pairs_with_history", "new_to_shop", "new_to_chain")
+
+
+BASELINE_LABELS = {"model": "model", "last_month": "last month", "mean_last3": "mean of last 3",
+                   "seasonal_naive": "seasonal naive", "zero": "zero"}
+SEGMENT_LABELS = {"pairs_with_history": "pairs with history", "new_to_shop": "items new to a shop",
+                  "new_to_chain": "items new to the chain"}
+
+
+def backtest_text(backtest: dict, month_name=lambda m: f"month {m}") -> str:
+    """The backtest as a plain-text table: a row per origin, the mean, then the mean by segment."""
+    cols = list(BASELINE_LABELS)
+    width = max(len(v) for v in BASELINE_LABELS.values())
+    labels = [month_name(o["month"]) for o in backtest["origins"]] + ["mean"] + \
+        [SEGMENT_LABELS[s] for s in SEGMENTS]
+    lead = max(len(x) for x in labels) + 2
+    lines = ["Backtest RMSE (clipped 0-20, lower is better): each month forecast by a model "
+             "fit only on the months before it",
+             " " * lead + "  ".join(BASELINE_LABELS[c].rjust(width) for c in cols)
+             + "  ratio to best naive"]
+
+    def row(label: str, s: dict, note: str = "") -> str:
+        cells = "  ".join(f"{s[c]:.4f}".rjust(width) if c in s else "-".rjust(width)
+                          for c in cols)
+        ratio = f"{s['model_vs_best_naive']:.3f}" if "model_vs_best_naive" in s else "-"
+        return f"{label.ljust(lead)}{cells}  {ratio.rjust(8)}{note}"
+
+    for o, label in zip(backtest["origins"], labels):
+        lines.append(row(label, o, f"   ({o['rows']:,} pairs, {o['rounds']} rounds, "
+                                   f"fit on months {o['train_months'][0]}-{o['train_months'][1]})"))
+    mean = backtest["mean"]
+    if mean:
+        lines.append(row("mean", mean))
+        lines.append("by segment, mean over the months:")
+        for name in SEGMENTS:
+            seg = mean.get("segments", {}).get(name, {})
+            rows = sum(o["segments"][name]["rows"] for o in backtest["origins"])
+            lines.append(row(SEGMENT_LABELS[name], seg, f"   ({rows:,} pairs in all)"))
+    return "\n".join(lines)
