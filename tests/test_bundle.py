@@ -49,7 +49,7 @@ def test_pairs_naming_a_merged_shop_id_use_the_merged_history(tmp_path, small_bu
     from salesapp.commands.model_commands import predict
     from salesapp.model.bundle import load_history, shop_aliases
 
-    assert shop_aliases(small_bundle).get(10) == 11
+    assert shop_aliases(small_bundle).get(11) == 10
     hist = load_history(small_bundle / "history.npz")
     item = int(hist.item[(hist.shop == 11) & (hist.month == hist.month.max())][0])
     pairs = tmp_path / "test.csv"

@@ -160,7 +160,7 @@ def test_load_dataset_reads_the_output(world):
     from salesapp.model.dataset import load_dataset
 
     data = load_dataset(world["dir"])
-    assert data.shop_aliases == {0: 57, 1: 58, 10: 11}
+    assert data.shop_aliases == {0: 57, 1: 58, 11: 10}
     assert data.event_shops == [9, 20]
     assert data.cleaning_report["outliers_dropped"] >= 2
     assert len(data.test) == len(world["test"])

@@ -8,13 +8,12 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from salesapp.commands.argument_checks import file_in_existing_folder, writable_folder_for
 from salesapp.commands.id_arguments import requested_ids
 from salesapp.csv_cells import write_csv
-from salesapp.model import bundle
+from salesapp.model import bundle, cleaning
 from salesapp.model.backtest_report import backtest_text
 from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
@@ -39,11 +38,12 @@ def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: 
     hist = monthly_history(data.sales)
     booster, info = train_history(hist, data.items, seed, threads)
     last = int(hist.month.max())
-    open_shops = sorted(int(s) for s in np.unique(hist.shop[hist.month == last]))
+    open_shops = cleaning.open_shops(data.sales, data.event_shops)
     card = {**info, "data_fingerprint": _fingerprint(data.sales), "seed": seed,
             "oracle_rmse": oracle_rmse(data_dir), "versions": _versions(),
             "shops": len(data.shops), "items": len(data.items),
-            "open_shops": len(open_shops), "forecast_block": last + 1}
+            "open_shops": len(open_shops), "event_shops": list(data.event_shops),
+            "forecast_block": last + 1}
     state = {"forecast_block": last + 1, "open_shops": open_shops,
              "shop_aliases": {str(k): int(v) for k, v in sorted(data.shop_aliases.items())}}
     tables = {"items": data.items[["item_id", "item_category_id", "item_name"]],

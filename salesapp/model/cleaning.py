@@ -85,7 +85,9 @@ def active_months(sales: pd.DataFrame) -> dict[int, set[int]]:
 def detect_shop_aliases(shops: pd.DataFrame, sales: pd.DataFrame) -> dict[int, int]:
     """Duplicate shop id -> kept id: same normalised name and months of activity that never overlap.
 
-    The kept id is the highest one of the group (in the real data: 0->57, 1->58, 10->11).
+    The kept id is the one the shop sold under most recently: the id it trades under now, which
+    its users and the data's own forecast set (test.csv) know it by (in the real data:
+    0->57, 1->58, 11->10). A tie (neither sold) keeps the highest id.
     """
     months = active_months(sales)
     groups = shops.groupby(shops["shop_name"].map(normalise_shop_name))["shop_id"]
@@ -97,7 +99,8 @@ def detect_shop_aliases(shops: pd.DataFrame, sales: pd.DataFrame) -> dict[int, i
         sets = [months.get(i, set()) for i in ids]
         if sum(len(s) for s in sets) != len(set().union(*sets)):
             continue  # overlapping months: two real shops that share a name
-        aliases.update({i: ids[-1] for i in ids[:-1]})
+        kept = max(ids, key=lambda i: (max(months.get(i, ()), default=-1), i))
+        aliases.update({i: kept for i in ids if i != kept})
     return aliases
 
 
@@ -148,3 +151,12 @@ def clean(data, shop_aliases: dict[int, int] | None = None):
     return dataclasses.replace(
         data, sales=sales, test=apply_shop_aliases(data.test, aliases), shop_aliases=aliases,
         event_shops=find_event_shops(sales), cleaning_report=report)
+
+
+def open_shops(sales: pd.DataFrame, event_shops: list[int]) -> list[int]:
+    """The shops the forecast month is expected to trade in: those that sold in the data's last
+    month, without the shops that only ran sale events (one of those selling in the last month
+    says nothing of the next, and its sales would inflate an item's total)."""
+    last = sales["date_block_num"].max()
+    sold = set(int(s) for s in sales.loc[sales["date_block_num"] == last, "shop_id"].unique())
+    return sorted(sold - set(int(s) for s in event_shops))

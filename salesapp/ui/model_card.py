@@ -20,4 +20,7 @@ def card_text(card: dict, version: str) -> str:
         lines.append(f"Best reachable (oracle) RMSE: {card['oracle_rmse']:.4f}")
     lines.append(f"Shops: {card.get('shops', '?')} ({card.get('open_shops', '?')} open); "
                  f"items: {card.get('items', '?')}.")
+    if card.get("event_shops"):
+        lines.append("Not forecast: shops that only ran sale events ("
+                     + ", ".join(str(s) for s in card["event_shops"]) + ").")
     return "\n".join(lines)
