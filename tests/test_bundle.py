@@ -40,8 +40,9 @@ def test_missing_manifest_is_refused(bundle_copy):
 
 
 def test_pairs_naming_a_merged_shop_id_use_the_merged_history(tmp_path, small_bundle):
-    # The loader merges shop 10 into 11 (one shop, two ids); test.csv may still name shop 10,
-    # which must be forecast from the merged history, not as a shop that never sold anything.
+    # The loader merges shop 11 into 10 (one shop, two ids; 10 sold last); a pairs file may still
+    # name shop 11, which must be forecast from the merged history, not as a shop that never
+    # sold anything.
     import argparse
 
     import pandas as pd
@@ -51,7 +52,7 @@ def test_pairs_naming_a_merged_shop_id_use_the_merged_history(tmp_path, small_bu
 
     assert shop_aliases(small_bundle).get(11) == 10
     hist = load_history(small_bundle / "history.npz")
-    item = int(hist.item[(hist.shop == 11) & (hist.month == hist.month.max())][0])
+    item = int(hist.item[(hist.shop == 10) & (hist.month == hist.month.max())][0])
     pairs = tmp_path / "test.csv"
     pd.DataFrame({"ID": [0, 1], "shop_id": [10, 11], "item_id": [item, item]}).to_csv(
         pairs, index=False)
