@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,7 +44,7 @@ def run(model: str | None) -> dict:
 
     from benchmarks.bench_gui_stall import StallMeter, _bundle, _load
     from salesapp.commands.gui_commands import _application, open_window
-    app = _application()  # noqa: F841 -- held
+    app = _application()
     load_before = _load()
     with tempfile.TemporaryDirectory() as tmp:
         bundle = _bundle(model, Path(tmp))

@@ -4,8 +4,8 @@ sentence on stderr and exit status 2, before any work, and leaves nothing behind
 from pathlib import Path
 
 import pytest
-
 from engine_cli import run_cli
+
 from salesapp.paths import default_store_dir
 
 ROOT = Path(__file__).resolve().parent.parent

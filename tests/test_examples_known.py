@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from engine_cli import run_cli
+
 from salesapp.model.id_input import parse_id_text
 from salesapp.model.predictor import Predictor
 from salesapp.paths import default_model_dir
@@ -42,7 +43,7 @@ def test_help_and_documents_examples_forecast():
     for command in ("predict", "submit"):
         proc = run_cli(command, "--help")
         assert proc.returncode == 0, proc.stderr
-        (line,) = re.findall(r"^ +--items IDS +(.*(?:\n {10,}.*)*)", proc.stdout, re.M)
+        (line,) = re.findall(r"^ +--items IDS +(.*(?:\n {10,}.*)*)", proc.stdout, re.MULTILINE)
         _assert_forecast(_example_ids(line), f"{command} --help")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for items in re.findall(r"--items ([\d,\- ]+)", readme):
