@@ -15,4 +15,4 @@ def test_notebook_executes(tmp_path, monkeypatch):
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert any("ratio to best naive" in str(o) for o in outputs)
+    assert any("Backtest RMSE" in str(o) for o in outputs)

@@ -5,8 +5,8 @@ from __future__ import annotations
 SEGMENTS = ("pairs_with_history", "new_to_shop", "new_to_chain")
 
 
-BASELINE_LABELS = {"model": "model", "last_month": "last month", "mean_last3": "mean of last 3",
-                   "seasonal_naive": "seasonal naive", "zero": "zero"}
+BASELINE_LABELS = {"model": "model", "last_month": "last month", "mean_last3": "mean of 3",
+                   "seasonal_naive": "seasonal", "zero": "zero"}
 SEGMENT_LABELS = {"pairs_with_history": "pairs with history", "new_to_shop": "items new to a shop",
                   "new_to_chain": "items new to the chain"}
 
@@ -18,10 +18,11 @@ def backtest_text(backtest: dict, month_name=lambda m: f"month {m}") -> str:
     labels = [month_name(o["month"]) for o in backtest["origins"]] + ["mean"] + \
         [SEGMENT_LABELS[s] for s in SEGMENTS]
     lead = max(len(x) for x in labels) + 2
-    lines = ["Backtest RMSE (clipped 0-20, lower is better): each month forecast by a model "
-             "fit only on the months before it",
+    lines = ["Backtest RMSE (clipped 0-20, lower is better): each month forecast by a model",
+             "fit only on the months before it; naive: last month, mean of last 3, seasonal",
+             "naive (a year before) and zero; ratio: model / best of last month and mean of 3",
              " " * lead + "  ".join(BASELINE_LABELS[c].rjust(width) for c in cols)
-             + "  ratio to best naive"]
+             + "     ratio"]
 
     def row(label: str, s: dict, note: str = "") -> str:
         cells = "  ".join(f"{s[c]:.4f}".rjust(width) if c in s else "-".rjust(width)
@@ -30,14 +31,18 @@ def backtest_text(backtest: dict, month_name=lambda m: f"month {m}") -> str:
         return f"{label.ljust(lead)}{cells}  {ratio.rjust(8)}{note}"
 
     for o, label in zip(backtest["origins"], labels):
-        lines.append(row(label, o, f"   ({o['rows']:,} pairs, {o['rounds']} rounds, "
-                                   f"fit on months {o['train_months'][0]}-{o['train_months'][1]})"))
+        lines.append(row(label, o))
     mean = backtest["mean"]
     if mean:
         lines.append(row("mean", mean))
         lines.append("by segment, mean over the months:")
         for name in SEGMENTS:
             seg = mean.get("segments", {}).get(name, {})
-            rows = sum(o["segments"][name]["rows"] for o in backtest["origins"])
-            lines.append(row(SEGMENT_LABELS[name], seg, f"   ({rows:,} pairs in all)"))
+            lines.append(row(SEGMENT_LABELS[name], seg))
+        lines.append("pairs in the months: " + ", ".join(
+            f"{SEGMENT_LABELS[n]} {sum(o['segments'][n]['rows'] for o in backtest['origins']):,}"
+            for n in SEGMENTS))
+    lines += [f"{label}: {o['rows']:,} pairs, {o['rounds']} rounds, fit on months "
+              f"{o['train_months'][0]}-{o['train_months'][1]}"
+              for o, label in zip(backtest["origins"], labels)]
     return "\n".join(lines)

@@ -31,7 +31,7 @@ from salesapp.ui.job_selection import JobSelection
 from salesapp.ui.job_table_model import STATUSES, JobTableModel
 from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.menus import build_menus
-from salesapp.ui.model_card import card_text
+from salesapp.ui.model_card import card_html
 from salesapp.ui.session import Session
 from salesapp.ui.status_panel import StatusPanel
 
@@ -276,7 +276,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("The model is still loading…", 5000)
             return
         box = QMessageBox(QMessageBox.Information, "About the model",
-                          card_text(predictor.card, predictor.version), QMessageBox.Close, self)
+                          card_html(predictor.card, predictor.version), QMessageBox.Close, self)
+        box.setTextFormat(Qt.RichText)
         box.setModal(False)
         box.show()
 

@@ -24,3 +24,10 @@ def card_text(card: dict, version: str) -> str:
         lines.append("Not forecast: shops that only ran sale events ("
                      + ", ".join(str(s) for s in card["event_shops"]) + ").")
     return "\n".join(lines)
+
+
+def card_html(card: dict, version: str) -> str:
+    """`card_text` as rich text in a fixed-width font: the backtest's columns stay aligned and
+    its rows unwrapped in the About box."""
+    from html import escape
+    return f"<pre>{escape(card_text(card, version))}</pre>"
