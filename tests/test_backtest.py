@@ -49,7 +49,7 @@ def test_baselines_and_segments_recomputed_from_the_raw_sales(tiny):
         grid = pd.MultiIndex.from_product([shops, items])
         truth = now.reindex(grid, fill_value=0).to_numpy()
 
-        def lag(k):
+        def lag(k, m=m, grid=grid):
             return (monthly.loc[m - k].reindex(grid, fill_value=0).to_numpy()
                     if m - k in monthly.index.get_level_values(0) else np.zeros(len(grid)))
 

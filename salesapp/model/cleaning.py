@@ -158,5 +158,5 @@ def open_shops(sales: pd.DataFrame, event_shops: list[int]) -> list[int]:
     month, without the shops that only ran sale events (one of those selling in the last month
     says nothing of the next, and its sales would inflate an item's total)."""
     last = sales["date_block_num"].max()
-    sold = set(int(s) for s in sales.loc[sales["date_block_num"] == last, "shop_id"].unique())
-    return sorted(sold - set(int(s) for s in event_shops))
+    sold = {int(s) for s in sales.loc[sales["date_block_num"] == last, "shop_id"].unique()}
+    return sorted(sold - {int(s) for s in event_shops})
