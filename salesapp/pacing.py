@@ -51,6 +51,10 @@ WRITE_SLICE = 500
 # Ids per submit transaction of the window's writer: few commits, so a 30,000-id paste is on disk
 # within a second of being asked; small enough that a runner's lease waits one transaction out.
 SUBMIT_BATCH = 2000
+# Ids per transaction of one large `JobStore.submit` (a 2 M-id `salesapp submit`): each
+# transaction holds the database's write lock, so other writers (a running worker, the window)
+# get turns between them instead of failing "locked".
+STORE_SUBMIT_CHUNK = 5000
 
 # A store call failing this many times in a row ends a run (`work`) or the window's workers: one
 # failure may be a passing lock or a full disk freed soon, several in a row a store that is gone.

@@ -125,3 +125,30 @@ StoreMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=2
 
 
 test_store_state_machine = StoreMachine.TestCase
+
+
+def test_a_large_submit_is_written_in_chunks_so_other_writers_get_turns(tmp_path):
+    """Each chunk is its own transaction (the write lock is given up between them); every id is
+    queued once, in the order asked, and a second submit of the same ids queues nothing."""
+    from salesapp.pacing import STORE_SUBMIT_CHUNK
+    from salesapp.store.job_store import JobStore
+
+    n = 2 * STORE_SUBMIT_CHUNK + 7
+    with JobStore.open(tmp_path / "s") as store:
+        transactions = []
+        real = store._atomic
+
+        def counting(body):
+            transactions.append(1)
+            return real(body)
+
+        store._atomic = counting
+        report = store.submit(range(n), "v1")
+        assert len(transactions) == 3
+        assert report.queued == list(range(n))
+        again = store.submit(range(n), "v1")
+        assert again.queued == [] and again.already_pending == list(range(n))
+        store._atomic = real
+        leased = store.lease("me", 10, 60)
+        assert [int(j.item_id) for j in leased] == list(range(10))
+        assert store.counts()["queued"] == n - 10

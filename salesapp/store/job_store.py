@@ -21,7 +21,7 @@ from diskcache import Timeout
 
 from salesapp.errors import StoreError
 from salesapp.gc_pause import gc_paused
-from salesapp.pacing import STORE_BUSY_RETRIES, STORE_BUSY_TIMEOUT
+from salesapp.pacing import STORE_BUSY_RETRIES, STORE_BUSY_TIMEOUT, STORE_SUBMIT_CHUNK
 from salesapp.store import recovery, transitions
 from salesapp.store.cache_sql import CacheSQL
 from salesapp.store.job_rows import (  # also the names others import from here
@@ -116,9 +116,20 @@ class JobStore:
     # --- transitions, one transaction each (see `transitions`) -----------------------------
 
     def submit(self, item_ids: Iterable[int], model_version: str) -> SubmitReport:
-        """Queue each id once; ids with a result for `model_version` are done at once (cached)."""
+        """Queue each id once; ids with a result for `model_version` are done at once (cached).
+
+        Written `STORE_SUBMIT_CHUNK` ids per transaction, so other writers get turns during a
+        large submit; if one transaction fails, the ids of those before it stay queued.
+        """
         ids = unique_ints(item_ids)
-        return self._atomic(lambda tx: transitions.submit(tx, ids, model_version))
+        report = SubmitReport()
+        for start in range(0, max(len(ids), 1), STORE_SUBMIT_CHUNK):
+            part = ids[start:start + STORE_SUBMIT_CHUNK]
+            done = self._atomic(lambda tx, part=part: transitions.submit(tx, part, model_version))
+            report.queued += done.queued
+            report.already_pending += done.already_pending
+            report.cached += done.cached
+        return report
 
     def lease(self, owner: str, limit: int, lease_seconds: float) -> list[Job]:
         """Take up to `limit` queued jobs in FIFO order for `owner` until now + `lease_seconds`."""
