@@ -133,3 +133,13 @@ def store(tmp_path):
     s = JobStore.open(tmp_path / "store")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def bundled_predictor():
+    """The committed default bundle (weights/), loaded once: it is part of the repository, so a
+    missing one is a failure, not a skip."""
+    from salesapp.model.predictor import Predictor
+    from salesapp.paths import default_model_dir
+
+    return Predictor.load(default_model_dir())

@@ -10,7 +10,6 @@ import pytest
 
 from salesapp.model.features import CLIP
 from salesapp.model.lightgbm_import import import_lightgbm
-from salesapp.model.predictor import Predictor
 from salesapp.model.reasons import (
     BUCKETS,
     Explainer,
@@ -27,11 +26,8 @@ lgb = import_lightgbm()
 
 
 @pytest.fixture(scope="module")
-def predictor():
-    weights = default_model_dir()
-    if not (weights / "manifest.json").is_file():
-        pytest.skip("weights/ not built yet (make weights)")
-    return Predictor.load(weights)
+def predictor(bundled_predictor):
+    return bundled_predictor
 
 
 def sample_items(predictor, n=12):

@@ -6,9 +6,7 @@ import threading
 
 import pytest
 
-from salesapp.model.predictor import Predictor
 from salesapp.model.reasons import Explainer, decimals_for
-from salesapp.paths import default_model_dir
 from salesapp.store.job_store import JobStore
 from salesapp.ui.main_window import MainWindow
 from salesapp.workers.dispatcher import PredictionDispatcher
@@ -19,11 +17,8 @@ pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
 
 
 @pytest.fixture(scope="module")
-def predictor():
-    weights = default_model_dir()
-    if not (weights / "manifest.json").is_file():
-        pytest.skip("weights/ not built yet (make weights)")
-    return Predictor.load(weights)
+def predictor(bundled_predictor):
+    return bundled_predictor
 
 
 @pytest.fixture
