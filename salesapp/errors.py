@@ -38,3 +38,7 @@ class BundleError(SalesAppError):
 
 class StoreError(SalesAppError):
     """The job store could not be opened or used (e.g. locked by another process past the timeout)."""
+
+
+class BusyStoreError(StoreError):
+    """Another writer held the store past the retries: the store works, it was only busy."""

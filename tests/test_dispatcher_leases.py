@@ -132,3 +132,29 @@ def test_a_job_leased_by_a_gone_worker_is_taken_over_once_its_lease_ends(qtbot, 
     assert store.counts() == {"queued": 0, "leased": 0, "done": 2, "failed": 0}
     job = next(j for j in store.jobs() if j.item_id == gone.item_id)
     assert job.attempts == 2 and job.owner is None   # the lost lease counted as an attempt
+
+
+def test_a_store_only_busy_is_never_given_up_but_a_failing_one_is(qtbot, tmp_path):
+    """Another writer holding the lock past the retries (BusyStoreError) is asked again however
+    often; STORE_FAILURES_TO_STOP real failures in a row stop the dispatcher, said once."""
+    from salesapp.errors import BusyStoreError
+    from salesapp.pacing import STORE_FAILURES_TO_STOP
+    from salesapp.store import recovery
+    from salesapp.workers.dispatcher import PredictionDispatcher
+
+    busy = recovery.locked_error(tmp_path / "s")
+    assert isinstance(busy, BusyStoreError)
+    store = JobStore.open(tmp_path / "s")
+    d = PredictionDispatcher(store, FakePredictor(), pool_size=1)
+    said = []
+    d.store_failed.connect(said.append)
+    try:
+        for _ in range(STORE_FAILURES_TO_STOP + 2):
+            assert not d._store_failing(f"{type(busy).__name__}: {busy}")
+        assert said == []
+        for _ in range(STORE_FAILURES_TO_STOP):
+            gone = d._store_failing("StoreError: the store's database file was removed")
+        assert gone and len(said) == 1
+    finally:
+        assert d.shutdown(5000)
+        store.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from diskcache import Timeout
 
-from salesapp.errors import StoreError
+from salesapp.errors import BusyStoreError, StoreError
 from salesapp.store.json_disk import open_cache
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,9 @@ def short_reason(reason: str, limit: int = 120) -> str:
     return first.rstrip(".") + (" and more" if more else "")
 
 
-def locked_error(directory: Path) -> StoreError:
+def locked_error(directory: Path) -> BusyStoreError:
     """The one sentence for a store another process keeps locked past our retries."""
-    return StoreError(f"the store {directory} is locked by another process; close the other "
+    return BusyStoreError(f"the store {directory} is locked by another process; close the other "
                       "Sales Forecast Desk window or command and try again")
 
 

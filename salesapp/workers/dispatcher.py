@@ -9,6 +9,7 @@ from functools import partial
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
+from salesapp.errors import BusyStoreError
 from salesapp.pacing import (
     DEFAULT_BATCH,
     DEFAULT_LEASE_SECONDS,
@@ -295,7 +296,13 @@ class PredictionDispatcher(QObject):
             QTimer.singleShot(int(STORE_RETRY_SECONDS * 1000), self._check_idle)
 
     def _store_failing(self, reason: str) -> bool:
-        """Count a failed store call; True once the store is given up (`store_failed`, once)."""
+        """Count a failed store call; True once the store is given up (`store_failed`, once).
+
+        A store only busy (another writer held its lock past the retries) is not failing: it is
+        asked again after the pause, however often, and never given up for that.
+        """
+        if reason.startswith(BusyStoreError.__name__):
+            return self._store_gone
         self._failures_in_a_row += 1
         if self._failures_in_a_row >= STORE_FAILURES_TO_STOP and not self._store_gone:
             self._store_gone = True
