@@ -45,8 +45,11 @@ def _documents():
 def test_documents_link_only_inside_the_repository():
     for doc in _documents():
         path, text = doc if isinstance(doc, tuple) else (doc, doc.read_text(encoding="utf-8"))
-        for name in ("DESIGN.md", "CONVENTIONS.md", "../shared", "/work/"):
-            assert name not in text, f"{path.name} names {name}, outside the repository"
+        for up in re.findall(r"(?<![\w.])((?:\.\./)+[\w./-]*)", text):   # relative to the document
+            resolved = (path.parent / up).resolve()
+            assert resolved.is_relative_to(ROOT) and resolved.exists(), f"{path.name} names {up}"
+        for name in set(re.findall(r"\b[\w-]+\.md\b", text)):   # a named document is one of ours
+            assert any(ROOT.rglob(name)), f"{path.name} names {name}, outside the repository"
         for target in re.findall(r"\]\(([^)#\s]+)", text):
             if re.match(r"[a-z]+://", target):
                 continue

@@ -10,7 +10,7 @@ from salesapp.errors import InputError
 # Sales rows per unit of --scale: scale 1 is the real 1C data set's size (the committed data set,
 # scale 0.05, has 145,714 rows; rows grow in proportion).
 ROWS_PER_SCALE = 2_914_000
-# Compressed bytes of sales_train.csv.gz per unit of --scale (the committed one: 0.64 MB at 0.05).
+# Compressed bytes of sales_train.csv.gz per unit of --scale: names the size of a refused scale.
 BYTES_PER_SCALE = 12_800_000
 # The largest data set made: twice the real one, which `train` still fits in a few GB of memory;
 # beyond it generating (all rows in memory at once) and training outgrow a desktop machine.

@@ -23,8 +23,8 @@ SAMPLE_BYTES = 256 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 SEPARATORS = (",", ";", "\t")
-# A CSV of ids inflates 3-10x; zlib's best is about 1000x (one byte repeated). Past this ratio of
-# the file's size (and past the floor, which lets small, repetitive files through) it is a bomb.
+# A CSV of ids compresses a few times over; only runs of repeated bytes compress by hundreds.
+# Past this ratio of the file's size (and past the floor, which lets small, repetitive files through) it is a bomb.
 MAX_INFLATION_RATIO = 100
 INFLATION_FLOOR_BYTES = 16 * 1024 * 1024
 # No row of a CSV of ids is this long; a longer one is refused instead of held whole.
