@@ -17,6 +17,7 @@ import numpy as np
 
 from salesapp.errors import BundleError
 from salesapp.model.features import MonthlyHistory
+from salesapp.model.id_input import ID_LIMIT  # one id range everywhere
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,7 +98,6 @@ def read_json_object(path: Path) -> dict:
     return data
 
 
-ID_LIMIT = 2**31   # ids (shops, items, months) are below this everywhere: the id CSV reader's range
 
 
 def _whole(path: Path, key: str, value: object) -> int:
