@@ -24,6 +24,7 @@ COMMANDS = {
     "work": "salesapp.commands.queue_commands:work",
     "results": "salesapp.commands.queue_commands:results",
     "generate-data": "salesapp.commands.data_commands:generate_data",
+    "accuracy": "salesapp.commands.accuracy_commands:accuracy",
 }
 GUI = "salesapp.commands.gui_commands:gui"
 SELF_TEST = "salesapp.commands.gui_commands:self_test"
@@ -104,6 +105,15 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--scale", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
     _not_used(p)
+
+    p = sub.add_parser("accuracy", help="a model's forecast month against that month's actual "
+                       "sales (CSV per item and shop, and a summary)")
+    p.add_argument("--data", required=True, metavar="DIR",
+                   help="sales data in the 1C schema that covers the model's forecast month")
+    p.add_argument("--out", required=True, metavar="CSV",
+                   help="per item and shop rows; the overall, per shop and per item block goes "
+                   "to NAME-summary.csv beside it")
+    p.add_argument("--model", metavar="DIR", help="model bundle (default: the bundled one)")
     return gui, cmd
 
 

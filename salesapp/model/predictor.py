@@ -27,6 +27,7 @@ class Predictor:
 
     def __init__(self, directory: Path, version: str, num_threads: int = 1):
         d = Path(directory)
+        self.directory = d   # the verified bundle's folder (state, history: forecast_accuracy)
         self.version = version
         self.num_threads = num_threads
         self.card = bundle.read_json_object(d / "card.json")
