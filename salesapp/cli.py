@@ -104,6 +104,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("out", metavar="OUT")
     p.add_argument("--scale", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--regime", default="default", metavar="NAME",
+                   help="family of dynamics (see --regime list)")
     _not_used(p)
 
     p = sub.add_parser("accuracy", help="a model's forecast month against that month's actual "

@@ -1,4 +1,5 @@
-"""`salesapp generate-data OUT [--scale S] [--seed N]`: a synthetic data set and its oracle."""
+"""`salesapp generate-data OUT [--scale S] [--seed N] [--regime NAME]`: a synthetic data set and its
+oracle; `--regime list` names the regimes."""
 
 from __future__ import annotations
 
@@ -45,12 +46,24 @@ def check_scale(scale: float) -> None:
 
 
 def generate_data(args: argparse.Namespace) -> int:
-    """Write a synthetic data set (and its oracle) into args.out; prints a one-line summary."""
+    """Write a synthetic data set (and its oracle) into args.out; prints a one-line summary.
+    `--regime list` prints the regimes instead."""
+    from salesapp.model.regimes import REGIMES
+
+    name = getattr(args, "regime", "default")
+    if name == "list":
+        for regime in REGIMES.values():
+            print(f"{regime.name:16} {regime.summary}")
+        return 0
+    if name not in REGIMES:
+        raise InputError(f"--regime {name!r} is not a regime; the regimes are "
+                         f"{', '.join(REGIMES)} (--regime list describes them)")
     check_scale(args.scale)
     writable_folder_for(args.out, "OUT")
     from salesapp.model.synthetic import generate
 
-    info = generate(args.out, scale=args.scale, seed=args.seed)
+    info = generate(args.out, scale=args.scale, seed=args.seed, regime=name)
+    shown = "" if name == "default" else f" (regime {name})"
     print(f"wrote {info['rows']:,} sales rows, {info['items']:,} items and "
-          f"{info['test_pairs']:,} forecast pairs to {args.out}")
+          f"{info['test_pairs']:,} forecast pairs to {args.out}{shown}")
     return 0

@@ -3,6 +3,7 @@
 `generate(out_dir, scale, seed)` writes `sales_train.csv.gz`, `items.csv`, `item_categories.csv`,
 `shops.csv`, `test.csv` and `oracle.csv` (ID, expected = E[clip(Y, 0, 20)] under the true process,
 realised = the sampled forecast-month count clipped to [0, 20]). Byte-identical for a seed.
+`regime` picks a family of dynamics (`salesapp.model.regimes`); "default" is the one of old.
 Everything is vectorised: the only Python loops run over months, never over rows or pairs.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from salesapp.model import synthetic_names as names
+from salesapp.model.regimes import DEFAULT, Regime, regime as regime_named
 from salesapp.model.synthetic_process import (
     FORECAST_BLOCK,
     N_CATEGORIES,
@@ -59,8 +61,8 @@ def sample_history(rng: np.random.Generator, process: Process) -> MonthlyPairs:
     for month in range(N_MONTHS):
         shops = np.flatnonzero(process.shop_rate(month) > 0)
         items = np.flatnonzero(process.item_rate(month) > 0)
-        mean = np.outer(process.shop_rate(month)[shops], process.item_rate(month)[items])
-        counts = sample_counts(rng, mean)
+        counts = sample_counts(rng, process.mean_grid(month, shops, items),
+                               process.regime.nb_shape)
         s_idx, i_idx = np.nonzero(counts)
         parts.append((np.full(s_idx.size, month), shops[s_idx], items[i_idx],
                       counts[s_idx, i_idx]))
@@ -145,7 +147,8 @@ def forecast_set(rng: np.random.Generator, process: Process, scale: float):
     test = pd.DataFrame({"ID": np.arange(shop_col.size), "shop_id": shop_col, "item_id": item_col})
     oracle = pd.DataFrame({"ID": test["ID"], "expected": np.round(oracle_expected(
                                process, mean, item_col), 6),
-                           "realised": np.clip(sample_counts(rng, mean), 0, TEST_CAP)})
+                           "realised": np.clip(sample_counts(rng, mean, process.regime.nb_shape),
+                                               0, TEST_CAP)})
     return test, oracle
 
 
@@ -154,12 +157,22 @@ def oracle_expected(process: Process, mean: np.ndarray, items: np.ndarray) -> np
 
     Items with a history: from their true mean. Items first sold in the forecast month: their
     popularity is integrated out over its prior, since nothing in the data could reveal it.
+    Promotions (regime "promotions"): whether one runs in the forecast month is not in the data
+    (only the months before it, through prices), so the oracle averages over its chance.
     """
-    expected = expected_clipped(mean)
+    shape = process.regime.nb_shape
+    expected = expected_clipped(mean, shape=shape)
     new = process.item_launch[items] == FORECAST_BLOCK
     if new.any():
         base = mean[new] / process.item_popularity[items[new]]
-        expected[new] = expected_clipped_unknown_popularity(base)
+        expected[new] = expected_clipped_unknown_popularity(base, shape=shape)
+    if process.promo is not None:
+        old = ~new
+        lift = process.promo_lift[items[old]]
+        plain = mean[old] / np.where(process.promo[FORECAST_BLOCK, items[old]], lift, 1.0)
+        chance = process.promo_chance(FORECAST_BLOCK, items[old])
+        expected[old] = (chance * expected_clipped(plain * lift, shape=shape)
+                         + (1 - chance) * expected_clipped(plain, shape=shape))
     return expected
 
 
@@ -206,19 +219,23 @@ def reference_tables(rng: np.random.Generator, process: Process) -> dict[str, pd
     }
 
 
-def generate(out_dir: str | Path, scale: float = 1.0, seed: int = 0) -> dict:
+def generate(out_dir: str | Path, scale: float = 1.0, seed: int = 0,
+             regime: str | Regime = DEFAULT) -> dict:
     """Write a synthetic data set of the 1C schema plus `oracle.csv` into out_dir.
 
     Shops (60), categories (84) and months (34 of history, forecast month 34) are fixed; items,
-    rows and the forecast set scale with `scale`. The same seed gives byte-identical files.
-    Returns a summary: rows, items, test pairs, new items in the forecast set.
+    rows and the forecast set scale with `scale`. The same seed and regime (a `Regime` or its
+    name) give byte-identical files. Returns a summary: rows, items, test pairs, new items in the
+    forecast set, the regime's name.
     """
     if not scale > 0:
         raise ValueError("scale must be positive")
+    if isinstance(regime, str):
+        regime = regime_named(regime)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    process = make_process(rng, scale)
+    process = make_process(rng, scale, regime)
     rows = split_days(rng, sample_history(rng, process))
     rows = add_prices_returns_outliers(rng, process, rows)
     test, oracle = forecast_set(rng, process, scale)
@@ -230,4 +247,5 @@ def generate(out_dir: str | Path, scale: float = 1.0, seed: int = 0) -> dict:
     new_in_test = int(np.isin(test["item_id"].unique(),
                               np.flatnonzero(process.item_launch == FORECAST_BLOCK)).sum())
     return {"rows": len(rows), "items": process.n_items, "test_pairs": len(test),
-            "new_items_in_test": new_in_test, "expected_new_items": round(REAL_NEW_ITEMS * scale)}
+            "new_items_in_test": new_in_test, "expected_new_items": round(REAL_NEW_ITEMS * scale),
+            "regime": regime.name}
