@@ -190,3 +190,19 @@ def test_cli_lists_the_regimes_and_writes_one(tmp_path, capsys):
                  "--regime", "trend_down"]) == 0
     assert "(regime trend_down)" in capsys.readouterr().out
     assert (tmp_path / "y" / "oracle.csv").is_file()
+
+
+def test_the_suite_ablation_groups_cover_every_feature_once(worlds):
+    """bench_robustness drops features by group: each model feature is in exactly one."""
+    from benchmarks.bench_robustness import GROUPS, group_columns
+    from salesapp.model.dataset import load_dataset
+    from salesapp.model.features import FeatureContext, build_features, monthly_history
+    from salesapp.model.training import item_categories
+
+    data = load_dataset(worlds["default"]["dir"])
+    hist = monthly_history(data.sales)
+    names = list(build_features(FeatureContext(hist, item_categories(data.items)),
+                                np.array([34]), np.array([2]), np.array([0])).columns)
+    per_group = [group_columns(names, [g]) for g in GROUPS]
+    assert sorted(c for cols in per_group for c in cols) == sorted(names)
+    assert all(per_group)

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from salesapp.model import synthetic_names as names
-from salesapp.model.regimes import DEFAULT, Regime, regime as regime_named
+from salesapp.model.regimes import DEFAULT, Regime
+from salesapp.model.regimes import regime as regime_named
 from salesapp.model.synthetic_process import (
     FORECAST_BLOCK,
     N_CATEGORIES,

@@ -1,0 +1,204 @@
+"""Robustness suite -> benchmarks/results/robustness.json: the model on every generator regime.
+
+For each regime of `salesapp.model.regimes` (scale 0.25 by default, the issue's minimum): generate
+the data, then in a child process of its own (its wall time and peak RSS) load it as `salesapp
+train` does, train with the project's training code, and forecast test.csv as the bundle's
+Predictor does (features of the month after the history, shop ids aliased as the loader merged
+them, items the catalogue does not know at 0). Scored against oracle.csv: RMSE (clipped to
+[0, 20]) over the oracle's RMSE, and over the best naive baseline's (last month, mean of last 3);
+then the worst regime and the mean over regimes, against the budgets.
+
+Variants (for choosing features and parameters by the suite, not by eye): `--drop GROUP,...`
+trains without those feature groups (their columns all missing, so no tree can split on them),
+`--param key=value,...` overrides LightGBM parameters. The plain run is the project's code.
+
+Run: nice python -m benchmarks.bench_robustness [--scale 0.25] [--regimes a,b] [--threads 1]
+     [--drop GROUP] [--param objective=tweedie] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results" / "robustness.json"
+BUDGETS = {"worst_vs_oracle": 1.08, "mean_vs_oracle": 1.05, "worst_vs_best_naive": 0.85}
+
+# Feature groups for ablation: a column belongs to the first group whose prefix it starts with.
+GROUPS = {
+    "pair_lags": ("pair_lag", "pair_mean3"),
+    "item_lags": ("item_lag", "item_mean3"),
+    "shop_lags": ("shop_lag",),
+    "cat_lags": ("cat_lag", "cat_mean3"),
+    "shopcat_lags": ("shopcat_",),
+    "rates": ("item_rate", "shop_weight", "pair_hat", "cat_season_step", "new_item_hat"),
+    "ages": ("item_age", "pair_age", "pair_months_since_sale"),
+    "prices": ("price_vs",),
+    "new_items": ("new_shop", "new_chain"),
+    "ids": ("shop_id", "category_id"),
+}
+
+
+def group_columns(names: list[str], groups: list[str]) -> list[str]:
+    """The columns of `names` in the feature groups named."""
+    prefixes = tuple(p for g in groups for p in GROUPS[g])
+    return [n for n in names if n.startswith(prefixes)]
+
+
+def _parse_params(text: str) -> dict:
+    out = {}
+    for part in filter(None, text.split(",")):
+        key, _, value = part.partition("=")
+        for kind in (int, float):
+            try:
+                out[key] = kind(value)
+                break
+            except ValueError:
+                continue
+        else:
+            out[key] = value
+    return out
+
+
+def score_regime(data_dir: str, seed: int, threads: int, drop: list[str], overrides: dict) -> dict:
+    """Train on data_dir as `salesapp train` does and score its test.csv forecast (child body)."""
+    import numpy as np
+    import pandas as pd
+
+    from salesapp.model import training
+    from salesapp.model.dataset import load_dataset
+    from salesapp.model.evaluation import rmse, score
+    from salesapp.model.features import CLIP, FeatureContext, build_features, monthly_history
+
+    def without(frame):
+        gone = group_columns(list(frame.columns), drop)
+        return frame.assign(**{c: np.nan for c in gone}) if gone else frame
+
+    if drop:
+        training.build_features = lambda *a, **k: without(build_features(*a, **k))
+    if overrides:
+        plain_params = training.params
+        training.params = lambda s, t: {**plain_params(s, t), **overrides}
+    start = time.perf_counter()
+    data = load_dataset(data_dir)
+    hist = monthly_history(data.sales)
+    booster, info = training.train_history(hist, data.items, seed, threads)
+    train_s = time.perf_counter() - start
+    raw = pd.read_csv(Path(data_dir) / "test.csv")
+    shop = raw["shop_id"].replace({int(k): int(v) for k, v in data.shop_aliases.items()})
+    item = raw["item_id"].to_numpy(np.int64)
+    ctx = FeatureContext(hist, training.item_categories(data.items))
+    month = np.full(len(raw), int(hist.month.max()) + 1)
+    feats = build_features(ctx, month, shop.to_numpy(np.int64), item)
+    pred = np.clip(booster.predict(without(feats).to_numpy(np.float32)), 0, CLIP)
+    pred = np.where(np.isin(item, data.items["item_id"].to_numpy()), pred, 0.0)
+    oracle = pd.read_csv(Path(data_dir) / "oracle.csv").set_index("ID").reindex(raw["ID"])
+    out = score(pred, oracle["realised"].to_numpy(), feats)
+    out["oracle"] = rmse(oracle["expected"], oracle["realised"])
+    out["model_vs_oracle"] = out["model"] / out["oracle"]
+    mean = info["backtest"]["mean"]
+    return {"test": out, "backtest_mean_vs_best_naive": mean.get("model_vs_best_naive"),
+            "rounds": info["rounds"], "features_used": len(info["features"]) - len(
+                group_columns(info["features"], drop)),
+            "train_seconds": train_s}
+
+
+CHILD = """
+import json, resource, sys
+from benchmarks.bench_robustness import score_regime
+res = score_regime(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4]),
+                   json.loads(sys.argv[5]))
+res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(res))
+"""
+
+
+def data_dir(name: str, scale: float, seed: int) -> Path:
+    """Generated once per (regime, scale, seed), kept in /tmp for the next run."""
+    from salesapp.model.synthetic import generate
+
+    out = Path(f"/tmp/bench_robustness/{name}_s{scale}_seed{seed}")
+    if not (out / "oracle.csv").is_file():
+        generate(out, scale, seed, name)
+    return out
+
+
+def run_regime(name: str, args) -> dict:
+    d = data_dir(name, args.scale, args.seed)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT.parent), os.environ.get("PYTHONPATH", "")) if p)}
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(d), str(args.seed), str(args.threads),
+         json.dumps(args.drop), json.dumps(args.params)],
+        check=True, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT.parent,
+        stderr=subprocess.DEVNULL if args.quiet else None)
+    res = json.loads(child.stdout.strip().splitlines()[-1])
+    test = res["test"]
+    row = {"model_vs_oracle": test["model_vs_oracle"],
+           "model_vs_best_naive": test["model_vs_best_naive"], **res}
+    print(f"{name:16} x{row['model_vs_oracle']:.3f} oracle  x{row['model_vs_best_naive']:.3f} "
+          f"best naive  rounds {res['rounds']}  {res['train_seconds']:.0f} s  "
+          f"{res['peak_rss_mb']:.0f} MB", flush=True)
+    return row
+
+
+def summarise(rows: dict) -> dict:
+    """Worst and mean over the regimes, and the budget verdicts."""
+    vs_oracle = {k: r["model_vs_oracle"] for k, r in rows.items()}
+    vs_naive = {k: r["model_vs_best_naive"] for k, r in rows.items()}
+    worst = max(vs_oracle, key=vs_oracle.get)
+    worst_naive = max(vs_naive, key=vs_naive.get)
+    out = {"worst_vs_oracle": vs_oracle[worst], "worst_regime": worst,
+           "mean_vs_oracle": sum(vs_oracle.values()) / len(vs_oracle),
+           "worst_vs_best_naive": vs_naive[worst_naive], "worst_naive_regime": worst_naive,
+           "mean_vs_best_naive": sum(vs_naive.values()) / len(vs_naive),
+           "train_seconds_total": sum(r["train_seconds"] for r in rows.values())}
+    out["within_budget"] = {k: out[k] <= b for k, b in BUDGETS.items()}
+    return out
+
+
+def main(argv=None) -> int:
+    from salesapp.model.regimes import REGIMES
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.25)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="LightGBM threads per fit (the suite runs one regime at a time)")
+    parser.add_argument("--regimes", default=",".join(REGIMES))
+    parser.add_argument("--drop", default="", help=f"feature groups: {', '.join(GROUPS)}")
+    parser.add_argument("--param", default="", help="LightGBM overrides, key=value,...")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--quiet", action="store_true", help="no training log")
+    args = parser.parse_args(argv)
+    args.drop = [g for g in args.drop.split(",") if g]
+    unknown = sorted(set(args.drop) - set(GROUPS))
+    if unknown:
+        raise SystemExit(f"no feature group named {', '.join(unknown)}")
+    args.params = _parse_params(args.param)
+    rows = {name: run_regime(name, args) for name in args.regimes.split(",")}
+    from salesapp.model.training import params
+
+    result = {"scale": args.scale, "seed": args.seed, "threads": args.threads,
+              "drop": args.drop, "param_overrides": args.params,
+              "params": {**params(args.seed, args.threads), **args.params},
+              "load_average": os.getloadavg(), "budgets": BUDGETS,
+              "code": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=False,
+                                     capture_output=True, text=True).stdout.strip(),
+              "regimes": rows, **summarise(rows)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"worst x{result['worst_vs_oracle']:.3f} oracle ({result['worst_regime']}), mean "
+          f"x{result['mean_vs_oracle']:.3f}; worst x{result['worst_vs_best_naive']:.3f} best "
+          f"naive ({result['worst_naive_regime']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
