@@ -19,13 +19,13 @@ def test_idle_follows_promptly_when_a_fetch_was_pending_as_the_last_runner_ended
     store.complete("w", dict(zip(done_ids, p.predict(done_ids))))
     store.submit([1], p.version)
     runner_ended = threading.Event()
-    real_results_of = store.results_of
+    real_results_of = store.readable_results_of
 
     def results_of(*args, **kwargs):   # the real read, held until the last runner has ended
         runner_ended.wait(10)
         return real_results_of(*args, **kwargs)
 
-    monkeypatch.setattr(store, "results_of", results_of)
+    monkeypatch.setattr(store, "readable_results_of", results_of)
     go = threading.Event()
 
     class Gated:

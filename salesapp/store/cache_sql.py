@@ -84,6 +84,15 @@ class CacheSQL:
         for chunk, marks in chunks(keys):
             self.run(f"UPDATE Cache SET tag = 'failed' WHERE raw = 1 AND key IN ({marks})", chunk)
 
+    def move_aside(self, keys: list[str]) -> None:
+        """Rename rows to `aside:KEY` (replacing an earlier one of that name): no read by key or
+        prefix finds them again, and they stay in the database for inspection."""
+        for chunk, marks in chunks(keys):
+            self.run(f"DELETE FROM Cache WHERE raw = 1 AND key IN ({marks})",
+                     [f"aside:{k}" for k in chunk])
+            self.run(f"UPDATE Cache SET key = 'aside:' || key WHERE raw = 1 AND key IN ({marks})",
+                     chunk)
+
     def lease_candidates(self, limit: int) -> list[tuple[int, str, int]]:
         """The first `limit` queued jobs in FIFO order: (rowid, key, ok), values not decoded.
 

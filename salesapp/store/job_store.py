@@ -206,6 +206,18 @@ class JobStore:
         ids = unique_ints(item_ids)
         return self._atomic(lambda tx: transitions.retry(tx, ids))
 
+    def recompute(self, pairs: Iterable[tuple[str, int]], model_version: str) -> SubmitReport:
+        """Queue again under `model_version` items whose stored result (pairs of (version,
+        item_id)) could not be read: those result rows are moved aside (kept, never read again),
+        so the item is computed anew instead of answering "already done" with a bad row."""
+        pairs = [(v, int(i)) for v, i in pairs]
+        ids = unique_ints(i for _, i in pairs)
+
+        def body(tx: Transaction) -> SubmitReport:
+            tx.sql.move_aside([result_key(v, i) for v, i in pairs])
+            return transitions.submit(tx, ids, model_version)
+        return self._atomic(body)
+
     def cancel(self, item_ids: Iterable[int]) -> CancelledIds:
         """Take jobs that are still queued off the queue (leased ones finish); returns their ids.
 
@@ -241,6 +253,11 @@ class JobStore:
         `packed=True` yields the stored form (`result_codec`), for readers that format it.
         """
         return self._reads.results_of(wanted, packed)
+
+    def readable_results_of(self, wanted: Iterable[tuple[str, int]]
+                            ) -> tuple[list[dict], list[tuple[str, int]]]:
+        """(results of `wanted` that read back, the pairs whose stored result is unreadable)."""
+        return self._reads.readable_results_of(wanted)
 
     def export_rows(self) -> Iterator[ExportRow]:
         """Every done or failed job by item id, with the parts of its result an export needs."""

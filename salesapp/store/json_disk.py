@@ -49,7 +49,15 @@ _C_ENCODE = (json.encoder.c_make_encoder(None, _not_json, json.encoder.encode_ba
              if json.encoder.c_make_encoder is not None else None)
 _PY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False,
                                allow_nan=False)
-_SCAN = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _not_a_json_number(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+# Reading refuses NaN and Infinity as writing does: a row holding them was not written by us.
+_DECODER = json.JSONDecoder(parse_constant=_not_a_json_number)
+_SCAN = json.scanner.make_scanner(_DECODER)
 
 
 def encode_json(value) -> bytes:
@@ -65,8 +73,8 @@ def decode_json(data: bytes):
         text = data.decode("utf-8")
         value, end = _SCAN(text, 0)
     except (UnicodeDecodeError, StopIteration):
-        return json.loads(data)   # its own detection of other encodings, or its error
-    return value if end == len(text) else json.loads(data)
+        return json.loads(data, parse_constant=_not_a_json_number)   # other encodings, or its error
+    return value if end == len(text) else json.loads(data, parse_constant=_not_a_json_number)
 
 
 class PickleRefusedError(StoreError):

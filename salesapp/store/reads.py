@@ -83,6 +83,33 @@ class Reads:
                 value = found.get(key)
                 yield value if value is None or packed else unpack(value)
 
+    def readable_results_of(self, wanted: Iterable[tuple[str, int]]
+                            ) -> tuple[list[dict], list[tuple[str, int]]]:
+        """(the stored results of `wanted` that read back as results, the (model_version,
+        item_id) pairs whose stored result does not: refused, damaged or not a result dict).
+        Pairs without a result are in neither: one bad row costs its own result only."""
+        item_of = {result_key(v, int(i)): (v, int(i)) for v, i in wanted}
+        found: list[dict] = []
+        bad: list[tuple[str, int]] = []
+        for rows in self._sql.rows_of(list(item_of)):
+            with gc_paused():
+                for row in rows:
+                    result = self._result_or_none(item_of[row[0]][1], *row)
+                    if result is None:
+                        bad.append(item_of[row[0]])
+                    else:
+                        found.append(result)
+        return found, bad
+
+    def _result_or_none(self, item_id: int, key: str, mode, filename, value) -> dict | None:
+        try:
+            stored = self._value(key, mode, filename, value)
+            if type(stored) is dict and stored.get("item_id") == item_id:
+                return unpack(stored)
+        except (StoreError, PickleRefusedError, TypeError, KeyError, ValueError):
+            pass
+        return None
+
     def export_rows(self, batch: int = EXPORT_FETCH) -> Iterator[ExportRow]:
         """Every done or failed job by item id, with the parts of its result an export needs.
 

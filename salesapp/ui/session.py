@@ -141,6 +141,7 @@ class Session(QObject):
         d.jobs_requeued.connect(self._on_jobs_requeued)
         d.jobs_cancelled.connect(self._on_jobs_cancelled)
         d.write_failed.connect(self._on_write_failed)
+        d.results_unreadable.connect(self._on_results_unreadable)
         d.idle.connect(self._on_idle)
         d.store_failed.connect(self.report)   # once: the workers then stop
 
@@ -205,6 +206,12 @@ class Session(QObject):
     def _on_jobs_cancelled(self, ids: list) -> None:
         self.model.queue_status(ids, "cancelled", "cancelled by the user")
         self.message.emit(f"{len(ids)} pending items cancelled.", 10000)
+
+    def _on_results_unreadable(self, ids: list) -> None:
+        self.model.queue_status(ids, "queued", "its stored result could not be read: computed again")
+        named = ", ".join(str(i) for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        self.report.emit(f"The stored results of items {named} could not be read (damaged); "
+                         "they are being computed again.")
 
     def _on_write_failed(self, kind: str, ids: list, reason: str) -> None:
         if kind == "submit":

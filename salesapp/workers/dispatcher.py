@@ -65,6 +65,8 @@ class PredictionDispatcher(QObject):
     # list: ids whose lease was lost (worker gone or stopped) and that are queued again; a view
     # showing them running shows them queued until a runner starts them anew
     jobs_requeued = Signal(object)
+    # list: ids whose stored result could not be read (a damaged row); queued again
+    results_unreadable = Signal(object)
     write_failed = Signal(str, list, str)   # "submit" | "cancel" | "fetch", the ids, the reason
     progress_changed = Signal(int, int)
     idle = Signal()
@@ -246,6 +248,24 @@ class PredictionDispatcher(QObject):
         self._on_queued(outcome.queued)
         if outcome.cached_results:
             self.results_cached.emit(outcome.cached_results)
+        self._recompute(outcome.unreadable)
+        self._after_write()
+
+    def _recompute(self, pairs: list) -> None:
+        """Stored results that could not be read: said once, moved aside and queued again."""
+        if not pairs:
+            return
+        self.results_unreadable.emit([i for _, i in pairs])
+        self._submits += 1
+        self._writer.call(self._store.recompute, pairs, self._version,
+                          then=self._on_recomputed,
+                          on_error=partial(self._on_write_failed, "submit", [i for _, i in pairs]))
+
+    def _on_recomputed(self, report) -> None:
+        self._submits -= 1
+        self._on_queued(list(report.queued))
+        if report.cached:   # another model's bad row: the active model's result was there
+            self.fetch_results([(self._version, i) for i in report.cached])
         self._after_write()
 
     def _on_cancelled(self, removed) -> None:
@@ -261,9 +281,10 @@ class PredictionDispatcher(QObject):
             self._emit_progress()
         self._after_write()
 
-    def _on_fetched(self, results: list) -> None:
-        if results:
-            self.results_cached.emit(results)
+    def _on_fetched(self, fetched) -> None:
+        if fetched.results:
+            self.results_cached.emit(fetched.results)
+        self._recompute(fetched.unreadable)
         self._after_write(moved=False)   # reads change no job
 
     def _on_requeued(self, jobs: list) -> None:

@@ -22,6 +22,14 @@ Then = Callable[[object], None] | None
 
 
 @dataclass
+class Fetched:
+    """Stored results read back, and the ids whose stored result could not be read."""
+
+    results: list[dict] = field(default_factory=list)
+    unreadable: list[tuple[str, int]] = field(default_factory=list)   # (model_version, item_id)
+
+
+@dataclass
 class SubmitOutcome:
     """What one submitted slice became: the store's report and the results it already had."""
 
@@ -29,20 +37,27 @@ class SubmitOutcome:
     queued: list[int] = field(default_factory=list)
     already_pending: list[int] = field(default_factory=list)
     cached_results: list[dict] = field(default_factory=list)
+    unreadable: list[tuple[str, int]] = field(default_factory=list)   # (model_version, item_id)
 
 
 def submit_slice(store, item_ids: Sequence[int], model_version: str) -> SubmitOutcome:
-    """Queue `item_ids` in one transaction; fetch the stored results of the ids already done."""
+    """Queue `item_ids` in one transaction; fetch the stored results of the ids already done.
+
+    A stored result that is valid JSON but does not read back as a result is named in
+    `unreadable` (the store answered "done" for it): the caller asks for it again.
+    """
     report = store.submit(list(item_ids), model_version)
     cached = fetch_results(store, [(model_version, i) for i in report.cached])
-    return SubmitOutcome(list(item_ids), list(report.queued), list(report.already_pending), cached)
+    return SubmitOutcome(list(item_ids), list(report.queued), list(report.already_pending),
+                         cached.results, cached.unreadable)
 
 
-def fetch_results(store, pairs: Sequence[tuple[str, int]]) -> list[dict]:
-    """The stored results of (model_version, item_id) pairs that have one (read in bulk)."""
+def fetch_results(store, pairs: Sequence[tuple[str, int]]) -> Fetched:
+    """The stored results of (model_version, item_id) pairs that have one (read in bulk); a
+    result row that cannot be read costs only its own id (`Fetched.unreadable`)."""
     if not pairs:
-        return []
-    return [r for r in store.results_of(pairs) if r is not None]
+        return Fetched()
+    return Fetched(*store.readable_results_of(pairs))
 
 
 class _StoreTask(QRunnable):
