@@ -173,7 +173,7 @@ def test_a_failed_export_leaves_the_last_good_file(tmp_path, capsys, monkeypatch
     out.write_text("the last good export\n", encoding="utf-8")
     from salesapp.commands import results_csv
 
-    def broken(store, on_bad):
+    def broken(store, on_bad, tally=None):
         yield b"1,,2,0.5,\r\n", 1
         raise StoreError("the store s could not be read (disk I/O error)")
 
@@ -192,3 +192,24 @@ def test_an_output_file_that_cannot_be_written_is_one_sentence_naming_it(tmp_pat
     err = capsys.readouterr().err
     assert err.startswith(f"salesapp: {out}: the folder {out.parent} does not exist") and "Traceback" \
         not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_closing_line_counts_forecasts_unknown_items_failures_and_skipped_rows(tmp_path,
+                                                                                capsys):
+    store_dir = tmp_path / "s"
+    with JobStore.open(store_dir, max_attempts=1) as store:
+        store.submit([1, 2, 3, 4, 5], "v1")
+        store.lease("w", 5, 60)
+        store.complete("w", {1: {"item_id": 1, "status": "ok", "shops": [[2, 0.5], [3, 1.0]]},
+                             2: {"item_id": 2, "status": "ok", "shops": [[2, 0.25]]},
+                             3: {"item_id": 3, "status": "error", "error": "not in the list"},
+                             5: {"item_id": 5, "status": "ok", "shops": [[2, 1.0]]}})
+        store.fail("w", 4, "it broke")
+    con = sqlite3.connect(store_dir / "cache.db")
+    with con:
+        con.execute("UPDATE Cache SET value = ? WHERE key = 'r:v1:5'", (b'{"item_id": 5, ',))
+    con.close()
+    assert main(["results", "--store", str(store_dir), "--out", str(tmp_path / "r.csv")]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.endswith(": 2 items forecast, 1 unknown item, 1 failed, 1 skipped."), last
+    assert last.startswith("salesapp: wrote 5 rows")   # 3 shop rows, the unknown, the failure

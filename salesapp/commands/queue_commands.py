@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -204,6 +205,7 @@ def results(args) -> int:
     store = _open_store(args)
     _say_failed_at_open(store)   # they are in the file as failed; this opening ended them
     bad: list[tuple[int, str]] = []
+    tally: Counter = Counter()
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
@@ -214,7 +216,8 @@ def results(args) -> int:
             f.write(csv_line(COLUMNS).encode())
             n = 0
             with gc_paused():
-                for chunk, rows in result_chunks(store, lambda i, why: bad.append((i, why))):
+                for chunk, rows in result_chunks(store, lambda i, why: bad.append((i, why)),
+                                                 tally):
                     f.write(chunk)
                     n += rows
         os.replace(tmp, out)
@@ -230,5 +233,15 @@ def results(args) -> int:
               file=sys.stderr)
     if len(bad) > 20:
         print(f"salesapp: {len(bad) - 20} more item(s) skipped the same way.", file=sys.stderr)
-    print(f"salesapp: wrote {n} rows to {out}.", file=sys.stderr)
+    print(f"salesapp: wrote {n} rows to {out}: {_items_written(tally, len(bad))}.", file=sys.stderr)
     return 1 if bad else 0
+
+
+def _items_written(tally: Counter, skipped: int) -> str:
+    from salesapp.model.unknown_items import UNKNOWN_ITEM
+    unknown = tally[UNKNOWN_ITEM]
+    parts = [f"{tally['forecast']} items forecast",
+             f"{unknown} {UNKNOWN_ITEM}{'s' if unknown != 1 else ''}", f"{tally['failed']} failed"]
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    return ", ".join(parts)

@@ -13,10 +13,12 @@ Cyrillic, which would make every chunk a string of wider characters to encode ag
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 from salesapp.csv_cells import cell_text
 from salesapp.errors import StoreError
+from salesapp.model.unknown_items import UNKNOWN_ITEM
 from salesapp.store.result_codec import shop_columns
 
 COLUMNS = ["item_id", "item_name", "shop_id", "forecast", "error"]
@@ -121,19 +123,24 @@ class ResultRows:
         return self._shop_cells
 
 
-def result_chunks(store, on_bad: Callable[[int, str], None]) -> Iterator[tuple[bytes, int]]:
+def result_chunks(store, on_bad: Callable[[int, str], None],
+                  tally: Counter | None = None) -> Iterator[tuple[bytes, int]]:
     """(UTF-8 CSV bytes, rows) per finished job, in item id order: results, failures, unknown ids.
 
     A result the store cannot read is skipped and named to `on_bad(item_id, why)`: one bad row
-    costs that item's rows, not the export.
+    costs that item's rows, not the export. `tally` counts the items written by kind:
+    "forecast", UNKNOWN_ITEM, "failed".
     """
     rows = ResultRows()
+    tally = Counter() if tally is None else tally
     for row in store.export_rows():
         if row.state == "failed":
+            tally["failed"] += 1
             yield rows.failure(row.item_id, row.job_error or "failed"), 1
         elif row.bad_result is not None:
             on_bad(row.item_id, row.bad_result)
         elif row.has_result:
+            tally["forecast" if row.status == "ok" else UNKNOWN_ITEM] += 1
             chunk = rows.exported(row)
             if chunk is None:   # an older layout, or numbers written otherwise: the whole result
                 try:
