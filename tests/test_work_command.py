@@ -169,3 +169,25 @@ def test_work_counts_unknown_ids_apart_and_they_fail_no_run(tmp_path, small_bund
     proc = run_cli("work", "--store", store, "--model", small_bundle)
     assert proc.returncode == 0, proc.stderr
     assert "salesapp: 3 done, 4 unknown item, 0 failed." in proc.stderr
+
+
+def test_work_counts_job_rows_it_set_aside_as_failed_and_exits_non_zero(tmp_path, small_bundle):
+    import pickle
+
+    from salesapp.commands.queue_commands import bundle_version
+
+    store = tmp_path / "store"
+    with JobStore.open(store) as s:
+        s.submit([1, 2, 3], bundle_version(small_bundle))
+    con = sqlite3.connect(store / "cache.db")
+    with con:
+        con.execute("UPDATE Cache SET mode = 4, value = ? WHERE key = 'j:2'",
+                    (pickle.dumps({"item_id": 2}),))
+        con.execute("UPDATE Cache SET value = ? WHERE key = 'j:3'",
+                    (b'{"item_id": 3, "state": "queued", "seq": "x"}',))
+    con.close()
+    proc = run_cli("work", "--store", store, "--model", small_bundle)
+    assert proc.returncode == 1, proc.stderr
+    for item in (2, 3):
+        assert f"item {item} failed: its stored job row could not be read" in proc.stderr
+    assert "1 done, 2 failed." in proc.stderr and "Traceback" not in proc.stderr

@@ -74,6 +74,8 @@ class JobStore:
         # One write transaction at a time in this process (SQLite allows one writer anyway); lets
         # `writes_held` promise that no thread of ours is inside one.
         self._write_lock = threading.RLock()
+        # item ids whose job row this opening set aside (unreadable): failed, said by the caller
+        self.set_aside_ids: list[int] = []
         self._files: FilesInPlace | None = None   # set once open: see `FilesInPlace`
 
     @classmethod
@@ -278,7 +280,8 @@ class JobStore:
                     with gc_paused(), self._cache.transact():
                         out = body(tx)
                         tx.flush()
-                        return out
+                    self.set_aside_ids += [int(k[2:]) for k in tx.aside if k[2:].isdigit()]
+                    return out
                 except Timeout:
                     continue
                 except sqlite3.OperationalError as exc:

@@ -48,6 +48,7 @@ class Transaction:
         self.max_attempts = max_attempts
         self.writes: list[tuple[str, object, str | None]] = []   # (key, value, tag)
         self.deletes: list[str] = []
+        self.aside: list[str] = []   # keys of job rows set aside (unreadable) by this transaction
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -84,8 +85,13 @@ class Transaction:
                     out[row[0]], refused = job_of_row(self.disk, *row)
                     if refused:
                         bad.append(row[0])
-        self.sql.set_aside(bad)
+        self.set_aside(bad)
         return out
+
+    def set_aside(self, keys: list[str]) -> None:
+        """Set rows aside (`CacheSQL.set_aside`), remembered for the store's tally."""
+        self.sql.set_aside(keys)
+        self.aside += keys
 
     def next_seq(self) -> int:
         """The next sequence number; `set_next_seq` records a new one."""

@@ -60,7 +60,7 @@ def lease(tx: Transaction, owner: str, limit: int, lease_seconds: float) -> list
     """Up to `limit` queued jobs in FIFO order, now leased by `owner`."""
     rows = tx.sql.lease_candidates(limit)
     # A row that is not a plain JSON job must not stop every other job: set aside, unread.
-    tx.sql.set_aside([key for _, key, ok in rows if not ok])
+    tx.set_aside([key for _, key, ok in rows if not ok])
     now = time.time()
     leased, bad = [], []
     changed = tx.sql.lease_rows([r[0] for r in rows if r[2]], owner, now + lease_seconds, now)
@@ -70,7 +70,7 @@ def lease(tx: Transaction, owner: str, limit: int, lease_seconds: float) -> list
             bad.append(key)
         else:
             leased.append(job)
-    tx.sql.set_aside(bad)
+    tx.set_aside(bad)
     leased.sort(key=lambda job: job.seq)   # FIFO, as the tags order them
     return _split_after_a_lost_lease(tx, leased)
 
