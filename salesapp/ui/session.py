@@ -128,7 +128,10 @@ class Session(QObject):
         if ended:   # this opening failed them (their last worker was gone): say it once
             self.report.emit(f"{len(ended)} earlier items ended failed: their last worker "
                              "stopped before finishing. Ask for them again to retry.")
-        self.restore.start(jobs, self.dispatcher, skip=self.submission.held())
+        known = getattr(self.predictor, "item_ids", None)   # test fakes may know no catalogue
+        catalogue = None if known is None else (self.predictor.version, known)
+        self.restore.start(jobs, self.dispatcher, skip=self.submission.held(),
+                           catalogue=catalogue)
         if not self._closing and pending_count(jobs):   # a close only writes: no runner starts
             self.dispatcher.start()
 

@@ -16,12 +16,14 @@ from collections import deque
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from salesapp import pacing
+from salesapp.model.unknown_items import UNKNOWN_ITEM
 from salesapp.ui.job_table_model import JobRow
 from salesapp.ui.pump import Pump
 
 # Stored job state -> the table's status (a lease of a worker that is gone goes back to queued).
 STORE_STATES = {"queued": "queued", "leased": "queued", "done": "done", "failed": "failed"}
 _FINAL = frozenset(("done", "failed", "cancelled"))
+_READ_RESULT = frozenset(("done", UNKNOWN_ITEM))   # restored rows whose stored result is read
 
 
 class StoredJobs(list):
@@ -54,6 +56,7 @@ class SessionRestore(QObject):
         self._model = model
         self._dispatcher = None
         self._skip: set[int] = set()
+        self._catalogue: tuple = (None, frozenset())
         # results are asked for after each slice of rows, then every FETCH_INTERVAL_MS
         self._rows = Pump(self._add_rows, pacing.ROW_CHUNK, after_turn=self._feed_fetches,
                           parent=self)
@@ -63,9 +66,15 @@ class SessionRestore(QObject):
         self._fetch_timer.setInterval(pacing.FETCH_INTERVAL_MS)
         self._fetch_timer.timeout.connect(self._feed_fetches)
 
-    def start(self, jobs, dispatcher, skip=()) -> None:
-        """Restore `jobs` (stored `Job`s, in submission order), skipping the ids in `skip`."""
+    def start(self, jobs, dispatcher, skip=(), catalogue=None) -> None:
+        """Restore `jobs` (stored `Job`s, in submission order), skipping the ids in `skip`.
+
+        `catalogue`: (model version, the item ids that model knows): a done job of that version
+        for another id shows as an unknown item at once, not as done until its result is read.
+        """
         self._dispatcher, self._skip = dispatcher, set(skip)
+        self._catalogue = (None, frozenset()) if catalogue is None else (
+            catalogue[0], frozenset(int(i) for i in catalogue[1]))
         if not jobs:
             return
         self._model.park_unknown_updates(True)
@@ -95,8 +104,12 @@ class SessionRestore(QObject):
             if item_id in self._skip or model.row_for(item_id) is not None:
                 continue
             status = STORE_STATES.get(job.state, "queued")
-            rows.append(JobRow(item_id, status, note=job.error or ""))
-            if status == "done":
+            note = job.error or ""
+            if (status == "done" and job.model_version == self._catalogue[0]
+                    and item_id not in self._catalogue[1]):
+                status = note = UNKNOWN_ITEM   # its result, read next, says it in full
+            rows.append(JobRow(item_id, status, note=note))
+            if status in _READ_RESULT:
                 self._fetch.append((job.model_version, item_id))
         if rows:
             model.add_rows(rows)
@@ -117,7 +130,7 @@ class SessionRestore(QObject):
             while self._fetch and len(pairs) < pacing.FETCH_BATCH:
                 pair = self._fetch.popleft()
                 row = self._model.row_for(pair[1])
-                if row is not None and row.status == "done" and row.result is None:
+                if row is not None and row.status in _READ_RESULT and row.result is None:
                     pairs.append(pair)
             if pairs:
                 self._dispatcher.fetch_results(pairs)
