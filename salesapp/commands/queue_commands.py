@@ -161,8 +161,9 @@ def work(args) -> int:
                            lease_seconds=_env_number(LEASE_ENV, DEFAULT_LEASE_SECONDS),
                            on_progress=_print_progress, hooks=TestHooks.from_environ())
         # rows the store could not read as jobs were set aside as failed: this run's failures too
-        summary.failed += [(i, "its stored job row could not be read and was set aside; ask "
-                            "for it again to queue it") for i in dict.fromkeys(store.set_aside_ids)]
+        aside = ("its stored job row could not be read and was set aside; ask for it again to "
+                 "queue it")
+        summary.failed += [(i, aside) for i in dict.fromkeys(store.set_aside_ids)]
     finally:
         store.close()
     for item_id, reason in summary.failed:
