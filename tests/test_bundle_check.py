@@ -126,3 +126,26 @@ def test_a_lightgbm_without_a_version_still_keys_its_verdicts(tmp_path, small_bu
     monkeypatch.delattr(lightgbm, "__version__")
     assert len(bundle_check.verdict_key(small_bundle)) == 32
     assert bundle_check._lightgbm_identity(lightgbm).startswith("lib ")
+
+
+def test_a_trial_that_never_ends_is_refused_for_good_at_the_second_timeout(tmp_path, small_bundle,
+                                                                           monkeypatch):
+    """One timeout may be a busy machine (said, tried again next start); the same files timing
+    out again are a model that loops: refused from then on at once, without a trial."""
+    d = shutil.copytree(small_bundle, tmp_path / "looping")
+    trials = []
+
+    def never_ending(directory):
+        trials.append(directory)
+        return [sys.executable, "-c", "import time; time.sleep(60)"]
+
+    monkeypatch.setattr(bundle_check, "child_command", never_ending)
+    monkeypatch.setattr(bundle_check, "BUNDLE_CHECK_SECONDS", 0.5)
+    with pytest.raises(BundleError, match="tried again at the next start"):
+        bundle_check.ensure_safe(d)
+    with pytest.raises(BundleError, match="did not finish within 0 s at 2 tries"):
+        bundle_check.ensure_safe(d)
+    assert len(trials) == bundle_check.TIMEOUTS_TO_REFUSE
+    with pytest.raises(BundleError, match="at 2 tries, so its model.txt does not end"):
+        bundle_check.ensure_safe(d)
+    assert len(trials) == bundle_check.TIMEOUTS_TO_REFUSE   # remembered: no third trial

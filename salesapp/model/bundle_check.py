@@ -11,7 +11,9 @@ refuses the bundle with one sentence.
 
 The verdict is kept per manifest (every file's SHA-256) and LightGBM version under the per-user
 cache, so later starts pay nothing. A refusal from a crash or an error is kept too (the same
-files crash the same way); a timeout or a killed child is not (that may be the machine).
+files crash the same way); a killed child is not (that may be the machine), and a timeout only
+counts: one may be a machine too busy, but the same files timing out `TIMEOUTS_TO_REFUSE` times
+are a model that loops, refused from then on at once instead of at every start.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from salesapp.pacing import BUNDLE_CHECK_IDS, BUNDLE_CHECK_SECONDS
 from salesapp.paths import user_data_dir
 
 CHECK_COMMAND = "_check-bundle"   # hidden: not in the help, used only by `ensure_safe`
+TIMEOUTS_TO_REFUSE = 2   # trials of the same files that timed out before the refusal is kept
 FORMAT = 1
 OK = "bundle ok"   # the child's last line of stdout on success
 # Signals that a malformed model gives the same way at every run (so worth remembering).
@@ -80,8 +83,12 @@ def ensure_safe(directory: str | Path) -> None:
     d = Path(directory)
     key = verdict_key(d)
     remembered = _read_verdict(key)
-    if remembered is None:
+    if remembered is None or remembered["verdict"] == "timeout":
+        timeouts = 0 if remembered is None else int(remembered.get("timeouts", 0))
         remembered, keep = _trial(d)
+        if remembered["verdict"] == "timeout":
+            remembered = _after_timeout(remembered, timeouts + 1)
+            keep = True
         if keep:
             _write_verdict(key, remembered)
     if remembered.get("verdict") != "ok":   # the path is added here: the same files may move
@@ -106,8 +113,7 @@ def _trial(d: Path) -> tuple[dict, bool]:
                              text=True, errors="replace", timeout=BUNDLE_CHECK_SECONDS, check=False,
                              **kwargs)
     except subprocess.TimeoutExpired:
-        return _refused(f"its trial forecast did not finish within {BUNDLE_CHECK_SECONDS:.0f} s"
-                        ), False
+        return {"verdict": "timeout"}, False
     except OSError as exc:
         return _refused(f"it could not be tried in a child process ({exc.strerror or exc})"
                         ), False
@@ -131,6 +137,18 @@ def _trial(d: Path) -> tuple[dict, bool]:
                     "is malformed; retrain or reinstall the bundle"), True
 
 
+def _after_timeout(verdict: dict, timeouts: int) -> dict:
+    """The verdict after the `timeouts`-th trial of the same files that did not finish."""
+    if timeouts >= TIMEOUTS_TO_REFUSE:
+        return _refused(f"its trial forecast did not finish within {BUNDLE_CHECK_SECONDS:.0f} s "
+                        f"at {timeouts} tries, so its model.txt does not end; retrain or "
+                        "reinstall the bundle")
+    return dict(verdict, timeouts=timeouts,
+                cause=f"its trial forecast did not finish within {BUNDLE_CHECK_SECONDS:.0f} s "
+                      "(a machine too busy, or a model that does not end); it is tried again at "
+                      "the next start")
+
+
 def _refused(cause: str) -> dict:
     return {"verdict": "refused", "cause": cause}
 
@@ -140,7 +158,7 @@ def _read_verdict(key: str) -> dict | None:
         v = json.loads((cache_root() / f"{key}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(v, dict) or v.get("verdict") not in ("ok", "refused"):
+    if not isinstance(v, dict) or v.get("verdict") not in ("ok", "refused", "timeout"):
         return None   # not ours, or damaged: tried again
     return v
 
