@@ -31,6 +31,8 @@ RAISE_ENV = "SALESAPP_TEST_RAISE"
 # Test hook (tests only): once the engine is attached, the window submits this text as if typed
 # into its id box and prints `ids asked` on stdout (the kill tests time their SIGKILL from it).
 TYPE_ENV = "SALESAPP_TEST_TYPE_IDS"
+# Test hook (tests only): likewise a real drop event of this file on the window; `file dropped`.
+DROP_ENV = "SALESAPP_TEST_DROP_FILE"
 log = logging.getLogger("salesapp.gui")
 
 
@@ -127,6 +129,8 @@ def gui(args) -> int:
     QTimer.singleShot(0, lambda: _test_raise("window"))
     if os.environ.get(TYPE_ENV):
         window.session.attached.connect(lambda: _test_type(window, os.environ[TYPE_ENV]))
+    if os.environ.get(DROP_ENV):
+        window.session.attached.connect(lambda: _test_drop(window, os.environ[DROP_ENV]))
     if os.environ.get(PROBE_ENV):
         # Fires from the running event loop, i.e. after the first show/expose has been handled.
         QTimer.singleShot(0, lambda: _report_ready(window, app, marks, loader))
@@ -136,6 +140,21 @@ def gui(args) -> int:
 def _test_raise(where: str) -> None:
     if os.environ.get(RAISE_ENV) == where:
         raise RuntimeError(f"test crash at {where} ({RAISE_ENV})")
+
+
+def _test_drop(window, path: str) -> None:
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path)])
+    # Qt delivers a drop only to a widget that accepted the drag's enter, as in a real drag
+    QApplication.sendEvent(window, QDragEnterEvent(QPoint(20, 20), Qt.CopyAction, mime,
+                                                   Qt.LeftButton, Qt.NoModifier))
+    QApplication.sendEvent(window, QDropEvent(QPointF(20, 20), Qt.CopyAction, mime,
+                                              Qt.LeftButton, Qt.NoModifier))
+    print("file dropped", flush=True)
 
 
 def _test_type(window, text: str) -> None:
