@@ -25,6 +25,7 @@ COMMANDS = {
     "results": "salesapp.commands.queue_commands:results",
     "generate-data": "salesapp.commands.data_commands:generate_data",
     "accuracy": "salesapp.commands.accuracy_commands:accuracy",
+    "data": "salesapp.commands.history_commands:data",
 }
 GUI = "salesapp.commands.gui_commands:gui"
 SELF_TEST = "salesapp.commands.gui_commands:self_test"
@@ -116,6 +117,15 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                    help="per item and shop rows; the overall, per shop and per item block goes "
                    "to NAME-summary.csv beside it")
     p.add_argument("--model", metavar="DIR", help="model bundle (default: the bundled one)")
+
+    p = sub.add_parser("data", help="the sales history the desk holds: import, show")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("import", help="add a folder (or files) of 1C sales data: a whole "
+                           "history or new months")
+    a.add_argument("source", nargs="+", metavar="DIR", help="a folder, or the files themselves")
+    a.add_argument("--replace", action="store_true",
+                   help="replace the months the history already holds instead of refusing")
+    actions.add_parser("show", help="months, rows, items and shops held; the last import")
     return gui, cmd
 
 
