@@ -26,6 +26,7 @@ COMMANDS = {
     "generate-data": "salesapp.commands.data_commands:generate_data",
     "accuracy": "salesapp.commands.accuracy_commands:accuracy",
     "data": "salesapp.commands.history_commands:data",
+    "models": "salesapp.commands.library_commands:models",
 }
 GUI = "salesapp.commands.gui_commands:gui"
 SELF_TEST = "salesapp.commands.gui_commands:self_test"
@@ -35,7 +36,8 @@ CHECK_BUNDLE = "_check-bundle"   # salesapp.model.bundle_check.CHECK_COMMAND, ke
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="DIR", help="job queue and result store "
                         "(default: the per-user data directory)")
-    parser.add_argument("--model", metavar="DIR", help="model bundle (default: the bundled one)")
+    parser.add_argument("--model", metavar="DIR", help="model bundle (default: the active "
+                        "model of the library, `salesapp models list`)")
 
 
 def _not_used(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +102,15 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p = sub.add_parser("results", help="dump the results of a store to CSV")
     p.add_argument("--out", required=True, metavar="CSV")
     _common(p)
+
+    p = sub.add_parser("models", help="the library of kept models: list, activate, add")
+    models = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    models.add_parser("list", help="every kept model with its card; * marks the active one")
+    a = models.add_parser("activate", help="make a kept model the active one")
+    a.add_argument("version", metavar="VERSION", help="its version, or the start of it")
+    a = models.add_parser("add", help="check a model bundle and keep it in the library")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("--activate", action="store_true", help="and make it the active one")
 
     p = sub.add_parser("generate-data", help="synthetic data of the 1C sales schema")
     p.add_argument("out", metavar="OUT")

@@ -71,6 +71,16 @@ def small_bundle(tmp_path_factory):
     return root / "bundle"
 
 
+@pytest.fixture(scope="session")
+def second_bundle(tmp_path_factory, small_bundle):
+    """Another model on the small bundle's data, trained with another seed (another version)."""
+    from salesapp.commands.model_commands import train_bundle
+
+    out = tmp_path_factory.mktemp("second_bundle") / "bundle"
+    train_bundle(small_bundle.parent / "data", out, seed=1, threads=1)
+    return out
+
+
 # Every QThreadPool made while a test runs, parented or not, so the guard below sees them all.
 # Strong references: a parented pool whose Python wrapper was collected still runs threads.
 _pools_made: list = []

@@ -18,16 +18,6 @@ from salesapp.model import bundle
 from salesapp.paths import default_model_dir
 
 
-@pytest.fixture(scope="session")
-def second_bundle(tmp_path_factory, small_bundle):
-    """Another model on the small bundle's data, trained with another seed."""
-    from salesapp.commands.model_commands import train_bundle
-
-    out = tmp_path_factory.mktemp("second_bundle") / "bundle"
-    train_bundle(small_bundle.parent / "data", out, seed=1, threads=1)
-    return out
-
-
 @pytest.fixture
 def lib(tmp_path, small_bundle):
     """A library whose bundled model is the small bundle (a copy: tests may damage it)."""

@@ -20,7 +20,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from salesapp.model.unknown_items import UNKNOWN_ITEM
-from salesapp.paths import default_model_dir, default_store_dir, resource_path
+from salesapp.paths import default_store_dir, resource_path
 
 SELF_TEST_SECONDS = 30
 SELF_TEST_IDS = 5
@@ -80,13 +80,13 @@ def _application():
 def open_window(store_dir, model_dir, files=()):
     """Build the window (not yet shown) and hand it the engine, loaded here before returning (the
     self-test and the benchmarks; `gui` loads the engine in the background after showing)."""
+    from salesapp.library import model_dir_for
     from salesapp.model.predictor import Predictor
     from salesapp.store.job_store import JobStore
     from salesapp.ui.main_window import MainWindow
     from salesapp.ui.session_restore import StoredJobs
     from salesapp.workers.test_hooks import TestHooks
-
-    predictor = Predictor.load(model_dir or default_model_dir())
+    predictor = Predictor.load(model_dir_for(model_dir))
     store = JobStore.open(store_dir or default_store_dir())
     window = MainWindow()
     window.session.test_hooks = TestHooks.from_environ()   # read here, at the edge
@@ -117,8 +117,8 @@ def gui(args) -> int:
 
     window = MainWindow()
     window.session.test_hooks = TestHooks.from_environ()   # read here, at the edge
-    loader = EngineLoader(args.store or default_store_dir(), args.model or default_model_dir(),
-                          window)
+    # no --model: the library's active model, found on the loader's thread
+    loader = EngineLoader(args.store or default_store_dir(), args.model, window)
     window.session.load_from(loader)
     marks.append(("window built", process_age_ms()))
     window.show()

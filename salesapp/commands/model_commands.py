@@ -73,10 +73,10 @@ def predict(args) -> int:
     count and the first few), not rows. The --pairs file is read with the loader's checks and
     its duplicate shop ids mapped to the ids the bundle's history is under.
     """
+    from salesapp.library import model_dir_for
     from salesapp.model.predictor import Predictor
-    from salesapp.paths import default_model_dir
     file_in_existing_folder(args.out, "--out")
-    model_dir = args.model or default_model_dir()
+    model_dir = model_dir_for(args.model, say=lambda s: print(f"salesapp: {s}", file=sys.stderr))
     # one call in a process of its own: LightGBM may use every core (the window's and `work`'s
     # pool threads each get their share instead)
     predictor = Predictor.load(model_dir, num_threads=os.cpu_count() or 1)

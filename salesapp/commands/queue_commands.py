@@ -15,7 +15,7 @@ from pathlib import Path
 from salesapp.commands.id_arguments import requested_ids
 from salesapp.errors import BundleError, SalesAppError, StoreError
 from salesapp.gc_pause import gc_paused
-from salesapp.paths import default_model_dir, default_store_dir
+from salesapp.paths import default_store_dir
 
 # Test hooks (reliability tests only), read here at the edge: a short lease so a frozen worker's
 # jobs are taken over fast, small batches so kills land between them.
@@ -29,8 +29,14 @@ def _store_dir(args) -> Path:
     return Path(args.store) if getattr(args, "store", None) else default_store_dir()
 
 
-def _model_dir(args) -> Path:
-    return Path(args.model) if getattr(args, "model", None) else default_model_dir()
+def _model_dir(args, checked: bool = True) -> Path:
+    """--model, else the library's active model (`checked`: its files hashed first)."""
+    from salesapp.library import model_dir_for
+    return model_dir_for(getattr(args, "model", None), checked=checked, say=_say)
+
+
+def _say(sentence: str) -> None:
+    print(f"salesapp: {sentence}", file=sys.stderr)
 
 
 def _open_store(args):
@@ -69,7 +75,7 @@ def bundle_version(model_dir: Path) -> str:
 def submit(args) -> int:
     """Enqueue the requested ids for the bundle's model version; prints what was queued."""
     ids = requested_ids(args)
-    version = bundle_version(_model_dir(args))
+    version = bundle_version(_model_dir(args, checked=False))   # no numpy for a submit
     store = _open_store(args)
     _say_failed_at_open(store)
     try:

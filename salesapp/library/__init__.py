@@ -13,6 +13,7 @@ folder (tests, benchmarks).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from salesapp.library.entry import LibraryEntry
@@ -52,6 +53,16 @@ def checked_active_dir() -> Path:
     return default_library().checked_active_dir()
 
 
-def model_dir_for(given: str | Path | None) -> Path:
-    """The bundle a command or the window uses: `--model DIR` when given, else the active one."""
-    return Path(given) if given else active_dir()
+def model_dir_for(given: str | Path | None, *, checked: bool = True,
+                  say: Callable[[str], None] | None = None) -> Path:
+    """The bundle a command or the window uses: `--model DIR` when given, else the active model
+    (`checked`: its files checked against its manifest first, `checked_active_dir`). Each
+    sentence about a damaged pointer or entry set aside goes to `say`."""
+    if given:
+        return Path(given)
+    lib = default_library()
+    found = lib.checked_active_dir() if checked else lib.active_dir()
+    for sentence in lib.notices:
+        if say is not None:
+            say(sentence)
+    return found

@@ -27,8 +27,10 @@ class EngineLoader(QObject):
     # raised: the window reports it and still attaches); delivered in the loader's owner thread
     loaded = Signal(object, object, object)
     failed = Signal(str, str)   # which part failed ("store" or "model"), the reason
+    noticed = Signal(str)       # a sentence about the model library (a damaged part set aside)
 
     def __init__(self, store_dir, model_dir, parent: QObject | None = None):
+        """`model_dir` None: the model library's active model (`library.model_dir_for`)."""
         super().__init__(parent)
         self._store_dir, self._model_dir = store_dir, model_dir
         self._done = threading.Event()
@@ -58,7 +60,8 @@ class EngineLoader(QObject):
 
             store = JobStore.open(self._store_dir)
             part = "model"
-            predictor = Predictor.load(self._model_dir)
+            from salesapp.library import model_dir_for
+            predictor = Predictor.load(model_dir_for(self._model_dir, say=self.noticed.emit))
         except Exception as exc:   # any failure is shown; it never kills the window
             log.exception("the %s could not be loaded", part)
             if store is not None:

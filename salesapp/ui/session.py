@@ -64,6 +64,7 @@ class Session(QObject):
         """Take the engine from a background `EngineLoader` when it is ready (or failed)."""
         loader.loaded.connect(self.engine_loaded)
         loader.failed.connect(self.engine_failed)
+        loader.noticed.connect(self.report)
         self.engine_wait = loader.wait
 
     @Slot(object, object, object)
