@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from salesapp.commands.export_options import add_export_options
 from salesapp.errors import InputError, SalesAppError
 
 # sub-command -> "module:function"; each function takes the parsed namespace, returns an exit code.
@@ -88,7 +89,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p = sub.add_parser("predict", help="forecast items (long format) or test pairs (submission)")
     g = _ids_source(p)
     g.add_argument("--pairs", metavar="CSV", help="test.csv (ID,shop_id,item_id) -> ID,item_cnt_month")
-    p.add_argument("--out", required=True, metavar="CSV")
+    p.add_argument("--out", required=True, metavar="FILE")
+    add_export_options(p)
     _common(p)
 
     p = sub.add_parser("submit", help="enqueue jobs in a store (headless)")
@@ -99,8 +101,9 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--workers", type=_pool_size, default=0, help="pool size (0: automatic)")
     _common(p)
 
-    p = sub.add_parser("results", help="dump the results of a store to CSV")
-    p.add_argument("--out", required=True, metavar="CSV")
+    p = sub.add_parser("results", help="write the results of a store to a CSV or xlsx file")
+    p.add_argument("--out", required=True, metavar="FILE")
+    add_export_options(p)
     _common(p)
 
     p = sub.add_parser("models", help="the library of kept models: list, activate, add")

@@ -7,10 +7,12 @@ import io
 import pytest
 
 from salesapp.cli import main
-from salesapp.commands.model_commands import long_rows as predict_rows
-from salesapp.csv_cells import cell_text, neutralise, write_csv
+from salesapp.csv_cells import cell_text, neutralise
+from salesapp.exports.export_file import write_export
+from salesapp.exports.layouts import LONG_COLUMNS, Entry, long_rows
+from salesapp.exports.writers import EXCEL_COMMA, write_csv
 from salesapp.store.job_store import JobStore
-from salesapp.ui.export import export_csv, to_tsv
+from salesapp.ui.export import to_tsv
 
 EVIL = ['=HYPERLINK("http://evil","x")', "\tX", "\rX", "+1", "-x", "@SUM(A1)", 'a,"b"\r\nc']
 
@@ -50,29 +52,35 @@ def test_results_neutralises_names_shop_ids_forecasts_and_errors(tmp_path):
         store.lease("w", 1, 60)
         store.max_attempts = 1
         store.fail("w", 101, EVIL[0])
-    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
+    model = tmp_path / "m"   # a bundle's shop table, with a name to neutralise
+    model.mkdir()
+    (model / "shops.csv").write_text('shop_name,shop_id\n"+1",3\n', encoding="utf-8")
+    assert main(["results", "--store", str(store_dir), "--out", str(out),
+                 "--model", str(model)]) == 0
     rows = _read(out)
-    assert all(len(r) == 5 for r in rows), rows
+    assert all(len(r) == len(LONG_COLUMNS) for r in rows), rows
     body = rows[1:]
     for i, name in zip(items, EVIL):
         assert [r for r in body if r[0] == str(i)] == [
-            [str(i), _safe(name), _safe(name), "0.5", ""], [str(i), _safe(name), "3", "1.0", ""]]
+            [str(i), _safe(name), "", "", "v1", _safe(name), "", "0.5", ""],
+            [str(i), _safe(name), "", "", "v1", "3", "'+1", "1.0", ""]]
     assert [r for r in body if r[0] == "100"] == [
-        ["100", _safe(EVIL[0]), _safe(EVIL[1]), _safe(EVIL[2]), ""]]
-    assert [r for r in body if r[0] == "101"] == [["101", "", "", "", _safe(EVIL[0])]]
+        ["100", _safe(EVIL[0]), "", "", "v1", _safe(EVIL[1]), "", _safe(EVIL[2]), ""]]
+    assert [r for r in body if r[0] == "101"] == [["101", "", "", "", "v1", "", "", "",
+                                                   _safe(EVIL[0])]]
 
 
 def test_the_window_export_and_the_clipboard_neutralise_every_text_cell(tmp_path):
     out = tmp_path / "w.csv"
-    results = [{"item_id": 7, "status": "ok", "item_name": name,
-                "shops": [[2, 0.5], [name, 1.0]]} for name in EVIL]
-    assert export_csv(out, results, {2: EVIL[0]}) == 2 * len(EVIL)
+    entries = [Entry(7, {"item_id": 7, "status": "ok", "item_name": name, "category_name": name,
+                         "shops": [[2, 0.5], [name, 1.0]]}) for name in EVIL]
+    assert write_export(out, entries, {2: EVIL[0]}, style=EXCEL_COMMA) == 2 * len(EVIL)
     rows = _read(out, "utf-8-sig")
-    assert rows[0] == ["item_id", "item_name", "shop_id", "shop_name", "forecast"]
+    assert rows[0] == list(LONG_COLUMNS)
     expected = []
     for name in EVIL:
-        expected += [["7", _safe(name), "2", _safe(EVIL[0]), "0.5"],
-                     ["7", _safe(name), _safe(name), "", "1.0"]]
+        expected += [["7", _safe(name), _safe(name), "", "", "2", _safe(EVIL[0]), "0.5", ""],
+                     ["7", _safe(name), _safe(name), "", "", _safe(name), "", "1.0", ""]]
     assert rows[1:] == expected
     tsv = list(csv.reader(io.StringIO(to_tsv([EVIL, [1, -2.5]])), delimiter="\t"))
     assert tsv == [[_safe(t) for t in EVIL], ["1", "-2.5"]]
@@ -82,12 +90,11 @@ def test_predict_writes_its_rows_by_the_same_rule(tmp_path):
     out = tmp_path / "p.csv"
     results = [{"item_id": 1, "status": "ok", "shops": [[name, 0.5] for name in EVIL],
                 "total": 3.5},
-               {"item_id": 2, "status": "unknown", "error": "item 2 is unknown"}]
-    unknown = []
-    write_csv(out, ["item_id", "shop_id", "forecast"], predict_rows(results, unknown))
-    assert _read(out) == [["item_id", "shop_id", "forecast"],
-                          *[["1", _safe(name), "0.5"] for name in EVIL], ["1", "total", "3.5"]]
-    assert [r["item_id"] for r in unknown] == [2]
+               {"item_id": 2, "status": "unknown", "error": EVIL[0]}]
+    write_csv(out, LONG_COLUMNS, long_rows([Entry(r["item_id"], r) for r in results], {}))
+    assert _read(out) == [list(LONG_COLUMNS),
+                          *[["1", "", "", "", "", _safe(name), "", "0.5", ""] for name in EVIL],
+                          ["2", "", "", "", "", "", "", "", _safe(EVIL[0])]]
 
 
 @pytest.mark.parametrize("how", ["items", "pairs"])
@@ -101,6 +108,6 @@ def test_predict_output_parses_as_csv(tmp_path, small_bundle, how):
         args = ["--pairs", str(pairs)]
     assert main(["predict", "--model", str(small_bundle), *args, "--out", str(out)]) == 0
     rows = _read(out)
-    assert rows[0] == (["item_id", "shop_id", "forecast"] if how == "items"
-                       else ["ID", "item_cnt_month"])
-    assert len(rows) > 2 and all(float(r[-1]) >= 0 for r in rows[1:])
+    assert rows[0] == (list(LONG_COLUMNS) if how == "items" else ["ID", "item_cnt_month"])
+    value = LONG_COLUMNS.index("forecast") if how == "items" else -1
+    assert len(rows) > 2 and all(float(r[value]) >= 0 for r in rows[1:])

@@ -5,8 +5,10 @@ import os
 
 from salesapp.cli import main
 from salesapp.csv_cells import neutralise
+from salesapp.exports.layouts import LONG_COLUMNS
+from salesapp.exports.shop_names import shop_names_of
 from salesapp.model.predictor import Predictor
-from salesapp.paths import default_store_dir
+from salesapp.paths import default_model_dir, default_store_dir
 from salesapp.store.job_store import JobStore
 
 
@@ -72,8 +74,8 @@ def test_results_csv_neutralises_formula_names(tmp_path):
         store.fail("w", 2, "-boom")
     assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
-    assert rows[1] == ["1", "'=HYPERLINK(\"x\")", "0", "1.5", ""]
-    assert rows[2] == ["2", "", "", "", "'-boom"]
+    assert rows[1] == _long(1, "'=HYPERLINK(\"x\")", 0, "1.5")
+    assert rows[2] == ["2", "", "", "", "v1", "", "", "", "'-boom"]
 
 
 def test_results_csv_is_what_csv_writer_writes(tmp_path):
@@ -87,7 +89,7 @@ def test_results_csv_is_what_csv_writer_writes(tmp_path):
                              for i, n in names.items()})
     assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
     assert out.read_bytes() == _csv_writer_bytes(
-        tmp_path, [[i, n, shop, f, ""] for i, n in names.items() for shop, f in ((2, 0.125),
+        tmp_path, [_long(i, n, shop, f) for i, n in names.items() for shop, f in ((2, 0.125),
                                                                               (10, 3.0))])
 
 
@@ -105,8 +107,7 @@ def test_results_csv_formats_any_stored_number_as_csv_writer_does(tmp_path):
                                  "item_name": f"n{i}", "shops": s} for i, s in shops.items()})
     assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
     assert out.read_bytes() == _csv_writer_bytes(
-        tmp_path, [[i, f"n{i}", shop, v, ""]
-                   for i, s in shops.items() for shop, v in s])
+        tmp_path, [_long(i, f"n{i}", shop, v) for i, s in shops.items() for shop, v in s])
 
 
 def test_work_reports_the_first_batch_then_the_rest(tmp_path, small_bundle, capsys):
@@ -139,8 +140,8 @@ def test_results_csv_reads_results_of_the_older_pair_layout(tmp_path):
                                     "item_name": "old", "shops": [[3, 0.5], [4, 1.0]]})
     assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
-    assert rows[1:] == [["1", "old", "3", "0.5", ""], ["1", "old", "4", "1.0", ""],
-                        ["2", "new", "3", "0.25", ""]]
+    assert rows[1:] == [_long(1, "old", 3, "0.5"), _long(1, "old", 4, "1.0"),
+                        _long(2, "new", 3, "0.25")]
 
 
 def test_submit_reads_the_model_version_as_the_bundle_does(small_bundle):
@@ -177,12 +178,19 @@ def test_work_starts_no_blas_thread_pool_unless_asked(tmp_path, small_bundle, mo
     assert os.environ[BLAS_THREADS_ENV] == "2"
 
 
+def _long(item_id, name, shop, forecast, version="v1") -> list:
+    """A long-layout row of `results` (no --model: the default bundle names the shops)."""
+    shop_name = neutralise(shop_names_of(default_model_dir())[0].get(shop, ""))
+    value = "" if forecast is None else str(forecast)
+    return [str(item_id), name, "", "", version, str(shop), shop_name, value, ""]
+
+
 def _csv_writer_bytes(tmp_path, rows) -> bytes:
     """What Python's csv.writer makes of the results header and `rows` (the reference)."""
     expected = tmp_path / "expected.csv"
     with open(expected, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["item_id", "item_name", "shop_id", "forecast", "error"])
+        w.writerow(LONG_COLUMNS)
         w.writerows(rows)
     return expected.read_bytes()
 

@@ -1,4 +1,5 @@
-"""`salesapp results` writes, byte for byte, what `csv.writer` writes for the unpacked results.
+"""`salesapp results` writes, byte for byte, what `csv.writer` writes for the unpacked results
+(the long layout's columns, `exports.layouts.LONG_COLUMNS`).
 
 The export builds its rows from the stored JSON text without `csv.writer` (for speed); the
 reference here is the plain way: every job and its unpacked result through `csv.writer`.
@@ -18,11 +19,14 @@ from salesapp.cli import main
 from salesapp.commands.results_csv import ResultRows
 from salesapp.csv_cells import text_cell
 from salesapp.errors import StoreError
+from salesapp.exports.shop_names import shop_names_of
 from salesapp.model.predictor import Predictor
+from salesapp.paths import default_model_dir
 from salesapp.store.job_store import JobStore
 from salesapp.store.reads import ExportRow
 
-HEADER = ["item_id", "item_name", "shop_id", "forecast", "error"]
+HEADER = ["item_id", "item_name", "category", "forecast_month", "model", "shop_id", "shop_name",
+          "forecast", "error"]
 AWKWARD_NAMES = ['Игра "Ведьмак", 3', "two\nlines", "cr\rlf\r\n", "=HYPERLINK(\"x\")", "+1",
                  "-minus", "@at", "", 'only "quotes"', "comma, only", "  spaced  ", "'=quoted"]
 
@@ -32,27 +36,38 @@ def _plain(text: str) -> str:
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
-def _reference(store_dir) -> bytes:
+def _month(block) -> str:
+    return "" if block is None else f"{2013 + block // 12}-{block % 12 + 1:02d}"
+
+
+def _reference(store_dir, shop_names=None) -> bytes:
     """csv.writer over every finished job and its unpacked result, in item id order."""
+    # without --model, `results` names the shops of the default bundle
+    names = shop_names if shop_names is not None else shop_names_of(default_model_dir())[0]
     buf = io.StringIO(newline="")
     writer = csv.writer(buf)
     writer.writerow(HEADER)
     with JobStore.open(store_dir) as store:
         for job in sorted(store.jobs(), key=lambda j: j.item_id):
             if job.state == "failed":
-                writer.writerow([job.item_id, "", "", "", _plain(job.error or "failed")])
+                writer.writerow([job.item_id, "", "", "", job.model_version, "", "", "",
+                                 _plain(job.error or "failed")])
             if job.state != "done" or (r := store.result(job.model_version, job.item_id)) is None:
                 continue
-            name = _plain(r.get("item_name") or "")
+            head = [job.item_id, _plain(r.get("item_name") or ""),
+                    _plain(r.get("category_name") or ""), _month(r.get("forecast_block")),
+                    r.get("model_version")]
             if r.get("status") != "ok":
-                writer.writerow([job.item_id, name, "", "", _plain(r.get("error") or "")])
+                writer.writerow([*head, "", "", "", _plain(r.get("error") or "")])
             else:
-                writer.writerows([job.item_id, name, s, f, ""] for s, f in r["shops"])
+                writer.writerows([*head, s, _plain(names.get(s, "")), f, ""]
+                                 for s, f in r["shops"])
     return buf.getvalue().encode("utf-8")
 
 
-def _export(store_dir, out) -> bytes:
-    assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
+def _export(store_dir, out, model=None) -> bytes:
+    more = ["--model", str(model)] if model else []
+    assert main(["results", "--store", str(store_dir), "--out", str(out), *more]) == 0
     return out.read_bytes()
 
 
@@ -87,14 +102,20 @@ def test_the_export_of_a_real_store_is_what_csv_writer_writes(tmp_path, small_bu
     assert results[999_999]["status"] == "error"
     # Every result is in the current stored form: none may take the whole-result way.
     monkeypatch.setattr(JobStore, "results_of", _no_whole_read)
-    exported = _export(store_dir, tmp_path / "r.csv")
+    exported = _export(store_dir, tmp_path / "r.csv", small_bundle)
     monkeypatch.undo()
-    assert exported == _reference(store_dir)
+    assert exported == _reference(store_dir, predictor.shop_names)
     lines = exported.decode("utf-8").split("\r\n")
-    assert f"{ids[-1]},{text_cell(results[ids[-1]]['item_name'])},{bounds['shops'][1][0]},20.0,"\
-        in lines
-    assert lines[-3:] == ["424242,,,,\"'-crashed, \"\"badly\"\"\"",
-                          f"999999,,,,item 999999 is not in the product list of model {predictor.version}", ""]
+    last = results[ids[-1]]
+    shop = bounds["shops"][1][0]
+    assert (f"{ids[-1]},{text_cell(last['item_name'])},{text_cell(last['category_name'])},"
+            f"{_month(last['forecast_block'])},{predictor.version},{shop},"
+            f"{text_cell(predictor.shop_names[shop])},20.0,") in lines
+    v = predictor.version
+    assert lines[-3:] == [f"424242,,,,{v},,,,\"'-crashed, \"\"badly\"\"\"",
+                          (f"999999,,,{_month(predictor.forecast_block)},{v},,,,item 999999 is not "
+                           f"in the product list of model {v}"),
+                          ""]
 
 
 def test_random_names_and_forecasts_export_as_csv_writer_writes(tmp_path):
@@ -121,15 +142,19 @@ def _row(shops: str, forecasts: str, name="n") -> ExportRow:
 
 def test_stored_text_outside_the_plain_form_is_left_to_the_whole_result():
     rows = ResultRows()
-    assert rows.exported(_row("[2,3]", "[0.125,20.0]")) == (b"1,n,2,0.125,\r\n1,n,3,20.0,\r\n",
-                                                           2)
-    assert rows.exported(_row("[2,3]", "[3,1e-07]")) == (b"1,n,2,3,\r\n1,n,3,1e-07,\r\n", 2)
+    assert rows.exported(_row("[2,3]", "[0.125,20.0]")) == (
+        b"1,n,,,v1,2,,0.125,\r\n1,n,,,v1,3,,20.0,\r\n", 2)
+    assert rows.exported(_row("[2,3]", "[3,1e-07]")) == (
+        b"1,n,,,v1,2,,3,\r\n1,n,,,v1,3,,1e-07,\r\n", 2)
     for forecasts in ("[0.125,-0]", "[0.125,007]", "[0.125,1E5]", "[0.125,Infinity]",
                       "[0.125,NaN]", "[0.125,null]", "[0.125,true]", '[0.125,"1"]', "[0.125]",
                       "[1.0,2.0,3.0]", "[0.125,[1]]"):
         assert rows.exported(_row("[2,3]", forecasts)) is None, forecasts
     assert rows.exported(_row("[]", "[]")) == (b"", 0)
-    assert rows.exported(_row("[2]", "[0.0]", name=5)) == (b"1,5,2,0.0,\r\n", 1)
+    assert rows.exported(_row("[2]", "[0.0]", name=5)) == (b"1,5,,,v1,2,,0.0,\r\n", 1)
+    named = ResultRows({2: "=Shop, two"}).exported(
+        _row("[2]", "[0.5]")._replace(category_name="Игры", forecast_block=34))
+    assert named == (b"1,n,\xd0\x98\xd0\xb3\xd1\x80\xd1\x8b,2015-11,v1,2,\"'=Shop, two\",0.5,\r\n", 1)
 
 
 def _store_of_two_results(tmp_path):
@@ -163,7 +188,8 @@ def test_a_bad_result_row_is_named_and_skipped_and_the_rest_exported(tmp_path, c
     assert "item 2 skipped" in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if "item 2" in line]) == 1
     with open(out, newline="", encoding="utf-8") as f:
-        assert list(csv.reader(f)) == [HEADER, ["1", "", "2", "0.5", ""]]
+        shop = _plain(shop_names_of(default_model_dir())[0].get(2, ""))
+        assert list(csv.reader(f)) == [HEADER, ["1", "", "", "", "v1", "2", shop, "0.5", ""]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "s"]   # no temporary left
 
 
@@ -173,8 +199,8 @@ def test_a_failed_export_leaves_the_last_good_file(tmp_path, capsys, monkeypatch
     out.write_text("the last good export\n", encoding="utf-8")
     from salesapp.commands import results_csv
 
-    def broken(store, on_bad, tally=None):
-        yield b"1,,2,0.5,\r\n", 1
+    def broken(store, on_bad, tally=None, names=None):
+        yield b"1,,,,v1,2,,0.5,\r\n", 1
         raise StoreError("the store s could not be read (disk I/O error)")
 
     monkeypatch.setattr(results_csv, "result_chunks", broken)

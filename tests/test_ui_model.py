@@ -8,8 +8,11 @@ import csv
 import pytest
 from PySide6.QtCore import Qt
 
+from salesapp.exports.export_file import write_export
+from salesapp.exports.layouts import Entry
+from salesapp.exports.writers import EXCEL_COMMA
 from salesapp.model.predictor import Predictor
-from salesapp.ui.export import export_csv, neutralise, to_tsv
+from salesapp.ui.export import neutralise, to_tsv
 from salesapp.ui.history_chart import HistoryChart, month_label
 from salesapp.ui.job_table_model import JobRow, JobTableModel, ResultRole, StatusRole
 from salesapp.ui.model_card import card_text
@@ -72,10 +75,12 @@ def test_export_neutralises_formulas(tmp_path):
     results = [{"item_id": 1, "status": "ok", "item_name": "@SUM(A1)", "shops": [[2, 0.5]]},
                {"item_id": 2, "status": "error", "shops": []}]
     out = tmp_path / "x.csv"
-    assert export_csv(out, results, {2: "-Shop, \"A\""}) == 1
+    entries = [Entry(r["item_id"], r) for r in results]
+    assert write_export(out, entries, {2: "-Shop, \"A\""}, style=EXCEL_COMMA) == 2
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[1] == ["1", "'@SUM(A1)", "2", "'-Shop, \"A\"", "0.5"]
+    assert rows[1] == ["1", "'@SUM(A1)", "", "", "", "2", "'-Shop, \"A\"", "0.5", ""]
+    assert rows[2] == ["2", "", "", "", "", "", "", "", "no forecast"]
     assert neutralise(-3) == -3 and neutralise("+1") == "'+1" and neutralise("ok") == "ok"
     assert to_tsv([["=1", "a\tb"]]) == "'=1\t\"a\tb\"\n"
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from salesapp.exports.layouts import LONG_COLUMNS
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
 from salesapp.ui.history_chart import month_label
@@ -228,11 +229,11 @@ def test_export_and_clipboard(qtbot, make_window, predictor, tmp_path):
     n = w.export_to(str(out))
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["item_id", "item_name", "shop_id", "shop_name", "forecast"]
+    assert rows[0] == list(LONG_COLUMNS)
     assert len(rows) - 1 == n == sum(len(w.model.row_for(i).result["shops"]) for i in ids)
     assert {r[1] for r in rows[1:] if r[0] == str(ids[0])} == {"'=HYPERLINK(\"x\")"}
     w.table.selectRow(0)
-    assert w.export_to(str(out), selected_only=True) == len(w.model.row_for(
+    assert w.export_to(str(out), "selected") == len(w.model.row_for(
         int(w.table.model().index(0, 0).data())).result["shops"])
     w.copy_selection()
     text = QApplication.clipboard().text()

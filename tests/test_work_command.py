@@ -154,7 +154,9 @@ def test_results_names_a_job_its_store_opening_failed(tmp_path, small_bundle):
     proc = run_cli("results", "--store", store, "--out", tmp_path / "r.csv")
     assert proc.returncode == 0, proc.stderr
     assert "1 earlier job(s) ended failed" in proc.stderr and "(item 1)" in proc.stderr
-    assert "1,,,,the worker stopped" in (tmp_path / "r.csv").read_text(encoding="utf-8")
+    version = bundle_version(small_bundle)
+    assert f"1,,,,{version},,,,the worker stopped" in (tmp_path / "r.csv").read_text(
+        encoding="utf-8")
 
 
 def test_work_counts_unknown_ids_apart_and_they_fail_no_run(tmp_path, small_bundle):

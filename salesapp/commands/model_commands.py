@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from salesapp.commands.argument_checks import file_in_existing_folder, writable_folder_for
+from salesapp.commands.argument_checks import writable_folder_for
+from salesapp.commands.export_options import export_target
 from salesapp.commands.id_arguments import requested_ids
-from salesapp.csv_cells import write_csv
+from salesapp.errors import InputError
+from salesapp.exports.layouts import Entry, table
+from salesapp.exports.writers import write_table
 from salesapp.model import bundle, cleaning
 from salesapp.model.backtest_report import backtest_text
 from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
 from salesapp.model.training import train_history
-
-TOTAL = "total"  # shop_id of the per-item total row in `predict --items/--file` output
 
 
 def _fingerprint(sales: pd.DataFrame) -> str:
@@ -66,16 +67,19 @@ def train(args) -> int:
 
 
 def predict(args) -> int:
-    """Write long-format forecasts or, with --pairs, an ID,item_cnt_month submission.
+    """Write forecasts in `--layout long` or `wide` (`exports.layouts`, the columns of the
+    window's export and of `results`) or, with --pairs, an ID,item_cnt_month submission.
 
-    Long format: `item_id,shop_id,forecast`, one row per open shop and one more per item whose
-    shop_id is the literal `total` (the sum over shops); unknown ids are one line on stderr (a
-    count and the first few), not rows. The --pairs file is read with the loader's checks and
-    its duplicate shop ids mapped to the ids the bundle's history is under.
+    Ids without a forecast are rows saying why, and one line on stderr (a count and the first
+    few). The --pairs file is read with the loader's checks and its duplicate shop ids mapped
+    to the ids the bundle's history is under.
     """
     from salesapp.library import model_dir_for
     from salesapp.model.predictor import Predictor
-    file_in_existing_folder(args.out, "--out")
+    target = export_target(args)
+    if args.pairs and target.layout != "long":
+        raise InputError("--pairs writes a submission (ID,item_cnt_month); --layout does not "
+                         "apply to it, leave it out")
     model_dir = model_dir_for(args.model, say=lambda s: print(f"salesapp: {s}", file=sys.stderr))
     # one call in a process of its own: LightGBM may use every core (the window's and `work`'s
     # pool threads each get their share instead)
@@ -85,27 +89,25 @@ def predict(args) -> int:
         from salesapp.model.dataset import read_table
         # The loader's checks: a bad file is one sentence naming the line and column.
         test = bundle.alias_pairs(read_table(args.pairs, schema.TEST), model_dir)
-        write_csv(args.out, ["ID", "item_cnt_month"],
-                  zip(test["ID"].tolist(), predictor.predict_pairs(test).tolist()))
+        _write(target, ["ID", "item_cnt_month"],
+               zip(test["ID"].tolist(), predictor.predict_pairs(test).tolist()))
         return 0
     results = predictor.predict(requested_ids(args))
-    unknown: list[dict] = []
-    write_csv(args.out, ["item_id", "shop_id", "forecast"], long_rows(results, unknown))
+    header, rows = table(target.layout, (Entry(r["item_id"], r) for r in results),
+                         predictor.shop_names)
+    _write(target, header, rows)
+    unknown = [r for r in results if r["status"] != "ok"]
     if unknown:
         print(f"salesapp: {_unknown_summary(unknown)}", file=sys.stderr)
     return 0
 
 
-def long_rows(results: list[dict], unknown: list[dict]):
-    """(item_id, shop_id, forecast) per open shop of each ok result, then its `total` row; any
-    other result is appended to `unknown`."""
-    for r in results:
-        if r["status"] != "ok":
-            unknown.append(r)
-            continue
-        for shop_id, forecast in r["shops"]:
-            yield r["item_id"], shop_id, forecast
-        yield r["item_id"], TOTAL, r["total"]
+def _write(target, header, rows) -> None:
+    try:
+        write_table(target.path, target.fmt, header, rows, target.style)
+    except OSError as exc:
+        raise InputError(f"cannot write the forecasts there ({exc.strerror or exc})",
+                         target.path) from None
 
 
 UNKNOWN_SHOWN = 10   # ids named in the one line about unknown ids; the rest are counted
@@ -117,4 +119,5 @@ def _unknown_summary(failed: list[dict]) -> str:
         return failed[0]["error"]
     shown = ", ".join(str(r["item_id"]) for r in failed[:UNKNOWN_SHOWN])
     more = f", … (first {UNKNOWN_SHOWN})" if len(failed) > UNKNOWN_SHOWN else ""
-    return f"{len(failed):,} ids have no forecast (not in items.csv): {shown}{more}"
+    return (f"{len(failed):,} ids have no forecast (not in the model's product list; listed "
+            f"in the file with the reason): {shown}{more}")

@@ -189,61 +189,44 @@ def work(args) -> int:
     return 0 if not summary.failed and not summary.errors else 1
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def results(args) -> int:
-    """Write every done result (long format, one row per shop) and every failure to a CSV.
+    """Write every done result and every failure to a file: `--layout long` (one row per shop)
+    or `wide` (one row per item), CSV or xlsx (`exports`).
 
     Written to a temporary file beside the output and renamed over it at the end, so a failed
     export never replaces the last good file. A stored result that cannot be read is named on
     stderr and skipped (exit 1; asking for the id again computes it again). An output file
     that cannot be written raises `InputError` naming it.
     """
-    import tempfile
-
-    from salesapp.commands.argument_checks import existing_store, file_in_existing_folder
-    from salesapp.commands.results_csv import COLUMNS, result_chunks
-    from salesapp.csv_cells import csv_line
+    from salesapp.commands.argument_checks import existing_store
+    from salesapp.commands.export_options import export_target
     from salesapp.errors import InputError
+    from salesapp.exports.shop_names import shop_names_of
 
-    out = file_in_existing_folder(args.out, "--out")
+    target = export_target(args)
     existing_store(_store_dir(args))   # opening would make an empty store and export nothing
+    names, why = shop_names_of(_model_dir(args, checked=False))   # names only: no hashing
+    if why:
+        print(f"salesapp: {why}; the shop names are left empty.", file=sys.stderr)
     store = _open_store(args)
     _say_failed_at_open(store)   # they are in the file as failed; this opening ended them
     bad: list[tuple[int, str]] = []
     tally: Counter = Counter()
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-        os.chmod(tmp, 0o666 & ~_umask())   # what a plain open() would give, not mkstemp's 0600
-        # Bytes straight to a binary file with a 1 MB buffer: the chunks are UTF-8 already,
-        # and many small chunks then make few writes to the disk.
-        with open(fd, "wb", buffering=1 << 20) as f:
-            f.write(csv_line(COLUMNS).encode())
-            n = 0
-            with gc_paused():
-                for chunk, rows in result_chunks(store, lambda i, why: bad.append((i, why)),
-                                                 tally):
-                    f.write(chunk)
-                    n += rows
-        os.replace(tmp, out)
-        tmp = None
+        with gc_paused():
+            n = _write_results(store, target, names, lambda i, why: bad.append((i, why)), tally)
     except OSError as exc:   # only the output file: the store's errors are StoreErrors
-        raise InputError(f"cannot write the results there ({exc.strerror or exc})", out) from None
+        raise InputError(f"cannot write the results there ({exc.strerror or exc})",
+                         target.path) from None
     finally:
         store.close()
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
     for item_id, why in bad[:20]:
         print(f"salesapp: item {item_id} skipped: {why}; ask for it again to compute it anew.",
               file=sys.stderr)
     if len(bad) > 20:
         print(f"salesapp: {len(bad) - 20} more item(s) skipped the same way.", file=sys.stderr)
-    print(f"salesapp: wrote {n} rows to {out}: {_items_written(tally, len(bad))}.", file=sys.stderr)
+    print(f"salesapp: wrote {n} rows to {target.path}: {_items_written(tally, len(bad))}.",
+          file=sys.stderr)
     return 1 if bad else 0
 
 
@@ -255,3 +238,24 @@ def _items_written(tally: Counter, skipped: int) -> str:
     if skipped:
         parts.append(f"{skipped} skipped")
     return ", ".join(parts)
+
+
+def _write_results(store, target, names: dict, on_bad, tally: Counter) -> int:
+    """Write the store's finished jobs to `target`; returns the rows written."""
+    from salesapp.commands.results_csv import COLUMNS, result_chunks, stored_entries
+    from salesapp.csv_cells import csv_line
+    from salesapp.exports.layouts import table
+    from salesapp.exports.writers import replaced, write_table
+
+    if not target.plain_long_csv:
+        header, rows = table(target.layout, stored_entries(store, on_bad, tally), names)
+        return write_table(target.path, target.fmt, header, rows, target.style)
+    # Bytes straight to a binary file with a 1 MB buffer: the chunks are UTF-8 already, and
+    # many small chunks then make few writes to the disk.
+    n = 0
+    with replaced(target.path, binary=True, buffering=1 << 20) as f:
+        f.write(csv_line(COLUMNS).encode())
+        for chunk, rows in result_chunks(store, on_bad, tally, names):
+            f.write(chunk)
+            n += rows
+    return n

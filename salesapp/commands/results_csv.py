@@ -1,7 +1,7 @@
-"""The CSV of `salesapp results`: one row per (item, shop), failures and unknown ids one row each.
+"""The long CSV of `salesapp results`: one row per (item, shop), failures and unknown ids one row each.
 
-Columns `item_id,item_name,shop_id,forecast,error`, byte for byte what `csv.writer` writes to a
-UTF-8 file, every cell by the export rule of `salesapp.csv_cells`. 5,100 items x 44
+Columns `exports.layouts.LONG_COLUMNS`, byte for byte what `csv.writer` writes to a UTF-8 file
+for `layouts.long_rows`, every cell by the export rule of `salesapp.csv_cells`. 5,100 items x 44
 shops is 224,400 rows, so a row costs no Python bytecode of its own: an item's rows are one
 `bytes.join` over a frame of pieces (item prefix, shop cell, forecast text + line end) whose shop
 cells are made once per list of shops, and whose forecast texts come from one dict lookup per
@@ -13,15 +13,16 @@ Cyrillic, which would make every chunk a string of wider characters to encode ag
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 
 from salesapp.csv_cells import cell_text
 from salesapp.errors import StoreError
+from salesapp.exports.layouts import LONG_COLUMNS, Entry, item_cells, long_rows
 from salesapp.model.unknown_items import UNKNOWN_ITEM
-from salesapp.store.result_codec import shop_columns
 
-COLUMNS = ["item_id", "item_name", "shop_id", "forecast", "error"]
+COLUMNS = list(LONG_COLUMNS)
 END = ",\r\n"   # the empty error cell and csv.writer's line end
 
 
@@ -30,9 +31,17 @@ def csv_row(cells: list) -> str:
     return ",".join(map(cell_text, cells)) + "\r\n"
 
 
-def _prefix(item_id: int, name) -> bytes:
-    """The first two cells of an item's rows, UTF-8, without the comma that follows."""
-    return f"{cell_text(item_id)},{cell_text(name or '')}".encode()
+def _prefix(row) -> bytes:
+    """The item's cells of its rows (an `ExportRow`), UTF-8, without the comma that follows."""
+    item = item_cells(Entry(row.item_id, _head(row)))
+    return ",".join(map(cell_text, item)).encode()
+
+
+def _head(row) -> dict:
+    """The item's fields of an `ExportRow`, as a result dict holds them."""
+    return {"item_name": row.item_name, "category_name": row.category_name,
+            "forecast_block": row.forecast_block, "model_version": row.model_version,
+            "status": "ok"}
 
 
 class _LineEnds(dict):
@@ -57,28 +66,23 @@ class _LineEnds(dict):
 class ResultRows:
     """Formats stored results as CSV bytes; keeps the texts shared by every result."""
 
-    def __init__(self):
+    def __init__(self, shop_names: dict | None = None):
+        self._shop_names = shop_names or {}
         self._line_end_of = _LineEnds()   # one lookup per row
-        self._shops: list = []          # shop ids of the last result, and their cells
-        self._shop_cells: list[str] = []
         self._shops_json = None         # shop ids of the last exported row, and its frame
         self._frame: list[bytes] = []
 
-    def failure(self, item_id: int, reason: str) -> bytes:
+    def failure(self, item_id: int, reason: str, model_version: str | None = None) -> bytes:
         """The one row of a job that failed."""
-        return csv_row([item_id, "", "", "", reason]).encode()
+        return self._rows([Entry(item_id, {"model_version": model_version}, reason)])[0]
 
     def result(self, item_id: int, stored: dict) -> tuple[bytes, int]:
         """CSV bytes of one done job's rows (stored or unpacked result) and how many rows."""
-        if stored.get("status") != "ok":
-            return self._error_row(item_id, stored.get("item_name"), stored.get("error")), 1
-        shops, values = shop_columns(stored)
-        if not shops:
-            return b"", 0
-        # Only the text cells can carry a formula; ids and forecasts are numbers.
-        start = _prefix(item_id, stored.get("item_name")).decode()
-        cells = [c + cell_text(v) for c, v in zip(self._cells(shops), values)]
-        return (start + (END + start).join(cells) + END).encode(), len(cells)
+        return self._rows([Entry(item_id, stored)])
+
+    def _rows(self, entries: list) -> tuple[bytes, int]:
+        lines = [csv_row(r) for r in long_rows(entries, self._shop_names)]
+        return "".join(lines).encode(), len(lines)
 
     def exported(self, row) -> tuple[bytes, int] | None:
         """CSV bytes and row count of a `store.export_rows()` row; None: read the whole result.
@@ -86,7 +90,8 @@ class ResultRows:
         Needs the stored result's shop ids and forecasts as JSON text (the current layout).
         """
         if row.status != "ok":
-            return self._error_row(row.item_id, row.item_name, row.error), 1
+            return self._rows([Entry(row.item_id, {**_head(row), "status": row.status,
+                                                   "error": row.error})])
         if row.shop_ids_json is None or row.forecasts_json is None:
             return None
         frame = self._frame_of(row.shop_ids_json)
@@ -100,43 +105,38 @@ class ResultRows:
             return None
         if not n:
             return b"", 0
-        frame[0::3] = [_prefix(row.item_id, row.item_name)] * n
+        frame[0::3] = [_prefix(row)] * n
         frame[2::3] = texts
         return b"".join(frame), n
 
-    def _error_row(self, item_id: int, name, error) -> bytes:
-        return csv_row([item_id, name or "", "", "", error or ""]).encode()
-
     def _frame_of(self, shops_json: str) -> list:
         # Every result of a bundle names the same open shops: their cells are made once. The
-        # frame holds (prefix, shop cell, forecast + line end) per shop; slots 0 and 2 are
+        # frame holds (prefix, shop cells, forecast + line end) per shop; slots 0 and 2 are
         # filled per item.
         if shops_json != self._shops_json:
-            cells = [f",{cell_text(s)},".encode() for s in json.loads(shops_json)]
+            names = self._shop_names
+            cells = [f",{cell_text(s)},{cell_text(names.get(s, ''))},".encode()
+                     for s in json.loads(shops_json)]
             self._shops_json, self._frame = shops_json, [b""] * (3 * len(cells))
             self._frame[1::3] = cells
         return self._frame
 
-    def _cells(self, shops: list) -> list[str]:
-        if shops != self._shops:
-            self._shops, self._shop_cells = list(shops), [f",{cell_text(s)}," for s in shops]
-        return self._shop_cells
 
 
-def result_chunks(store, on_bad: Callable[[int, str], None],
-                  tally: Counter | None = None) -> Iterator[tuple[bytes, int]]:
+def result_chunks(store, on_bad: Callable[[int, str], None], tally: Counter | None = None,
+                  shop_names: dict | None = None) -> Iterator[tuple[bytes, int]]:
     """(UTF-8 CSV bytes, rows) per finished job, in item id order: results, failures, unknown ids.
 
     A result the store cannot read is skipped and named to `on_bad(item_id, why)`: one bad row
     costs that item's rows, not the export. `tally` counts the items written by kind:
     "forecast", UNKNOWN_ITEM, "failed".
     """
-    rows = ResultRows()
+    rows = ResultRows(shop_names)
     tally = Counter() if tally is None else tally
     for row in store.export_rows():
         if row.state == "failed":
             tally["failed"] += 1
-            yield rows.failure(row.item_id, row.job_error or "failed"), 1
+            yield rows.failure(row.item_id, row.job_error or "failed", row.model_version), 1
         elif row.bad_result is not None:
             on_bad(row.item_id, row.bad_result)
         elif row.has_result:
@@ -146,8 +146,53 @@ def result_chunks(store, on_bad: Callable[[int, str], None],
                 try:
                     stored = next(store.results_of([(row.model_version, row.item_id)],
                                                    packed=True))
+                    stored.setdefault("model_version", row.model_version)   # the fast path's
                     chunk = rows.result(row.item_id, stored)
                 except (StoreError, TypeError, ValueError, AttributeError) as exc:
                     on_bad(row.item_id, f"its stored result cannot be read ({exc})")
                     continue
             yield chunk
+
+
+def stored_entries(store, on_bad: Callable[[int, str], None],
+                   tally: Counter | None = None) -> Iterator[Entry]:
+    """`exports.layouts.Entry` per finished job, in item id order: results, failures, unknown ids.
+
+    For the layouts the fast CSV does not write (wide, xlsx, another separator). A result the
+    store cannot read is named to `on_bad(item_id, why)` and skipped, and `tally` counts, as in
+    `result_chunks`.
+    """
+    tally = Counter() if tally is None else tally
+    for row in store.export_rows():
+        if row.state == "failed":
+            tally["failed"] += 1
+            yield Entry(row.item_id, {"model_version": row.model_version},
+                        row.job_error or "failed")
+        elif row.bad_result is not None:
+            on_bad(row.item_id, row.bad_result)
+        elif row.has_result:
+            tally["forecast" if row.status == "ok" else UNKNOWN_ITEM] += 1
+            result = _parts(row)
+            if result is None:   # an older layout, or numbers written otherwise: the whole result
+                try:
+                    result = next(store.results_of([(row.model_version, row.item_id)],
+                                                   packed=True))
+                    result.setdefault("model_version", row.model_version)
+                except (StoreError, TypeError, ValueError, AttributeError) as exc:
+                    on_bad(row.item_id, f"its stored result cannot be read ({exc})")
+                    continue
+            yield Entry(row.item_id, result)
+
+
+def _parts(row) -> dict | None:
+    """The result of an `ExportRow` from its exported parts; None: read it whole."""
+    head = {**_head(row), "status": row.status, "error": row.error}
+    if row.status != "ok":
+        return head
+    if row.shop_ids_json is None or row.forecasts_json is None:
+        return None
+    shops, values = json.loads(row.shop_ids_json), json.loads(row.forecasts_json)
+    if len(shops) != len(values) or not all(type(v) in (int, float) and math.isfinite(v)
+                                            for v in values):
+        return None
+    return {**head, "shop_ids": shops, "forecasts": values}

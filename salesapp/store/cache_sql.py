@@ -200,7 +200,7 @@ def _field(alias: str, path: str) -> str:
 
 # By item id: (item_id, tag, job mode, job filename, job readable, job error, model version,
 # has result, result mode, result filename, result readable, item_name, status, error, shop ids
-# JSON, forecasts JSON). The arrays come back as minified JSON text (`[2,3,4]`), numbers as
+# JSON, forecasts JSON, category_name, forecast_block). The arrays come back as minified JSON text (`[2,3,4]`), numbers as
 # they were written. "readable": plain JSON that SQLite reads (a pickle or damaged row: 0).
 EXPORT_ROWS = f"""
 SELECT CAST(substr(j.key, 3) AS INTEGER) AS item_id, j.tag, j.mode, j.filename,
@@ -208,7 +208,8 @@ SELECT CAST(substr(j.key, 3) AS INTEGER) AS item_id, j.tag, j.mode, j.filename,
        {_field("j", "$.error")}, {_field("j", "$.model_version")},
        r.key IS NOT NULL, r.mode, r.filename, CASE WHEN {_json("r")} THEN 1 ELSE 0 END,
        {_field("r", "$.item_name")}, {_field("r", "$.status")}, {_field("r", "$.error")},
-       {_field("r", "$.shop_ids")}, {_field("r", "$.forecasts")}
+       {_field("r", "$.shop_ids")}, {_field("r", "$.forecasts")},
+       {_field("r", "$.category_name")}, {_field("r", "$.forecast_block")}
 FROM Cache AS j LEFT JOIN Cache AS r
   ON j.tag = 'done' AND r.raw = 1
   AND r.key = CASE WHEN {_json("j")} THEN 'r:' || json_extract(CAST(j.value AS TEXT),

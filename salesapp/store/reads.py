@@ -34,6 +34,8 @@ class ExportRow(NamedTuple):
     shop_ids_json: str | None      # e.g. "[2,3,4]"
     forecasts_json: str | None     # e.g. "[0.5,1.25,0.0]"; None: stored otherwise: read the result
     bad_result: str | None = None  # why the stored result cannot be read (then it is skipped)
+    category_name: str | None = None
+    forecast_block: int | None = None
 
 
 def _unreadable(mode, filename) -> str:
@@ -127,7 +129,8 @@ class Reads:
                              "before it were read, nothing was changed") from None
 
     def _export_row(self, item_id, tag, j_mode, j_file, j_ok, job_error, version, has_result,
-                    r_mode, r_file, r_ok, name, status, error, shops, forecasts) -> ExportRow:
+                    r_mode, r_file, r_ok, name, status, error, shops, forecasts, category=None,
+                    block=None) -> ExportRow:
         if not j_ok:
             why = _unreadable(j_mode, j_file)
             return ExportRow(item_id, "failed", f"its stored job row is {why}; ask for the id "
@@ -138,7 +141,7 @@ class Reads:
             return ExportRow(item_id, tag, job_error, version, True, None, None, None, None, None,
                              bad_result=f"its stored result is {_unreadable(r_mode, r_file)}")
         return ExportRow(item_id, tag, job_error, version, bool(has_result), name, status,
-                         error, shops, forecasts)
+                         error, shops, forecasts, category_name=category, forecast_block=block)
 
     def _set_aside_reason(self, item_id: int) -> str | None:
         """Why the failed job of `item_id` has no reason of its own: its row was set aside."""

@@ -3,8 +3,9 @@ sits between the view and the model: rows, their results, their cells as TSV, th
 
 from __future__ import annotations
 
-from salesapp.ui.export import to_tsv
-from salesapp.ui.job_table_model import COLUMNS
+from salesapp.csv_cells import to_tsv
+from salesapp.exports.layouts import Entry
+from salesapp.ui.job_table_model import COLUMNS, STATUS_TEXT
 
 
 class JobSelection:
@@ -23,6 +24,34 @@ class JobSelection:
         """Source-model rows of the selected table rows, in order."""
         selected = self._table.selectionModel().selectedRows()
         return sorted({self.to_source(i).row() for i in selected})
+
+    def shown_rows(self) -> list[int]:
+        """Source-model rows the table shows (through the filter, if one is on), in view order."""
+        view = self._table.model()
+        if view is self._model:
+            return list(range(self._model.rowCount()))
+        return [self._proxy.to_source(view.index(r, 0)).row() for r in range(view.rowCount())]
+
+    def scope_rows(self, scope: str) -> list[int]:
+        """Source rows of an export's scope: 'shown', 'all' or 'selected'."""
+        if scope == "selected":
+            return self.rows()
+        if scope == "all":
+            return list(range(self._model.rowCount()))
+        return self.shown_rows()
+
+    def entries(self, rows) -> list[Entry]:
+        """An export's `Entry` per row: its result, or why it has none (its status, its note)."""
+        out = []
+        for pos in rows:
+            row = self._model.row_at(pos)
+            reason = None
+            if row.result is None:
+                words = STATUS_TEXT.get(row.status, row.status)
+                reason = row.note or (f"{words}, not forecast yet" if row.status in (
+                    "unsaved", "queued", "running") else words)
+            out.append(Entry(row.item_id, row.result, reason))
+        return out
 
     def results(self, selected_only: bool = True) -> list[dict]:
         """Results of the selected rows (or of every row), rows without one left out."""

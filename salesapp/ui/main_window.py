@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from salesapp.paths import resource_path
 from salesapp.ui.detail_panel import DetailPanel
-from salesapp.ui.export import export_csv
+from salesapp.ui.export import ExportDialog
 from salesapp.ui.job_filter import JobFilterProxy
 from salesapp.ui.job_selection import JobSelection
 from salesapp.ui.job_table_model import STATUSES, JobTableModel
@@ -232,30 +232,43 @@ class MainWindow(QMainWindow):
         self.detail.show_result(*shown)
 
     # -- selection, export, cancel ------------------------------------------------------------
-    def export_to(self, path: str, selected_only: bool = False) -> int:
-        """Write results (all, or the selected rows) to a long-format CSV; returns rows written."""
+    def export_to(self, path, scope: str = "shown", layout: str = "long", fmt=None,
+                  style=None) -> int:
+        """Write the rows of `scope` ('shown': what the table shows, 'all', 'selected') in
+        `layout` to `path` (format by its extension unless `fmt`); returns rows written."""
+        from salesapp.exports.export_file import write_export
+        from salesapp.exports.writers import EXCEL_COMMA
+
         predictor = self.session.predictor
         names = predictor.shop_names if predictor else {}
-        n = export_csv(path, self.selection.results(selected_only), names)
-        self.statusBar().showMessage(f"{n} forecasts written to {path}.", 10000)
+        entries = self.selection.entries(self.selection.scope_rows(scope))
+        n = write_export(path, entries, names, layout, fmt, style or EXCEL_COMMA)
+        self.statusBar().showMessage(f"{n:,} rows written to {path}.", 10000)
         return n
 
-    def _export(self, selected_only: bool) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export forecasts", "forecasts.csv",
-                                              "CSV files (*.csv)")
-        if path:
-            try:
-                self.export_to(path, selected_only)
-            except OSError as exc:
-                self.report(f"{path}: cannot be written ({exc.strerror or exc}).")
+    def export_dialog(self, scope: str = "shown") -> ExportDialog:
+        """The export dialog, filled for this window's rows (not shown)."""
+        counts = {"shown": len(self.selection.shown_rows()), "all": self.model.rowCount(),
+                  "selected": len(self.selection.rows())}
+        return ExportDialog(counts, self.table.model() is not self.model, scope, self)
+
+    def _export(self, scope: str) -> None:
+        dialog = self.export_dialog(scope)
+        if dialog.exec() != ExportDialog.Accepted:
+            return
+        c = dialog.choice()
+        try:
+            self.export_to(str(c.path), c.scope, c.layout, c.fmt, c.style)
+        except OSError as exc:
+            self.report(f"{c.path}: cannot be written ({exc.strerror or exc}).")
 
     def export_all(self) -> None:
-        """File -> Export results (Ctrl+E)."""
-        self._export(False)
+        """File -> Export results (Ctrl+E): the rows the table shows, or as the dialog says."""
+        self._export("shown")
 
     def export_selected(self) -> None:
         """File -> Export selected."""
-        self._export(True)
+        self._export("selected")
 
     def copy_selection(self) -> None:
         """Copy the selected rows as TSV (with the header) to the clipboard."""

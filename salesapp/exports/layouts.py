@@ -1,0 +1,107 @@
+"""The two export layouts, as rows of typed cells (numbers stay numbers, text stays text).
+
+- long: one row per item and shop (`LONG_COLUMNS`); an item without a forecast is one row
+  whose `error` says why.
+- wide: one row per item (`WIDE_COLUMNS`, then one column per shop): the total and the shops
+  side by side, as a store manager reads them in a spreadsheet.
+
+There is no "total" row in the long layout: summing its forecast column must give the total.
+Items without a forecast (unknown, failed, not forecast yet) are listed with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+LAYOUTS = ("long", "wide")
+ITEM_COLUMNS = ("item_id", "item_name", "category", "forecast_month", "model")
+LONG_COLUMNS = (*ITEM_COLUMNS, "shop_id", "shop_name", "forecast", "error")
+WIDE_COLUMNS = (*ITEM_COLUMNS, "total", "error")   # then one column per shop
+
+
+class Entry(NamedTuple):
+    """One item to export: its result dict (None: none yet) or why it has none."""
+
+    item_id: int
+    result: dict | None
+    reason: str | None = None
+
+
+def forecast_month(block) -> str | None:
+    """'2015-11' for the data's month block 34 (block 0 is January 2013); None stays None."""
+    if type(block) is not int:
+        return None
+    return f"{2013 + block // 12}-{block % 12 + 1:02d}"
+
+
+def _ok(result: dict | None) -> bool:
+    return bool(result) and result.get("status") == "ok"
+
+
+def _pairs(result: dict) -> list:
+    """[(shop_id, forecast), ...] of a result in the architecture's form or the store's."""
+    if "shop_ids" in result:
+        return list(zip(result["shop_ids"], result.get("forecasts") or []))
+    return list(result.get("shops") or [])
+
+
+def item_cells(entry: Entry) -> list:
+    """The cells every layout starts a row of `entry` with (`ITEM_COLUMNS`)."""
+    r = entry.result or {}
+    return [entry.item_id, r.get("item_name") or "", r.get("category_name") or "",
+            forecast_month(r.get("forecast_block")), r.get("model_version")]
+
+
+def error_of(entry: Entry) -> str:
+    """Why an entry has no forecast (its result's error, the job's reason, or 'no forecast')."""
+    r = entry.result or {}
+    return r.get("error") or entry.reason or "no forecast"
+
+
+def long_rows(entries: Iterable[Entry], shop_names: dict) -> Iterator[list]:
+    """The rows of the long layout (without its header, `LONG_COLUMNS`)."""
+    for entry in entries:
+        head = item_cells(entry)
+        if not _ok(entry.result):
+            yield [*head, None, "", None, error_of(entry)]
+            continue
+        for shop_id, value in _pairs(entry.result):
+            yield [*head, shop_id, shop_names.get(shop_id, ""), value, ""]
+
+
+def shop_header(shop_id, shop_names: dict) -> str:
+    """A wide layout's shop column: '31 Москва ТЦ "Семеновский"', or 'shop 31' without a name."""
+    name = shop_names.get(shop_id)
+    return f"{shop_id} {name}" if name else f"shop {shop_id}"
+
+
+def wide_table(entries: Iterable[Entry], shop_names: dict) -> tuple[list, list[list]]:
+    """(header, rows) of the wide layout: the shops are every shop of any result, by id."""
+    entries = list(entries)
+    shops = sorted({s for e in entries if _ok(e.result) for s, _ in _pairs(e.result)},
+                   key=lambda s: (not isinstance(s, int), str(s) if not isinstance(s, int) else s))
+    column = {s: k for k, s in enumerate(shops)}
+    header = [*WIDE_COLUMNS, *(shop_header(s, shop_names) for s in shops)]
+    rows = []
+    for entry in entries:
+        row = item_cells(entry)
+        cells = [None] * len(shops)
+        if _ok(entry.result):
+            for shop_id, value in _pairs(entry.result):
+                cells[column[shop_id]] = value
+            total = entry.result.get("total")
+            if total is None:   # a result stored without one: its shops add up to it
+                total = round(sum(v for v in cells if v is not None), 3)
+            row += [total, ""]
+        else:
+            row += [None, error_of(entry)]
+        rows.append(row + cells)
+    return header, rows
+
+
+def table(layout: str, entries: Iterable[Entry], shop_names: dict) -> tuple[list, Iterable]:
+    """(header, rows) of `layout` ('long' or 'wide')."""
+    if layout == "wide":
+        return wide_table(entries, shop_names)
+    return list(LONG_COLUMNS), long_rows(entries, shop_names)
