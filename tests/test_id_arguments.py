@@ -78,6 +78,9 @@ def test_predict_summarises_unknown_ids_in_one_line(tmp_path, small_bundle, caps
     assert main(["predict", "--model", str(small_bundle), "--file", str(ids),
                  "--out", str(out)]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["salesapp: 200,000 ids have no forecast (not in items.csv): "
+    assert err == ["salesapp: 200,000 ids have no forecast (not in the model's product list; "
+                   "listed in the file with the reason): "
                    + ", ".join(map(str, unknown[:10])) + ", … (first 10)"]
-    assert {line.split(",")[0] for line in out.read_text().splitlines()[1:]} == {"1"}
+    rows = out.read_text(encoding="utf-8").splitlines()[1:]
+    missing = [r for r in rows if not r.startswith("1,")]   # one row each, saying why
+    assert len(missing) == len(unknown) and all("not in the product list" in r for r in missing)
