@@ -84,6 +84,10 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="LightGBM threads (0: all cores)")
+    p.add_argument("--progress", action="store_true",
+                   help="print one JSON line per training step on stdout (the metrics go to stderr)")
+    p.add_argument("--nice", type=int, default=0, metavar="N",
+                   help="run N levels below normal CPU priority (0-19)", choices=range(20))
     _not_used(p)
 
     p = sub.add_parser("predict", help="forecast items (long format) or test pairs (submission)")

@@ -87,3 +87,8 @@ STORE_BUSY_POLL = 0.005   # seconds between tries of a locked set-up statement: 
 
 BUNDLE_CHECK_IDS = 256       # items a new bundle's trial forecasts (every open shop): many paths through its trees, < 1 s
 BUNDLE_CHECK_SECONDS = 60.0  # a trial longer than this is a hang (a bad child index can loop), not a slow disk: refused, not remembered
+
+# training in a child process (`salesapp train --progress`, the window's Models -> Train)
+TRAIN_PROGRESS_STEP = 0.005  # part of a training between two progress lines: a smooth bar, a few hundred lines to read
+TRAIN_NICE = 10              # nice levels the window's training child runs below it: the window's event loop gets a core first
+TRAIN_KILL_AFTER_MS = 3000   # a cancelled training's grace after SIGTERM before SIGKILL: a LightGBM round ends well within it

@@ -32,12 +32,21 @@ def _versions() -> dict:
     return {p: md.version(p) for p in ("lightgbm", "numpy", "pandas")}
 
 
-def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: int = 0) -> dict:
-    """Load, train, evaluate and write a bundle; returns the card."""
+def _no_progress(_stage: str, _fraction: float) -> None:
+    pass
+
+
+def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: int = 0,
+                 progress=_no_progress) -> dict:
+    """Load, train, evaluate and write a bundle; returns the card. `progress(stage, fraction)`
+    hears the stages of `training_progress.STAGES` as they advance."""
     from salesapp.model.dataset import load_dataset
+    progress("reading", 0.0)
     data = load_dataset(data_dir)
     hist = monthly_history(data.sales)
-    booster, info = train_history(hist, data.items, seed, threads)
+    progress("reading", 1.0)
+    booster, info = train_history(hist, data.items, seed, threads, progress)
+    progress("saving", 0.0)
     last = int(hist.month.max())
     open_shops = cleaning.open_shops(data.sales, data.event_shops)
     card = {**info, "data_fingerprint": _fingerprint(data.sales), "seed": seed,
@@ -51,19 +60,40 @@ def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: 
               "categories": data.categories, "shops": data.shops}
     card["model_version"] = bundle.write_bundle(out, booster.model_to_string(), card, state, hist,
                                                 tables)
+    progress("saving", 1.0)
     return card
 
 
 def train(args) -> int:
-    """Train on every month of --data, write the bundle to --out, print the metrics."""
+    """Train on every month of --data, write the bundle to --out, print the metrics.
+
+    --progress: stdout is one JSON line per step instead (`model.training_progress`), the
+    metrics go to stderr; --nice N: run N nice levels lower (the window's training child).
+    """
     writable_folder_for(args.out, "--out")
-    card = train_bundle(args.data, args.out, args.seed, args.threads)
-    print(f"model {card['model_version']} written to {args.out}")
-    print(backtest_text(card["backtest"]))
+    if getattr(args, "nice", 0):
+        _lower_priority(args.nice)
+    lines = None
+    if getattr(args, "progress", False):
+        from salesapp.model.training_progress import ProgressLines
+        lines = ProgressLines()
+    card = train_bundle(args.data, args.out, args.seed, args.threads, lines or _no_progress)
+    report = sys.stderr if lines else sys.stdout
+    print(f"model {card['model_version']} written to {args.out}", file=report)
+    print(backtest_text(card["backtest"]), file=report)
     if card["oracle_rmse"] is not None:
         print(f"oracle RMSE (month {card['forecast_block']}, expected vs realised): "
-              f"{card['oracle_rmse']:.4f}")
+              f"{card['oracle_rmse']:.4f}", file=report)
+    if lines:
+        lines.done(card["model_version"], str(Path(args.out).resolve()))
     return 0
+
+
+def _lower_priority(steps: int) -> None:
+    try:
+        os.nice(steps)
+    except (OSError, AttributeError):   # not permitted, or not on this system: a nicety only
+        pass
 
 
 def predict(args) -> int:

@@ -21,6 +21,7 @@ import gc
 import math
 import sys
 import time
+from collections.abc import Callable
 
 import lightgbm as lgb
 import numpy as np
@@ -40,6 +41,15 @@ BACKTEST_ORIGINS = 3   # the issue's minimum; each origin is one more LightGBM f
 MAX_ROUNDS = 600
 EARLY_STOP = 20
 CATEGORICAL = ["shop_id", "category_id"]
+
+# A training's stages, in order, as its progress callback names them: `progress(stage, fraction)`
+# with fraction the part of that stage done (0 to 1). "reading" is the caller's (the data files).
+STAGES = ("reading", "features", "backtest", "final fit")
+Progress = Callable[[str, float], None]
+
+
+def _no_progress(_stage: str, _fraction: float) -> None:
+    pass
 
 
 def params(seed: int, threads: int) -> dict:
@@ -61,9 +71,10 @@ def item_categories(items: pd.DataFrame) -> pd.Series:
     return pd.Series(items["item_category_id"].to_numpy(), index=items["item_id"].to_numpy())
 
 
-def feature_table(hist: MonthlyHistory, cats: pd.Series, months: range):
+def feature_table(hist: MonthlyHistory, cats: pd.Series, months: range,
+                  progress: Progress = _no_progress):
     """(features float32 matrix, feature names, target, month) of the grid of the given months,
-    rows in month order."""
+    rows in month order; `progress("features", part done)` after each month."""
     ctx = FeatureContext(hist, cats)
     grids = [(m, g) for m in months if (g := grid_month(hist, m)) is not None]
     total = sum(len(g[0]) for _, g in grids)
@@ -79,13 +90,14 @@ def feature_table(hist: MonthlyHistory, cats: pd.Series, months: range):
         X[at:at + len(shop)] = feats.to_numpy(np.float32)
         y[at:at + len(shop)], month[at:at + len(shop)] = target, m
         at += len(shop)
+        progress("features", at / total)
     return X, names, y, month
 
 
 def train_model(sales: pd.DataFrame, items: pd.DataFrame, seed: int = 0,
-                threads: int = 0) -> tuple[lgb.Booster, dict]:
+                threads: int = 0, progress: Progress = _no_progress) -> tuple[lgb.Booster, dict]:
     """Backtest, then fit the model for the month after the history; (booster, info)."""
-    return train_history(monthly_history(sales), items, seed, threads)
+    return train_history(monthly_history(sales), items, seed, threads, progress)
 
 
 def validation_months(last: int) -> list[int]:
@@ -95,17 +107,21 @@ def validation_months(last: int) -> list[int]:
 
 
 def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
-                  threads: int = 0) -> tuple[lgb.Booster, dict]:
+                  threads: int = 0, progress: Progress = _no_progress) -> tuple[lgb.Booster, dict]:
     """`train_model` from the monthly history (what the bundle keeps).
 
     info["backtest"]: per origin month its model's and the naive baselines' RMSE, overall and by
     segment, the rounds and the months its model was fit on; and their mean.
+    `progress(stage, fraction)` is called as the stages "features", "backtest" and "final fit"
+    advance (see STAGES), from this thread; fractions of one stage never go down.
     """
     last = int(hist.month.max())
     _log(f"{len(hist.month):,} monthly pairs, months 0..{last}")
     chain = validation_months(last)
     first = max(1, (chain[0] if chain else last + 1) - TRAIN_MONTHS)
-    X, names, y, month = feature_table(hist, item_categories(items), range(first, last + 1))
+    progress("features", 0.0)
+    X, names, y, month = feature_table(hist, item_categories(items), range(first, last + 1),
+                                       progress)
     _log(f"grid: {len(y):,} rows x {len(names)} features, months {first}..{last}")
     starts = np.searchsorted(month, np.arange(first, last + 3))
 
@@ -114,11 +130,13 @@ def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
 
     p = params(seed, threads)
     origins, rounds = [], None
-    for v in chain:
+    progress("backtest", 0.0)
+    for step, v in enumerate(chain):
         fit, val = rows(v - TRAIN_MONTHS, v), rows(v, v + 1)
         if fit.stop <= fit.start or val.stop <= val.start:
             continue
-        booster, best = _early_stopped(p, X[fit], y[fit], X[val], y[val], names, rounds or 1)
+        booster, best = _early_stopped(p, X[fit], y[fit], X[val], y[val], names, rounds or 1,
+                                       _fit_progress(progress, step, len(chain), rounds))
         if rounds is not None:
             frame = pd.DataFrame(X[val], columns=names)
             pred = booster.predict(X[val], num_iteration=rounds)
@@ -131,13 +149,15 @@ def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
         rounds = best
         del booster
         gc.collect()
+        progress("backtest", (step + 1) / len(chain))
     if rounds is None:
         raise ValueError(f"months 0..{last} are too few to train on: at least 3 are needed")
     final_rows = rows(last + 1 - TRAIN_MONTHS, last + 1)
     dfinal = _dataset(p, X[final_rows], y[final_rows], names)
     del X
     gc.collect()
-    final = lgb.train(p, dfinal, rounds)
+    progress("final fit", 0.0)
+    final = lgb.train(p, dfinal, rounds, callbacks=[_round_progress(progress, rounds)])
     _log(f"model for month {last + 1}: {rounds} rounds (chosen on month {last})")
     info = {"rounds": rounds, "rounds_chosen_on": last, "backtest": backtest_summary(origins),
             "params": p, "features": names, "train_rows": final_rows.stop - final_rows.start,
@@ -150,15 +170,36 @@ def _dataset(p: dict, X: np.ndarray, y: np.ndarray, names: list[str], reference=
                        reference=reference, free_raw_data=True)
 
 
+def _round_progress(progress: Progress, rounds: int, stage: str = "final fit", lo: float = 0.0,
+                    hi: float = 1.0):
+    """A LightGBM callback telling `progress(stage, ...)` the rounds done of `rounds`, mapped
+    onto lo..hi of the stage."""
+    def callback(env) -> None:
+        progress(stage, lo + (hi - lo) * min(1.0, (env.iteration + 1) / rounds))
+
+    callback.order = 40
+    return callback
+
+
+def _fit_progress(progress: Progress, step: int, steps: int, rounds: int | None):
+    """The round callback of backtest fit `step` of `steps`. Early stopping ends a fit at a
+    round not known before, so its share of the stage fills towards the previous fit's rounds
+    plus EARLY_STOP (the first fit: MAX_ROUNDS), and jumps to its end when the fit stops."""
+    expected = MAX_ROUNDS if rounds is None else rounds + EARLY_STOP
+    return _round_progress(progress, expected, "backtest", step / steps, (step + 1) / steps)
+
+
 def _early_stopped(p: dict, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
-                   names: list[str], min_rounds: int) -> tuple[lgb.Booster, int]:
+                   names: list[str], min_rounds: int, on_round=None) -> tuple[lgb.Booster, int]:
     """Fit on (X, y), validated on (X_val, y_val): at least `min_rounds` trees, then until
-    EARLY_STOP rounds bring no gain; (booster, the round with the best validation score)."""
+    EARLY_STOP rounds bring no gain; (booster, the round with the best validation score).
+    `on_round`: a LightGBM callback called after each round (progress)."""
     dtrain = _dataset(p, X, y, names)
     dval = _dataset(p, X_val, y_val, names, reference=dtrain)
     stop, best = _stop_after(min_rounds)
+    callbacks = [stop] + ([on_round] if on_round is not None else [])
     booster = lgb.train(p, dtrain, max(MAX_ROUNDS, min_rounds), valid_sets=[dval],
-                        callbacks=[stop], keep_training_booster=True)
+                        callbacks=callbacks, keep_training_booster=True)
     # (kept as trained: LightGBM would otherwise cut it at the best round, below min_rounds)
     return booster, best["round"]
 
