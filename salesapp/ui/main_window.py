@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from salesapp import pacing
 from salesapp.paths import resource_path
 from salesapp.ui.detail_panel import DetailPanel
 from salesapp.ui.export import ExportDialog
@@ -34,6 +35,7 @@ from salesapp.ui.menus import build_menus
 from salesapp.ui.model_card import card_html
 from salesapp.ui.session import Session
 from salesapp.ui.status_panel import StatusPanel
+from salesapp.ui.training_panel import TrainingPanel
 
 _COLUMN_WIDTHS = (70, 260, 170, 125, 100, 300)   # status: "not yet saved" on one line
 
@@ -53,6 +55,7 @@ class MainWindow(QMainWindow):
         self.session = Session(self.model, self)
         self._build_widgets()
         self.selection = JobSelection(self.table, self.model, self.proxy)
+        self._build_training()
         build_menus(self)
         self.status_panel = StatusPanel(self.statusBar(), self.cancel_pending, self)
         self.status_panel.show_counts(self.model.counts())
@@ -86,6 +89,8 @@ class MainWindow(QMainWindow):
         box = QVBoxLayout()
         box.addLayout(top)
         box.addWidget(self.banner)
+        self.training_panel = TrainingPanel()
+        box.addWidget(self.training_panel)
         box.addWidget(split, 1)
         central = QWidget()
         central.setLayout(box)
@@ -106,6 +111,39 @@ class MainWindow(QMainWindow):
         for col, width in enumerate(_COLUMN_WIDTHS):
             table.setColumnWidth(col, width)
         return table
+
+    def _build_training(self) -> None:
+        from salesapp.ui.model_training import ModelTraining, training_data_arguments
+        self.training = ModelTraining(self.training_panel, self._active_version,
+                                      training_data_arguments, self)
+        self.training.report.connect(self.report)
+        self.training.message.connect(self.statusBar().showMessage)
+        self.training.model_ready.connect(self._on_model_trained)
+        from salesapp.ui.sales_import import SalesImport
+        self.sales_import = SalesImport(self, self)
+        self.sales_import.report.connect(self.report)
+        self.sales_import.message.connect(self.statusBar().showMessage)
+        self.sales_import.train_wanted.connect(self.train_new_model)
+
+    def import_sales_history(self) -> None:
+        """File -> Import sales history…: a folder of 1C files (see `SalesImport`)."""
+        self.sales_import.choose_and_import()
+
+    def _active_version(self) -> str | None:
+        predictor = self.session.predictor
+        return predictor.version if predictor is not None else None
+
+    def train_new_model(self) -> None:
+        """Models -> Train new model: a training in a child process (see `ModelTraining`)."""
+        self.training.start()
+
+    def _on_model_trained(self, version: str, predictor) -> None:
+        switch = getattr(self.session, "switch_model", None)
+        if switch is not None:
+            switch(predictor)
+        else:
+            self.statusBar().showMessage(f"Model {version} is now the active model; the window "
+                                         "uses it from its next start.", 15000)
 
     def _connect(self) -> None:
         self.input.returnPressed.connect(self.submit_typed)
@@ -301,6 +339,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         """The session writes every id asked for, stops the workers and closes the store."""
+        self.training.shutdown()   # a half-trained model is worthless: the child is stopped
+        self.sales_import.shutdown(pacing.CLOSE_WAIT_MS)   # a write under way ends whole
         self.session.close()
         self.detail.reasons.wait()   # an item's reasons still being worked out (tens of ms)
         event.accept()

@@ -1,4 +1,4 @@
-"""The window's menus and their actions (File, Edit, Help), each bound to a window slot."""
+"""The window's menus and their actions (File, Edit, Models, Help), each bound to a window slot."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ def _action(window, menu, text, slot, shortcut=None) -> QAction:
 
 
 def build_menus(window) -> None:
-    """File, Edit and Help on `window`'s menu bar; Copy also on the table (see `JobTableView`)."""
+    """File, Edit, Models and Help on `window`'s menu bar; Copy also on the table (see `JobTableView`)."""
     bar = window.menuBar()
     m = bar.addMenu("&File")
     _action(window, m, "&Open CSV…", window.open_files, QKeySequence.Open)
+    _action(window, m, "&Import sales history…", window.import_sales_history)
     _action(window, m, "&Export results…", window.export_all, "Ctrl+E")
     _action(window, m, "Export &selected…", window.export_selected)
     m.addSeparator()
@@ -32,5 +33,7 @@ def build_menus(window) -> None:
     window.table.remove_requested.connect(window.remove_selected)
     _action(window, m, "&Remove from view", window.remove_selected, QKeySequence.Delete)
     _action(window, m, "Cancel &pending", window.cancel_pending)
+    m = bar.addMenu("&Models")
+    window.train_action = _action(window, m, "&Train new model", window.train_new_model)
     m = bar.addMenu("&Help")
     _action(window, m, "&About the model", window.show_model_card)
