@@ -59,8 +59,10 @@ def test_jobs_of_a_runner_that_hit_a_store_error_go_back_to_the_queue(qtbot, tmp
             return p.predict(ids)
 
     d = PredictionDispatcher(store, LockedDuringTheCall(), pool_size=1, lease_seconds=0.5)
+    # the store's leased count at each idle: a lease check that met the lock says idle again
+    # before the requeue (with the batch still leased), so idles are told apart by what they saw
     idles, requeued = [], []
-    d.idle.connect(lambda: idles.append(1))
+    d.idle.connect(lambda: idles.append(store.counts()["leased"]))
     d.jobs_requeued.connect(requeued.extend)   # a view shows them queued again, not running
     with qtbot.waitSignal(d.idle, timeout=10000):
         d.start()
@@ -71,7 +73,8 @@ def test_jobs_of_a_runner_that_hit_a_store_error_go_back_to_the_queue(qtbot, tmp
         assert store.counts()["leased"] == 3   # the runner stopped with its batch leased
         # The lease is 0.5 s and nobody renews it: the requeue tick gives the batch back.
         qtbot.waitUntil(lambda: store.counts()["queued"] == 3, timeout=5000)
-        qtbot.waitUntil(lambda: len(idles) == 2, timeout=5000)   # idle again once nothing is held
+        qtbot.waitUntil(lambda: 0 in idles, timeout=5000)   # idle again once nothing is held
+        assert idles[0] == 3
     finally:
         assert d.shutdown(5000)
         counts = store.counts()
