@@ -50,7 +50,8 @@ def _not_used(parser: argparse.ArgumentParser) -> None:
 
 def _ids_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group = parser.add_mutually_exclusive_group(required=required)
-    group.add_argument("--items", metavar="IDS", help="item ids: 444,1094 or ranges 100-110")
+    group.add_argument("--items", metavar="IDS", help="item ids: 444,1094 or ranges 100-110 "
+                       "(1 050 is one id, 444.0 is 444, 1e3 is refused)")
     group.add_argument("--file", metavar="CSV", help="a CSV file with an item_id column")
     return group
 

@@ -95,7 +95,9 @@ def test_spreadsheet_numbers_and_out_of_range_cells(tmp_path):
     p = write(tmp_path / "a.csv", f"item_id\n5037.0\n5.5\n{2**31}\n{10**30}\n²\n 7 \n")
     result = read_id_csv(p)
     assert result.ids == [5037, 7]
-    assert result.problems == ["4 rows are not item ids: lines 3, 4, 5, 6"]
+    assert result.problems == ["1 row is not an item id: line 6",
+                               "1 row is not a whole number: line 3",
+                               "2 rows are out of range (ids are 0 to 2147483647): lines 4, 5"]
 
 
 def test_gzip_bomb_is_refused_in_one_sentence(tmp_path, monkeypatch):

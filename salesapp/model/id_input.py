@@ -12,20 +12,29 @@ from pathlib import Path
 
 from salesapp.errors import InputError
 from salesapp.model.csv_sniff import sniff
+from salesapp.model.id_values import (
+    EXPONENT,
+    FRACTION,
+    ID_LIMIT,
+    NOT_ID,
+    OUT_OF_RANGE,
+    id_value,
+    is_space_grouped,
+    join_groups,
+    normalise_dashes,
+)
+
+__all__ = ["ID_LIMIT", "AmbiguousColumnError", "IdParse", "parse_id_text", "read_id_csv"]
 
 MAX_RANGE_WIDTH = 100_000
-# Ids are 0 <= id < ID_LIMIT everywhere (typed, CSV, stored): the data's ids are int32, and Qt's
-# sort role and the store's JSON rows then hold every id exactly.
-ID_LIMIT = 2**31
-_MAX_DIGITS = len(str(ID_LIMIT))   # a longer token is out of range without converting it
 MAX_SHOWN_CHARS = 24               # a 5,000-digit token is named by its start and length
 MAX_LISTED_LINES = 10
 ID_COLUMN = "item_id"
 # Valid cells remembered so that a repeated id is checked once: the catalogue's ids fit, and a
 # file of millions of distinct ids holds no second copy of them as text.
 KNOWN_CELLS = 100_000
-_SPLIT = re.compile(r"[\s,;]+")
-_RANGE = re.compile(r"^(\d+)-(\d+)$")
+_PARTS = re.compile(r"[,;\t\r\n]+")   # what always separates two ids; a space may group digits
+_RANGE = re.compile(r"^([^-]+)-([^-]+)$")
 _SPACED_DASH = re.compile(r"(\d)\s+-\s+(\d)")
 
 
@@ -37,26 +46,30 @@ class IdParse:
     problems: list[str] = field(default_factory=list)
     column: str | None = None   # the CSV column used (read_id_csv only)
     rows: int = 0               # data rows read from the CSV (read_id_csv only)
+    rejected: list[str] = field(default_factory=list)   # typed tokens not understood, in order
+    notes: list[str] = field(default_factory=list)      # how an unusual token was read
+    sheet: str | None = None    # the workbook's sheet read (Excel files only)
 
     def summary(self) -> str:
         """One sentence for the user: how many ids, and the problems if any."""
         n = len(self.ids)
         text = f"{n} item id{'' if n == 1 else 's'}"
         if self.column is not None:
-            text += f" read from column {self.column!r} ({self.rows} rows)"
-        if self.problems:
-            text += "; " + "; ".join(p.rstrip(".") for p in self.problems)
+            where = f", sheet {self.sheet!r}" if self.sheet is not None else ""
+            text += f" read from column {self.column!r}{where} ({self.rows} rows)"
+        if self.problems or self.notes:
+            text += "; " + "; ".join(p.rstrip(".") for p in self.problems + self.notes)
         return text + "."
 
 
 class AmbiguousColumnError(InputError):
     """The CSV has several columns and none is named item_id: the user must pick one."""
 
-    def __init__(self, path: str | Path, columns: list[str]):
+    def __init__(self, path: str | Path, columns: list[str], sheet: str | None = None):
         self.columns = list(columns)
+        self.sheet = sheet   # the Excel sheet whose columns these are
         super().__init__(f"no column is named item_id; choose one of: {', '.join(columns)}",
                          path, 1)
-
 
 
 def _shown(token: str) -> str:
@@ -65,32 +78,26 @@ def _shown(token: str) -> str:
     return f"{token[:12] + '…'!r} ({len(token):,} characters)"
 
 
-def _whole_number(text: str) -> int | None:
-    """The value of a token of ASCII digits; None for anything else (``²``, ``①``, ``٣``)."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS else None
-
-
-def _is_digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
-def _out_of_range(token: str, position: int) -> str:
-    return (f"{_shown(token)} (item {position}) is out of range: item ids are whole numbers "
-            f"from 0 to {ID_LIMIT - 1}")
+_TOKEN_REASONS = {
+    NOT_ID: "is not an item id or a range like 100-110",
+    FRACTION: "is not a whole number",
+    EXPONENT: "is in scientific notation; write the id in full",
+    OUT_OF_RANGE: f"is out of range: item ids are whole numbers from 0 to {ID_LIMIT - 1}",
+}
 
 
 def _token_ids(token: str, position: int) -> tuple[list[int], str | None]:
-    if _is_digits(token):
-        value = _whole_number(token)
-        if value is None or value >= ID_LIMIT:
-            return [], _out_of_range(token, position)
+    value = id_value(token)
+    if isinstance(value, int):
         return [value], None
-    match = _RANGE.match(token)
-    if not match or not (_is_digits(match.group(1)) and _is_digits(match.group(2))):
-        return [], f"{_shown(token)} (item {position}) is not an item id or a range like 100-110"
-    low, high = _whole_number(match.group(1)), _whole_number(match.group(2))
-    if low is None or high is None or max(low, high) >= ID_LIMIT:
-        return [], _out_of_range(token, position)
+    match = _RANGE.match(token) if value == NOT_ID else None
+    if not match:
+        return [], f"{_shown(token)} (item {position}) {_TOKEN_REASONS[value]}"
+    low, high = id_value(match.group(1)), id_value(match.group(2))
+    if OUT_OF_RANGE in (low, high):
+        return [], f"{_shown(token)} (item {position}) {_TOKEN_REASONS[OUT_OF_RANGE]}"
+    if not (isinstance(low, int) and isinstance(high, int)):
+        return [], f"{_shown(token)} (item {position}) {_TOKEN_REASONS[NOT_ID]}"
     if low > high:
         return [], f"range {token!r} (item {position}) is reversed; write {high}-{low}"
     if high - low + 1 > MAX_RANGE_WIDTH:
@@ -99,19 +106,37 @@ def _token_ids(token: str, position: int) -> tuple[list[int], str | None]:
     return list(range(low, high + 1)), None
 
 
-def parse_id_text(text: str) -> IdParse:
-    """Parse ids separated by spaces, commas, semicolons or new lines, with inclusive ranges.
+def _tokens(text: str, notes: list[str]) -> list[str]:
+    """The tokens of typed text: parts between commas, semicolons, tabs and line ends, each
+    split at its spaces unless the whole part is digits grouped in threes (`1 050`)."""
+    text = join_groups(normalise_dashes(text or ""))
+    # "100 - 110" is one range: glue the dash before splitting on spaces.
+    text = _SPACED_DASH.sub(r"\1-\2", text)
+    tokens = []
+    for part in _PARTS.split(text):
+        part = part.strip()
+        if is_space_grouped(part):
+            tokens.append(part)
+            notes.append(f"{part!r} read as one id, {id_value(part)} (digits in groups of "
+                         "three); separate ids with commas")
+        else:
+            tokens.extend(part.split())
+    return tokens
 
-    A range is at most MAX_RANGE_WIDTH ids wide; a bad token is one problem sentence naming it and
-    its position, and the other tokens still count.
+
+def parse_id_text(text: str) -> IdParse:
+    """Parse ids separated by commas, semicolons, tabs, new lines or spaces, with ranges.
+
+    The rule for each id is `id_values.id_value`'s (the same as for files); a range is at most
+    MAX_RANGE_WIDTH ids wide. A bad token is one problem sentence naming it and its position,
+    kept in ``rejected``; the other tokens still count.
     """
     result, seen = IdParse(), {}
-    # "5030 - 5040" is one range: glue the dash before splitting on spaces.
-    tokens = [t for t in _SPLIT.split(_SPACED_DASH.sub(r"\1-\2", text or "")) if t]
-    for position, token in enumerate(tokens, start=1):
+    for position, token in enumerate(_tokens(text, result.notes), start=1):
         ids, problem = _token_ids(token, position)
         if problem:
             result.problems.append(problem)
+            result.rejected.append(token)
         seen.update(dict.fromkeys(ids))
     result.ids = list(seen)
     return result
@@ -128,20 +153,6 @@ def _choose_column(path: Path, names: list[str], column: str | None) -> int:
     if len(names) == 1:
         return 0
     raise AmbiguousColumnError(path, names)
-
-
-def _cell_id(cell: str) -> int | None:
-    """An id cell's value: ASCII digits, optionally ``.0`` (a spreadsheet's number); else None."""
-    text = cell.strip()
-    if not (text.isdigit() and text.isascii()):
-        head, dot, tail = text.partition(".")
-        if not (dot and head.isdigit() and head.isascii() and not tail.strip("0")):
-            return None
-        text = head
-    if len(text) > _MAX_DIGITS:
-        return None
-    value = int(text)
-    return value if value < ID_LIMIT else None
 
 
 class _LineList:
@@ -165,6 +176,18 @@ class _LineList:
         return f"{self.count:,} {self.many}: lines {shown}{more}"
 
 
+def _bad_cell_lists() -> dict[str, _LineList]:
+    """One list of lines per kind of cell that is not an id, in the order they are reported."""
+    ids = f"ids are 0 to {ID_LIMIT - 1}"
+    return {
+        NOT_ID: _LineList("row is not an item id", "rows are not item ids"),
+        FRACTION: _LineList("row is not a whole number", "rows are not whole numbers"),
+        EXPONENT: _LineList("row is in scientific notation like 1e3 (write the id in full)",
+                            "rows are in scientific notation like 1e3 (write the ids in full)"),
+        OUT_OF_RANGE: _LineList(f"row is out of range ({ids})", f"rows are out of range ({ids})"),
+    }
+
+
 class _IdFileReader:
     """One pass over an id file: the chosen column's ids, the bad lines by kind."""
 
@@ -173,14 +196,15 @@ class _IdFileReader:
         self.seen: dict[int, None] = {}
         self.known_cells: dict[str, None] = {}   # cells already checked and valid
         self.rows = 0
-        self.not_ids = _LineList("row is not an item id", "rows are not item ids")
+        self.bad_cells = _bad_cell_lists()
+        self.not_ids = self.bad_cells[NOT_ID]
         self.ragged = _LineList(f"line has not the header's {fields} fields",
                                 f"lines have not the header's {fields} fields")
         self.unclosed = _LineList("line has an unclosed quote", "lines have an unclosed quote")
 
     def problems(self) -> list[str]:
-        return [s for s in (self.not_ids.sentence(), self.ragged.sentence(),
-                            self.unclosed.sentence()) if s]
+        lists = (*self.bad_cells.values(), self.ragged, self.unclosed)
+        return [s for s in (kind.sentence() for kind in lists) if s]
 
     def take(self, text: str, lines: list[str], first: int) -> None:
         """Data lines numbered from `first` (1-based); ``text`` is them joined by line ends."""
@@ -203,8 +227,8 @@ class _IdFileReader:
                 return False   # some line has another number of fields (or is blank)
         known = self.known_cells
         new = [cell for cell in dict.fromkeys(cells) if cell not in known]
-        values = [_cell_id(cell) for cell in new]
-        if None in values:
+        values = [id_value(cell) for cell in new]
+        if not all(type(v) is int for v in values):
             return False
         self.seen.update(dict.fromkeys(values))
         if len(known) < KNOWN_CELLS:
@@ -242,11 +266,11 @@ class _IdFileReader:
                     self.ragged.add(number) if line.strip() else self.not_ids.add(number)
                     continue
                 cell = parts[index]
-            value = _cell_id(cell)
-            if value is None:
-                self.not_ids.add(number)
-            else:
+            value = id_value(cell)
+            if type(value) is int:
                 seen[value] = None
+            else:
+                self.bad_cells[value].add(number)
 
 
 def _decoded_blocks(path: Path, sniffed) -> Iterator[tuple[str, int]]:
@@ -317,4 +341,4 @@ def read_id_csv(path: str | Path, column: str | None = None) -> IdParse:
 
 
 def _header_is_data(name: str) -> bool:
-    return name.strip().isdigit() and name.strip().isascii()
+    return type(id_value(name)) is int

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from salesapp import pacing
+from salesapp.model.id_values import RULE_TEXT
 from salesapp.paths import resource_path
 from salesapp.ui.detail_panel import DetailPanel
 from salesapp.ui.export import ExportDialog
@@ -33,6 +33,7 @@ from salesapp.ui.job_table_model import STATUSES, JobTableModel
 from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.menus import build_menus
 from salesapp.ui.model_card import card_html
+from salesapp.ui.notice_bar import NoticeBar
 from salesapp.ui.session import Session
 from salesapp.ui.status_panel import StatusPanel
 from salesapp.ui.training_panel import TrainingPanel
@@ -66,16 +67,14 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.input = QLineEdit()
         self.input.setPlaceholderText("Item ids: 444, 1094 or ranges 100-110 — Enter to forecast;"
-                                      " or drop CSV files here")
+                                      " or drop CSV or Excel files here")
+        self.input.setToolTip(f"Item {RULE_TEXT}.")
         self.filter_box = QLineEdit()
         self.filter_box.setPlaceholderText("Filter")
         self.filter_box.setClearButtonEnabled(True)
         self.status_filter = QComboBox()
         self.status_filter.addItems(["all"] + list(STATUSES))
-        self.banner = QLabel()
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
+        self.banner = NoticeBar()
         self.table = self._build_table()
         self.detail = DetailPanel({})
         top = QHBoxLayout()
@@ -156,6 +155,7 @@ class MainWindow(QMainWindow):
         s.attached.connect(self._on_attached)
         s.report.connect(self.report)
         s.message.connect(self.statusBar().showMessage)
+        s.notice.connect(self._on_notice)
         s.column_wanted.connect(self._on_column_wanted)
         s.closing.connect(self._on_closing)
 
@@ -175,9 +175,24 @@ class MainWindow(QMainWindow):
         parsed = parse_id_text(self.input.text())
         if parsed.problems:
             self.report(parsed.summary())
+        elif parsed.notes:
+            self.banner.show_info(parsed.summary())
+        elif parsed.ids:
+            self.banner.dismiss()   # input that succeeded: an earlier problem is stale
+        # What was not understood stays in the box, marked, to be mended; the rest is queued.
+        if parsed.ids or parsed.problems:
+            self.input.setText(", ".join(parsed.rejected))
+        self._mark_rejected(parsed.problems)
         if parsed.ids:
-            self.input.clear()
             self.session.submit_ids(parsed.ids)
+
+    def _mark_rejected(self, problems: list[str]) -> None:
+        """The id box red while it holds tokens that were not understood; its tooltip says why."""
+        self.input.setToolTip("\n".join(problems) if problems else f"Item {RULE_TEXT}.")
+        if bool(self.input.property("rejected")) != bool(problems):
+            self.input.setProperty("rejected", bool(problems))
+            self.input.style().unpolish(self.input)
+            self.input.style().polish(self.input)
 
     def import_files(self, paths) -> None:
         """Read CSV files of ids in the background; their ids are queued when read."""
@@ -215,12 +230,18 @@ class MainWindow(QMainWindow):
         column = self.ask_column(path, columns)
         if column:
             self.session.import_file(path, column)
+        else:   # "Reading ..." would stay for good
+            self.statusBar().showMessage(f"{path} not read: no column chosen.", 10000)
+
+    def _on_notice(self, message: str) -> None:
+        """A file was read without problems: its summary stays until the user acts."""
+        self.statusBar().clearMessage()   # "Reading ..."
+        self.banner.show_info(message)
 
     def report(self, message: str) -> None:
         """A problem the user should read: status bar and a banner (non-blocking)."""
         self.statusBar().showMessage(message, 20000)
-        self.banner.setText(message)
-        self.banner.show()
+        self.banner.show_problem(message)
 
     # -- filters and the detail panel -------------------------------------------------------------
     def _on_status_filter_changed(self, text: str) -> None:

@@ -39,6 +39,7 @@ class Session(QObject):
     attached = Signal()            # the engine was handed over: predictor and dispatcher are set
     report = Signal(str)           # a problem the user should read
     message = Signal(str, int)     # a passing note for the status bar, and how long it shows (ms)
+    notice = Signal(str)           # a file's summary, to be seen until the user acts
     column_wanted = Signal(str, list)   # a file's id column is unclear: path, its columns
     closing = Signal(int)          # jobs that stay queued; emitted before the close blocks
 
@@ -174,7 +175,7 @@ class Session(QObject):
             if payload.problems:
                 self.report.emit(text)
             else:
-                self.message.emit(text, 10000)
+                self.notice.emit(text)
             self.submit_ids(payload.ids)
 
     def cancel_pending(self) -> None:
