@@ -52,7 +52,12 @@ def _ids_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--items", metavar="IDS", help="item ids: 444,1094 or ranges 100-110 "
                        "(1 050 is one id, 444.0 is 444, 1e3 is refused)")
-    group.add_argument("--file", metavar="CSV", help="a CSV file with an item_id column")
+    group.add_argument("--file", metavar="CSV", help="a CSV, text (UTF-8, CP1251, UTF-16) or "
+                       ".xlsx file with an item_id column")
+    parser.add_argument("--column", metavar="NAME", help="the --file column holding the item ids, "
+                        "when none is named item_id")
+    parser.add_argument("--sheet", metavar="NAME", help="the .xlsx sheet to read (default: the "
+                        "first)")
     return group
 
 

@@ -9,9 +9,13 @@ from salesapp.errors import InputError
 
 def requested_ids(args) -> list[int]:
     """Valid ids of the mutually exclusive --items/--file; problems go to stderr, none valid raises."""
-    from salesapp.model.id_input import parse_id_text, read_id_csv
+    from salesapp.model.id_input import parse_id_text, read_id_file
 
-    parsed = read_id_csv(args.file) if args.file else parse_id_text(args.items)
+    column, sheet = getattr(args, "column", None), getattr(args, "sheet", None)
+    if not args.file and (column or sheet):
+        raise InputError("--column and --sheet are for --file")
+    parsed = (read_id_file(args.file, column, sheet) if args.file
+              else parse_id_text(args.items))
     where = f"{args.file}: " if args.file else ""
     for problem in parsed.problems:
         print(f"salesapp: {where}{problem}", file=sys.stderr)

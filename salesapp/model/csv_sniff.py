@@ -22,6 +22,9 @@ from salesapp.errors import InputError
 SAMPLE_BYTES = 256 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
+# Excel's "Unicode text" is UTF-16 (little-endian, with a BOM), tab-separated.
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+UTF16_LINE_ENDS = {"utf-16-le": b"\n\x00", "utf-16-be": b"\x00\n"}
 SEPARATORS = (",", ";", "\t")
 # A CSV of ids compresses a few times over; only runs of repeated bytes compress by hundreds.
 # Past this ratio of the file's size (and past the floor, which lets small, repetitive files through) it is a bomb.
@@ -35,10 +38,13 @@ MAX_LINE_BYTES = 1024 * 1024
 class Sniffed:
     """How to read one CSV file: what pandas needs plus the decoded first lines."""
 
-    encoding: str          # "utf-8-sig" (UTF-8, BOM stripped if present) or "cp1251"
+    encoding: str          # "utf-8-sig" (UTF-8, BOM stripped if present), "cp1251", "utf-16"
+                           # (with its BOM) or "utf-16-le" / "utf-16-be" (without)
     sep: str
     compression: str | None  # "gzip" or None
     header: str            # first line, decoded, without the line end
+    utf16: str | None = None  # "utf-16-le" or "utf-16-be" for a UTF-16 file: its byte order
+    bom: bytes = b""       # the BOM the file starts with, to drop before decoding its blocks
 
 
 def _kind(mode: int) -> str:
@@ -88,16 +94,18 @@ def read_sample(path: Path) -> tuple[bytes, str | None]:
     return raw, None
 
 
-def stream_blocks(path: Path, compression: str | None, block_bytes: int) -> Iterator[bytes]:
+def stream_blocks(path: Path, compression: str | None, block_bytes: int,
+                  line_end: bytes = b"\n") -> Iterator[bytes]:
     """The file's bytes (inflated if gzip) in blocks that end at a line end (the last may not).
 
-    A .gz that inflates past MAX_INFLATION_RATIO x its size (and INFLATION_FLOOR_BYTES) is refused
-    as soon as it does, with InputError: the read stops there, never holding more than a block.
+    ``line_end`` is b"\n", or a UTF-16 one (b"\n\x00"), found only at an even offset. A .gz that
+    inflates past MAX_INFLATION_RATIO x its size (and INFLATION_FLOOR_BYTES) is refused as soon
+    as it does, with InputError: the read stops there, never holding more than a block.
     """
     try:
         with open_regular(path) as raw:
             source = gzip.GzipFile(fileobj=raw, mode="rb") if compression == "gzip" else raw
-            inflated, rest, lines = 0, b"", 0
+            inflated, rest, lines, at = 0, b"", 0, 0   # at: the stream offset of `rest`
             while block := source.read(block_bytes):
                 inflated += len(block)
                 # Against the bytes read so far, not the file's size: a bomb stops at its start.
@@ -107,21 +115,32 @@ def stream_blocks(path: Path, compression: str | None, block_bytes: int) -> Iter
                         f"inflates to more than {MAX_INFLATION_RATIO} times its size "
                         f"({inflated / 2**20:,.0f} MB so far); this is not a CSV of ids, or "
                         "unpack it first", path)
-                cut = block.rfind(b"\n") + 1
+                data = rest + block
+                cut = _past_last_line_end(data, line_end, at)
                 if cut == 0:
-                    rest += block
+                    rest = data
                     if len(rest) > MAX_LINE_BYTES:
                         raise InputError(f"is longer than {MAX_LINE_BYTES // 2**20} MB without a "
                                          "line end; this is not a CSV of ids", path, lines + 1)
                     continue
-                piece = rest + block[:cut]
-                lines += piece.count(b"\n")
+                piece = data[:cut]
+                lines += piece.count(line_end)
                 yield piece
-                rest = block[cut:]
+                rest, at = data[cut:], at + cut
             if rest:
                 yield rest
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot be read to the end ({exc})", path) from None
+
+
+def _past_last_line_end(data: bytes, line_end: bytes, at: int) -> int:
+    """The offset just past the last line end in data (0: none); data starts at stream offset
+    `at`, and a two-byte (UTF-16) line end counts only at an even stream offset."""
+    pos = data.rfind(line_end)
+    if len(line_end) > 1:
+        while pos >= 0 and (at + pos) % 2:
+            pos = data.rfind(line_end, 0, pos + 1)
+    return pos + len(line_end) if pos >= 0 else 0
 
 
 def line_of_offset(raw: bytes, offset: int) -> int:
@@ -192,13 +211,58 @@ def detect_separator(header: str) -> str:
     return best if counts[best] else ","
 
 
-def sniff(path: str | Path) -> Sniffed:
-    """Detect compression, encoding (UTF-8 with/without BOM, CP1251) and separator of a CSV file.
+def _utf16_order(raw: bytes) -> str | None:
+    """"utf-16-le" / "utf-16-be" when the sample is UTF-16 text (a BOM, or Latin text with a NUL
+    in every other byte), else None."""
+    if raw[:2] in UTF16_BOMS:
+        return UTF16_BOMS[raw[:2]]
+    sample = raw[:4096]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+    if even_nuls == 0 and odd_nuls > 0.6 * half:
+        return "utf-16-le"
+    if odd_nuls == 0 and even_nuls > 0.6 * half:
+        return "utf-16-be"
+    return None
 
-    Raises InputError for an empty file, a binary file or bytes that are text in neither encoding.
+
+def _sniff_utf16(path: Path, raw: bytes, compression: str | None, order: str) -> Sniffed:
+    bom = raw[:2] if raw[:2] in UTF16_BOMS else b""
+    body = raw[len(bom):]
+    body = body[:len(body) // 2 * 2]
+    complete = len(raw) < SAMPLE_BYTES
+    try:
+        text = body.decode(order)
+    except UnicodeDecodeError as exc:
+        if not complete and exc.start >= len(body) - 4:   # a surrogate pair cut by the sample
+            text = body[:exc.start].decode(order)
+        else:
+            line = body[:exc.start].decode(order, errors="replace").count("\n") + 1
+            raise InputError("is not valid UTF-16 text; save the file as UTF-8", path,
+                             line) from None
+    if not text.strip("\ufeff \r\n\t"):
+        raise InputError("the file is empty", path)
+    controls = sum(text.count(chr(c)) for c in range(32) if c not in (9, 10, 13))
+    if controls > max(8, len(text) // 100):
+        raise InputError("this is a binary file, not a CSV text file", path)
+    header = text.splitlines()[0] if text else ""
+    return Sniffed("utf-16" if bom else order, detect_separator(header), compression, header,
+                   utf16=order, bom=bom)
+
+
+def sniff(path: str | Path) -> Sniffed:
+    """Detect compression, encoding (UTF-8 with/without BOM, CP1251, UTF-16 as Excel's "Unicode
+    text" writes it) and separator of a CSV file.
+
+    Raises InputError for an empty file, a binary file or bytes that are text in no such encoding.
     """
     path = Path(path)
     raw, compression = read_sample(path)
+    order = _utf16_order(raw)
+    if order is not None:
+        return _sniff_utf16(path, raw, compression, order)
     if not raw.strip(UTF8_BOM + b" \r\n\t"):
         raise InputError("the file is empty", path)
     if _looks_binary(raw):
@@ -207,7 +271,8 @@ def sniff(path: str | Path) -> Sniffed:
     encoding = detect_encoding(raw, path, complete)
     text = raw.decode(encoding, errors="replace")
     header = text.splitlines()[0] if text else ""
-    return Sniffed(encoding, detect_separator(header), compression, header)
+    return Sniffed(encoding, detect_separator(header), compression, header,
+                   bom=UTF8_BOM if raw.startswith(UTF8_BOM) else b"")
 
 
 def _read_all(path: Path, compression: str | None) -> bytes:

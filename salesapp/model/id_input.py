@@ -24,7 +24,8 @@ from salesapp.model.id_values import (
     normalise_dashes,
 )
 
-__all__ = ["ID_LIMIT", "AmbiguousColumnError", "IdParse", "parse_id_text", "read_id_csv"]
+__all__ = ["ID_LIMIT", "AmbiguousColumnError", "IdParse", "parse_id_text", "read_id_csv",
+           "read_id_file"]
 
 MAX_RANGE_WIDTH = 100_000
 MAX_SHOWN_CHARS = 24               # a 5,000-digit token is named by its start and length
@@ -54,9 +55,10 @@ class IdParse:
         """One sentence for the user: how many ids, and the problems if any."""
         n = len(self.ids)
         text = f"{n} item id{'' if n == 1 else 's'}"
-        if self.column is not None:
-            where = f", sheet {self.sheet!r}" if self.sheet is not None else ""
-            text += f" read from column {self.column!r}{where} ({self.rows} rows)"
+        where = [f"column {self.column!r}"] if self.column is not None else []
+        where += [f"sheet {self.sheet!r}"] if self.sheet is not None else []
+        if where:
+            text += f" read from {', '.join(where)} ({self.rows} rows)"
         if self.problems or self.notes:
             text += "; " + "; ".join(p.rstrip(".") for p in self.problems + self.notes)
         return text + "."
@@ -142,7 +144,7 @@ def parse_id_text(text: str) -> IdParse:
     return result
 
 
-def _choose_column(path: Path, names: list[str], column: str | None) -> int:
+def choose_column(path: Path, names: list[str], column: str | None) -> int:
     if column is not None:
         if column not in names:
             raise InputError(f"has no column {column!r}", path, 1, column)
@@ -155,11 +157,12 @@ def _choose_column(path: Path, names: list[str], column: str | None) -> int:
     raise AmbiguousColumnError(path, names)
 
 
-class _LineList:
-    """The first MAX_LISTED_LINES line numbers of one kind of problem, and how many there were."""
+class LineList:
+    """The first MAX_LISTED_LINES line (or sheet row) numbers of one kind of problem, and how
+    many there were."""
 
-    def __init__(self, one: str, many: str):
-        self.one, self.many, self.count, self.first = one, many, 0, []
+    def __init__(self, one: str, many: str, unit: str = "line"):
+        self.one, self.many, self.count, self.first, self.unit = one, many, 0, [], unit
 
     def add(self, line: int) -> None:
         self.count += 1
@@ -171,21 +174,22 @@ class _LineList:
             return None
         shown = ", ".join(map(str, self.first))
         if self.count == 1:
-            return f"1 {self.one}: line {shown}"
+            return f"1 {self.one}: {self.unit} {shown}"
         more = f", … (first {MAX_LISTED_LINES})" if self.count > MAX_LISTED_LINES else ""
-        return f"{self.count:,} {self.many}: lines {shown}{more}"
+        return f"{self.count:,} {self.many}: {self.unit}s {shown}{more}"
 
 
-def _bad_cell_lists() -> dict[str, _LineList]:
+def bad_cell_lists(unit: str = "line") -> dict[str, LineList]:
     """One list of lines per kind of cell that is not an id, in the order they are reported."""
     ids = f"ids are 0 to {ID_LIMIT - 1}"
-    return {
-        NOT_ID: _LineList("row is not an item id", "rows are not item ids"),
-        FRACTION: _LineList("row is not a whole number", "rows are not whole numbers"),
-        EXPONENT: _LineList("row is in scientific notation like 1e3 (write the id in full)",
-                            "rows are in scientific notation like 1e3 (write the ids in full)"),
-        OUT_OF_RANGE: _LineList(f"row is out of range ({ids})", f"rows are out of range ({ids})"),
+    kinds = {
+        NOT_ID: ("row is not an item id", "rows are not item ids"),
+        FRACTION: ("row is not a whole number", "rows are not whole numbers"),
+        EXPONENT: ("row is in scientific notation like 1e3 (write the id in full)",
+                   "rows are in scientific notation like 1e3 (write the ids in full)"),
+        OUT_OF_RANGE: (f"row is out of range ({ids})", f"rows are out of range ({ids})"),
     }
+    return {kind: LineList(one, many, unit) for kind, (one, many) in kinds.items()}
 
 
 class _IdFileReader:
@@ -196,11 +200,11 @@ class _IdFileReader:
         self.seen: dict[int, None] = {}
         self.known_cells: dict[str, None] = {}   # cells already checked and valid
         self.rows = 0
-        self.bad_cells = _bad_cell_lists()
+        self.bad_cells = bad_cell_lists()
         self.not_ids = self.bad_cells[NOT_ID]
-        self.ragged = _LineList(f"line has not the header's {fields} fields",
+        self.ragged = LineList(f"line has not the header's {fields} fields",
                                 f"lines have not the header's {fields} fields")
-        self.unclosed = _LineList("line has an unclosed quote", "lines have an unclosed quote")
+        self.unclosed = LineList("line has an unclosed quote", "lines have an unclosed quote")
 
     def problems(self) -> list[str]:
         lists = (*self.bad_cells.values(), self.ragged, self.unclosed)
@@ -279,33 +283,63 @@ def _decoded_blocks(path: Path, sniffed) -> Iterator[tuple[str, int]]:
     The sniffed sample decides the encoding; a file that is plain ASCII there and CP1251 later
     switches at the first such block. A byte that is neither raises InputError with its line.
     """
-    from salesapp.model.csv_sniff import UTF8_BOM, detect_encoding, line_of_offset, stream_blocks
+    from salesapp.model.csv_sniff import stream_blocks
     from salesapp.pacing import ID_FILE_BLOCK
 
+    if sniffed.utf16 is not None:
+        yield from _utf16_blocks(path, sniffed)
+        return
     encoding = "utf-8" if sniffed.encoding == "utf-8-sig" else sniffed.encoding
     line, ascii_so_far, first = 1, True, True
     for block in stream_blocks(path, sniffed.compression, ID_FILE_BLOCK):
         if first:
-            block, first = block.removeprefix(UTF8_BOM), False
-        try:
-            text = block.decode(encoding)
-        except UnicodeDecodeError as exc:
-            if not ascii_so_far:
-                raise InputError(f"byte 0x{block[exc.start]:02x} is not {encoding.upper()} text; "
-                                 "save the file as UTF-8", path,
-                                 line + block.count(b"\n", 0, exc.start)) from None
-            try:
-                encoding = detect_encoding(block, path, complete=True)
-            except InputError as error:
-                error.line = (error.line or 1) + line - 1   # counted in the block: in the file
-                raise error from None
-            if encoding == "utf-8-sig":
-                raise InputError("cannot be decoded as UTF-8", path,
-                                 line_of_offset(block, exc.start) + line - 1) from None
-            text = block.decode(encoding)
+            block, first = block.removeprefix(sniffed.bom), False
+        text, encoding = _decode(block, encoding, ascii_so_far, path, line)
         ascii_so_far = ascii_so_far and block.isascii()
         yield text, line
-        line += block.count(b"\n")
+        line += text.count("\n")
+
+
+def _decode(block: bytes, encoding: str, ascii_so_far: bool, path: Path,
+            line: int) -> tuple[str, str]:
+    """The block's text and the encoding it turned out to be in (see `_decoded_blocks`)."""
+    from salesapp.model.csv_sniff import detect_encoding, line_of_offset
+
+    try:
+        return block.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        if not ascii_so_far:
+            raise InputError(f"byte 0x{block[exc.start]:02x} is not {encoding.upper()} text; "
+                             "save the file as UTF-8", path,
+                             line + block.count(b"\n", 0, exc.start)) from None
+        try:
+            encoding = detect_encoding(block, path, complete=True)
+        except InputError as error:
+            error.line = (error.line or 1) + line - 1   # counted in the block: in the file
+            raise error from None
+        if encoding == "utf-8-sig":
+            raise InputError("cannot be decoded as UTF-8", path,
+                             line_of_offset(block, exc.start) + line - 1) from None
+        return block.decode(encoding), encoding
+
+
+def _utf16_blocks(path: Path, sniffed) -> Iterator[tuple[str, int]]:
+    """`_decoded_blocks` of a UTF-16 file: blocks cut at its two-byte line ends."""
+    from salesapp.model.csv_sniff import UTF16_LINE_ENDS, stream_blocks
+    from salesapp.pacing import ID_FILE_BLOCK
+
+    order, line, first = sniffed.utf16, 1, True
+    for block in stream_blocks(path, sniffed.compression, ID_FILE_BLOCK, UTF16_LINE_ENDS[order]):
+        if first:
+            block, first = block.removeprefix(sniffed.bom), False
+        try:
+            text = block.decode(order)
+        except UnicodeDecodeError as exc:
+            line += block[:exc.start].decode(order, errors="replace").count("\n")
+            raise InputError("is not valid UTF-16 text; save the file as UTF-8", path,
+                             line) from None
+        yield text, line
+        line += text.count("\n")
 
 
 def read_id_csv(path: str | Path, column: str | None = None) -> IdParse:
@@ -325,7 +359,7 @@ def read_id_csv(path: str | Path, column: str | None = None) -> IdParse:
     names = [c.strip() for c in next(csv.reader([sniffed.header.lstrip("\ufeff")],
                                                 delimiter=sniffed.sep), [""])]
     has_header = not (len(names) == 1 and column is None and _header_is_data(names[0]))
-    index = _choose_column(path, names, column) if has_header else 0
+    index = choose_column(path, names, column) if has_header else 0
     reader = _IdFileReader(path, sniffed, len(names), index)
     for text, line in _decoded_blocks(path, sniffed):
         if "\r" in text:
@@ -342,3 +376,17 @@ def read_id_csv(path: str | Path, column: str | None = None) -> IdParse:
 
 def _header_is_data(name: str) -> bool:
     return type(id_value(name)) is int
+
+
+def read_id_file(path: str | Path, column: str | None = None, sheet: str | None = None,
+                 ask_sheet: bool = False) -> IdParse:
+    """Read item ids from a CSV/text file (`read_id_csv`) or an Excel workbook (`read_id_xlsx`:
+    ``sheet``, else the first one, or AmbiguousSheetError when ``ask_sheet`` and it has several).
+
+    A workbook is told by its content (a ZIP holding a workbook), not by its name.
+    """
+    from salesapp.model.id_xlsx import is_workbook, read_id_xlsx
+
+    if is_workbook(path):
+        return read_id_xlsx(path, column, sheet, ask_sheet)
+    return read_id_csv(path, column)

@@ -1,4 +1,4 @@
-"""Reading typed ids and CSV files off the GUI thread (a big file must not freeze the window)."""
+"""Reading id files (CSV, text, Excel) off the GUI thread (a big file must not freeze the window)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from salesapp.errors import InputError
 
 
-def read_file(path: str, column: str | None = None):
-    """('ok', IdParse) | ('ask', AmbiguousColumnError) | ('error', message) — never raises."""
-    # Read on this thread: reading a CSV imports pandas, which the window must not wait for (the
-    # module itself imports neither pandas nor numpy).
-    from salesapp.model.id_input import AmbiguousColumnError, read_id_csv
+def read_file(path: str, column: str | None = None, sheet: str | None = None):
+    """('ok', IdParse) | ('ask', AmbiguousColumnError or AmbiguousSheetError) | ('error', message)
+    — never raises. A workbook of several sheets asks which one."""
+    # Imported on this thread: openpyxl takes a while to import, and the window must not wait.
+    from salesapp.model.id_input import AmbiguousColumnError, read_id_file
+    from salesapp.model.id_xlsx import AmbiguousSheetError
 
     try:
-        return "ok", read_id_csv(path, column)
-    except AmbiguousColumnError as exc:
+        return "ok", read_id_file(path, column, sheet, ask_sheet=True)
+    except (AmbiguousColumnError, AmbiguousSheetError) as exc:
         return "ask", exc
     except InputError as exc:
         return "error", str(exc)
@@ -26,12 +27,12 @@ def read_file(path: str, column: str | None = None):
 class _ReadTask(QRunnable):
     """Runs `read_file` on a pool thread; holds only plain data and a bound signal."""
 
-    def __init__(self, path: str, column: str | None, emit):
+    def __init__(self, path: str, column: str | None, sheet: str | None, emit):
         super().__init__()
-        self._path, self._column, self._emit = path, column, emit
+        self._path, self._column, self._sheet, self._emit = path, column, sheet, emit
 
     def run(self):
-        kind, payload = read_file(self._path, self._column)
+        kind, payload = read_file(self._path, self._column, self._sheet)
         self._emit(self._path, kind, payload)
 
 
@@ -45,9 +46,9 @@ class FileImporter(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
 
-    def read(self, path: str, column: str | None = None) -> None:
-        """Read a CSV of ids in the background; the answer comes as `file_read`."""
-        self.pool.start(_ReadTask(str(path), column, self.file_read.emit))
+    def read(self, path: str, column: str | None = None, sheet: str | None = None) -> None:
+        """Read a file of ids in the background; the answer comes as `file_read`."""
+        self.pool.start(_ReadTask(str(path), column, sheet, self.file_read.emit))
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Drop reads not started and wait for the running one."""

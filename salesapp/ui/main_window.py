@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         s.message.connect(self.statusBar().showMessage)
         s.notice.connect(self._on_notice)
         s.column_wanted.connect(self._on_column_wanted)
+        s.sheet_wanted.connect(self._on_sheet_wanted)
         s.closing.connect(self._on_closing)
 
     def _on_attached(self) -> None:
@@ -195,15 +196,17 @@ class MainWindow(QMainWindow):
             self.input.style().polish(self.input)
 
     def import_files(self, paths) -> None:
-        """Read CSV files of ids in the background; their ids are queued when read."""
+        """Read files of ids (CSV, text, Excel) in the background; their ids are queued when read."""
         for p in paths:
             self.statusBar().showMessage(f"Reading {p}…")
             self.session.import_file(str(p))
 
     def open_files(self) -> None:
-        """File -> Open: choose CSV files of ids."""
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open item ids", "",
-                                                "CSV files (*.csv *.csv.gz *.txt);;All files (*)")
+        """File -> Open: choose files of item ids (CSV, text, Excel)."""
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open item ids", "", "Item id files (*.csv *.csv.gz *.txt *.tsv *.xlsx *.xlsm);;"
+            "CSV and text files (*.csv *.csv.gz *.txt *.tsv);;Excel workbooks (*.xlsx *.xlsm);;"
+            "All files (*)")
         self.import_files(paths)
 
     def dragEnterEvent(self, event):
@@ -226,12 +229,25 @@ class MainWindow(QMainWindow):
                                           "the item ids?", columns, 0, False)
         return column if ok else None
 
-    def _on_column_wanted(self, path: str, columns: list) -> None:
+    def ask_sheet(self, path: str, sheets: list[str]) -> str | None:
+        """Ask which sheet of a workbook to read (None: the user cancelled)."""
+        sheet, ok = QInputDialog.getItem(self, "Which sheet?", f"{path} has {len(sheets)} "
+                                         "sheets.\nWhich one holds the item ids?", sheets, 0, False)
+        return sheet if ok else None
+
+    def _on_column_wanted(self, path: str, columns: list, sheet: str = "") -> None:
         column = self.ask_column(path, columns)
         if column:
-            self.session.import_file(path, column)
+            self.session.import_file(path, column, sheet or None)
         else:   # "Reading ..." would stay for good
             self.statusBar().showMessage(f"{path} not read: no column chosen.", 10000)
+
+    def _on_sheet_wanted(self, path: str, sheets: list) -> None:
+        sheet = self.ask_sheet(path, sheets)
+        if sheet:
+            self.session.import_file(path, sheet=sheet)
+        else:
+            self.statusBar().showMessage(f"{path} not read: no sheet chosen.", 10000)
 
     def _on_notice(self, message: str) -> None:
         """A file was read without problems: its summary stays until the user acts."""

@@ -19,7 +19,7 @@ def build_menus(window) -> None:
     """File, Edit, Models and Help on `window`'s menu bar; Copy also on the table (see `JobTableView`)."""
     bar = window.menuBar()
     m = bar.addMenu("&File")
-    _action(window, m, "&Open CSV…", window.open_files, QKeySequence.Open)
+    _action(window, m, "&Open ids (CSV, Excel)…", window.open_files, QKeySequence.Open)
     _action(window, m, "&Import sales history…", window.import_sales_history)
     _action(window, m, "&Export results…", window.export_all, "Ctrl+E")
     _action(window, m, "Export &selected…", window.export_selected)

@@ -40,7 +40,9 @@ class Session(QObject):
     report = Signal(str)           # a problem the user should read
     message = Signal(str, int)     # a passing note for the status bar, and how long it shows (ms)
     notice = Signal(str)           # a file's summary, to be seen until the user acts
-    column_wanted = Signal(str, list)   # a file's id column is unclear: path, its columns
+    column_wanted = Signal(str, list, str)   # a file's id column is unclear: path, its columns,
+                                             # the workbook sheet they are on ('' for none)
+    sheet_wanted = Signal(str, list)    # a workbook has several sheets: path, their names
     closing = Signal(int)          # jobs that stay queued; emitted before the close blocks
 
     def __init__(self, model, parent: QObject | None = None):
@@ -160,14 +162,18 @@ class Session(QObject):
         """True while typed or imported ids are not all written to the store yet."""
         return self.submission.busy()
 
-    def import_file(self, path: str, column: str | None = None) -> None:
-        """Read a CSV file of ids in the background; its ids are queued when read."""
-        self.importer.read(str(path), column)
+    def import_file(self, path: str, column: str | None = None, sheet: str | None = None) -> None:
+        """Read a file of ids (CSV, text, Excel) in the background; its ids are queued when read."""
+        self.importer.read(str(path), column, sheet)
 
     def _on_file_read(self, path: str, kind: str, payload) -> None:
         if kind == "ask":
-            if not self._closing:   # no question while the window closes: the file is not read
-                self.column_wanted.emit(path, list(payload.columns))
+            if self._closing:   # no question while the window closes: the file is not read
+                return
+            if hasattr(payload, "sheets"):
+                self.sheet_wanted.emit(path, list(payload.sheets))
+            else:
+                self.column_wanted.emit(path, list(payload.columns), payload.sheet or "")
         elif kind == "error":
             self.report.emit(payload)
         else:
