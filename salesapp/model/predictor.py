@@ -119,6 +119,13 @@ class Predictor:
             return [self._result(i, shops[k], totals[k], sold[k])
                     for k, i in enumerate(known)]
 
+    def catalogue(self) -> list[tuple[int, str, str]]:
+        """Every item the bundle knows as (item_id, name, category name), by id: what the
+        window's name completer and category filter offer."""
+        cats = self._cat_names
+        return [(int(i), str(self._names[i]), str(cats.get(self._cats[i], "")))
+                for i in sorted(self._names)]
+
     def history(self, item_id: int) -> list[tuple[int, float]]:
         """[(date_block_num, units sold in all shops), ...] of `item_id` in month order.
 

@@ -22,6 +22,7 @@ class JobFilterProxy(QSortFilterProxyModel):
         self.status = ""
         self.text = ""
         self._needle = ""
+        self.items: frozenset[int] | None = None   # a category's items; None = every item
         self._by_status = QSortFilterProxyModel(self)
         self._by_status.setFilterRole(StatusRole)
         self._by_status.setFilterKeyColumn(STATUS_COLUMN)
@@ -47,16 +48,24 @@ class JobFilterProxy(QSortFilterProxyModel):
         self.text, self._needle = text, text.casefold()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def set_items(self, items) -> None:
+        """Show only rows of these item ids (a category's; None = all)."""
+        self.beginFilterChange()
+        self.items = None if items is None else frozenset(items)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
     def filterAcceptsRow(self, source_row, source_parent) -> bool:
         # One Python call per row reading the model's cached cells; Qt's own filter over every
         # column would call data() per cell (7 calls a row).
-        if not self._needle:
+        if not self._needle and self.items is None:
             return True
         jobs = self.jobs_model()
         if jobs is None:
             return True
         row = self._by_status.mapToSource(self._by_status.index(source_row, 0)).row()
-        return jobs.row_contains(row, self._needle)
+        if self.items is not None and jobs.row_at(row).item_id not in self.items:
+            return False
+        return not self._needle or jobs.row_contains(row, self._needle)
 
     def sort(self, column: int, order=None) -> None:
         """Sort the JobTableModel itself (fast); this proxy keeps its order."""

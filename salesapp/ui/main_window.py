@@ -27,6 +27,7 @@ from salesapp.model.id_values import RULE_TEXT
 from salesapp.paths import resource_path
 from salesapp.ui.detail_panel import DetailPanel
 from salesapp.ui.export import ExportDialog
+from salesapp.ui.item_completer import ItemCompleter
 from salesapp.ui.job_filter import JobFilterProxy
 from salesapp.ui.job_selection import JobSelection
 from salesapp.ui.job_table_model import STATUSES, JobTableModel
@@ -74,6 +75,13 @@ class MainWindow(QMainWindow):
         self.filter_box.setClearButtonEnabled(True)
         self.status_filter = QComboBox()
         self.status_filter.addItems(["all"] + list(STATUSES))
+        self.completer = ItemCompleter(self.input)
+        self.input.setCompleter(self.completer)
+        self.category_filter = QComboBox()
+        self.category_filter.addItem("All categories", None)
+        self.category_filter.setToolTip("Show only the items of one category")
+        self.category_filter.setMinimumContentsLength(14)
+        self.category_filter.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.banner = NoticeBar()
         self.table = self._build_table()
         self.detail = DetailPanel({})
@@ -81,6 +89,7 @@ class MainWindow(QMainWindow):
         top.addWidget(self.input, 3)
         top.addWidget(self.filter_box, 1)
         top.addWidget(self.status_filter)
+        top.addWidget(self.category_filter)
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.detail)
@@ -148,6 +157,7 @@ class MainWindow(QMainWindow):
         self.input.returnPressed.connect(self.submit_typed)
         self.filter_box.textChanged.connect(self._on_filter_text_changed)
         self.status_filter.currentTextChanged.connect(self._on_status_filter_changed)
+        self.category_filter.currentIndexChanged.connect(self._on_category_changed)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.model.counts_changed.connect(self.status_panel.show_counts)
         self.model.dataChanged.connect(self._on_model_data_changed)
@@ -166,6 +176,22 @@ class MainWindow(QMainWindow):
         from salesapp.model.reasons import Explainer  # numpy: loaded with the engine by now
         self.detail.set_reasons_source(Explainer(self.session.predictor).explain)
         self.session.dispatcher.progress_changed.connect(self.status_panel.show_progress)
+        self._set_catalogue(self.session.predictor.catalogue())
+
+    def _set_catalogue(self, catalogue) -> None:
+        """The model's items: names for the completer, categories for the category filter."""
+        self.completer.set_catalogue(catalogue)
+        by_category: dict[str, list[int]] = {}
+        for item_id, _name, category in catalogue:
+            by_category.setdefault(category, []).append(item_id)
+        box = self.category_filter
+        box.blockSignals(True)
+        while box.count() > 1:
+            box.removeItem(1)
+        for category in sorted(by_category, key=str.casefold):
+            box.addItem(f"{category or '(no category)'} ({len(by_category[category])})",
+                        by_category[category])
+        box.blockSignals(False)
 
     # -- ids in ---------------------------------------------------------------------------------
     def submit_typed(self) -> None:
@@ -264,6 +290,10 @@ class MainWindow(QMainWindow):
         self.proxy.set_status("" if text == "all" else text)
         self._use_proxy()
 
+    def _on_category_changed(self, index: int) -> None:
+        self.proxy.set_items(self.category_filter.itemData(index))
+        self._use_proxy()
+
     def _on_filter_text_changed(self, text: str) -> None:
         self.proxy.set_text(text)
         self._use_proxy()
@@ -275,7 +305,7 @@ class MainWindow(QMainWindow):
         source model) and each of those waits for the GIL the pool threads hold: with no filter,
         the view reads the model directly and a batch costs a few calls, not 10,000s.
         """
-        wanted = bool(self.proxy.text or self.proxy.status)
+        wanted = bool(self.proxy.text or self.proxy.status or self.proxy.items is not None)
         target = self.proxy if wanted else self.model
         if self.table.model() is target:
             return
