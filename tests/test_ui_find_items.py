@@ -111,3 +111,38 @@ def test_the_category_filter_shows_one_categorys_items(qtbot, window, predictor)
     assert shown == sorted(inside)
     box.setCurrentIndex(0)   # all categories: the table reads the model again
     assert w.table.model() is w.model
+
+
+def test_my_shop_puts_its_forecast_in_the_main_column_and_is_remembered(qtbot, window,
+                                                                       predictor, tmp_path):
+    w = window
+    ids = [i for i, _n, _c in predictor.catalogue()[:4]]
+    w.session.submit_ids(ids)
+
+    def done():
+        assert all((r := w.model.row_for(i)) is not None and r.status == "done" for i in ids)
+    qtbot.waitUntil(done, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.model.pending_updates() == 0, timeout=WAIT_MS)
+    shop = predictor.shop_ids[1]
+    box = w.shop_choice
+    box.setCurrentIndex(box.findData(shop))
+    header = w.model.headerData(4, Qt.Horizontal)
+    assert header.startswith("Forecast: ") and predictor.shop_names[shop] in header
+    for pos in range(w.model.rowCount()):
+        result = w.model.row_at(pos).result
+        mine = dict(result["shops"])[shop]
+        assert w.model.index(pos, 4).data() == f"{mine:.2f}"
+        assert mine != result["total"] or len(predictor.shop_ids) == 1
+    # a new window of the same user starts on the same shop
+    store = JobStore.open(tmp_path / "store2")
+    other = MainWindow()
+    qtbot.addWidget(other)
+    other.session.attach(store, PredictionDispatcher(store, predictor, pool_size=1), predictor)
+    try:
+        assert other.shop_choice.currentData() == shop and other.model.main_shop() == shop
+        other.shop_choice.setCurrentIndex(0)   # back to the total
+        assert other.model.headerData(4, Qt.Horizontal) == "Total forecast"
+    finally:
+        other.close()
+    w.shop_choice.setCurrentIndex(0)
+    assert w.model.index(0, 4).data() == f"{w.model.row_at(0).result['total']:.2f}"

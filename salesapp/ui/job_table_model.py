@@ -34,6 +34,7 @@ STATUS_COLUMN = 3   # holds StatusRole and ResultRole besides the status text, i
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter
 _N_COLUMNS = len(COLUMNS)
 _TEXT_COLUMNS = (1, 2, 4, 5, 6)   # written as plain text when they change
+MAIN_COLUMN = 4   # the total over the shops, or the one shop a manager chose (`set_main_shop`)
 # roles as the ints `setItemData` takes
 _DISPLAY, _DECORATION, _FOREGROUND, _ALIGN = (int(r) for r in (
     Qt.DisplayRole, Qt.DecorationRole, Qt.ForegroundRole, Qt.TextAlignmentRole))
@@ -81,6 +82,7 @@ class JobTableModel(QStandardItemModel):
         self._rows: list[JobRow] = []
         self._index: dict[int, int] = {}
         self._shop_names = shop_names or {}
+        self._main_shop: int | None = None
         self._waiting: dict[int, list] = {}   # item id -> its updates not yet applied, in order
         self._touched: list[int] = []   # rows changed in this slice, for its one dataChanged
         self._counts = dict.fromkeys(STATUSES, 0)   # kept incrementally: no full scan per update
@@ -141,13 +143,23 @@ class JobTableModel(QStandardItemModel):
         self.setItemData(self.index(pos, col), roles)
 
     # -- rows ---------------------------------------------------------------------------------
+    def _main_value(self, result: dict | None) -> float | None:
+        """The main column's number: the total, or the chosen shop's forecast (None: none)."""
+        if not result:
+            return None
+        if self._main_shop is None:
+            return result.get("total")
+        if result.get("total") is None:   # an unknown item or an error: no shop has a forecast
+            return None
+        return next((f for s, f in result.get("shops") or () if s == self._main_shop), None)
+
     def _cells(self, row: JobRow) -> tuple:
         if not row.cells:
             r = row.result or {}
-            total = r.get("total")
+            main = self._main_value(r)
             row.cells = (str(row.item_id), r.get("item_name") or "", r.get("category_name") or "",
                          STATUS_TEXT.get(row.status, row.status),
-                         "" if total is None else f"{total:.2f}",
+                         "" if main is None else f"{main:.2f}",
                          _top_shops(r, self._shop_names) if r else "", row.note)
         return row.cells
 
@@ -155,8 +167,8 @@ class JobTableModel(QStandardItemModel):
         if col == 0:
             return row.item_id
         if col == 4:
-            total = (row.result or {}).get("total")
-            return -1.0 if total is None else float(total)
+            main = self._main_value(row.result)
+            return -1.0 if main is None else float(main)
         return self._cells(row)[col]
 
     def sort(self, column: int, order=Qt.AscendingOrder) -> None:
@@ -187,6 +199,28 @@ class JobTableModel(QStandardItemModel):
     def set_shop_names(self, shop_names: dict[int, str]) -> None:
         """Shop names for the top-shops column (known once the model is loaded)."""
         self._shop_names = shop_names
+
+    def set_main_shop(self, shop_id: int | None, label: str = "") -> None:
+        """Show one shop's forecast in the main column instead of the total (None: the total);
+        every row's cell is written again, with one dataChanged."""
+        shop_id = None if shop_id is None else int(shop_id)
+        if shop_id == self._main_shop:
+            return
+        self._main_shop = shop_id
+        header = COLUMNS[MAIN_COLUMN] if shop_id is None else f"Forecast: {label or shop_id}"
+        self.setHeaderData(MAIN_COLUMN, Qt.Horizontal, header)
+        with self._held():
+            for pos, row in enumerate(self._rows):
+                row.cells = ()
+                if row.result is not None:
+                    self._put_text(pos, MAIN_COLUMN, self._cells(row)[MAIN_COLUMN], row)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, MAIN_COLUMN),
+                                  self.index(len(self._rows) - 1, MAIN_COLUMN))
+
+    def main_shop(self) -> int | None:
+        """The shop whose forecast the main column shows (None: the total over the shops)."""
+        return self._main_shop
 
     def row_at(self, pos: int) -> JobRow:
         """The row at position `pos` (source model order)."""

@@ -36,6 +36,7 @@ from salesapp.ui.menus import build_menus
 from salesapp.ui.model_card import card_html
 from salesapp.ui.notice_bar import NoticeBar
 from salesapp.ui.session import Session
+from salesapp.ui.shop_choice import ShopChoice
 from salesapp.ui.status_panel import StatusPanel
 from salesapp.ui.training_panel import TrainingPanel
 
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.category_filter.setToolTip("Show only the items of one category")
         self.category_filter.setMinimumContentsLength(14)
         self.category_filter.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.shop_choice = ShopChoice()
         self.banner = NoticeBar()
         self.table = self._build_table()
         self.detail = DetailPanel({})
@@ -90,6 +92,7 @@ class MainWindow(QMainWindow):
         top.addWidget(self.filter_box, 1)
         top.addWidget(self.status_filter)
         top.addWidget(self.category_filter)
+        top.addWidget(self.shop_choice)
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.detail)
@@ -158,6 +161,7 @@ class MainWindow(QMainWindow):
         self.filter_box.textChanged.connect(self._on_filter_text_changed)
         self.status_filter.currentTextChanged.connect(self._on_status_filter_changed)
         self.category_filter.currentIndexChanged.connect(self._on_category_changed)
+        self.shop_choice.shop_chosen.connect(self.model.set_main_shop)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.model.counts_changed.connect(self.status_panel.show_counts)
         self.model.dataChanged.connect(self._on_model_data_changed)
@@ -177,6 +181,8 @@ class MainWindow(QMainWindow):
         self.detail.set_reasons_source(Explainer(self.session.predictor).explain)
         self.session.dispatcher.progress_changed.connect(self.status_panel.show_progress)
         self._set_catalogue(self.session.predictor.catalogue())
+        self.shop_choice.set_shops(self.session.predictor.shop_ids,
+                                   self.session.predictor.shop_names)
 
     def _set_catalogue(self, catalogue) -> None:
         """The model's items: names for the completer, categories for the category filter."""
