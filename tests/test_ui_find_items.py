@@ -126,8 +126,8 @@ def test_my_shop_puts_its_forecast_in_the_main_column_and_is_remembered(qtbot, w
     shop = predictor.shop_ids[1]
     box = w.shop_choice
     box.setCurrentIndex(box.findData(shop))
-    header = w.model.headerData(4, Qt.Horizontal)
-    assert header.startswith("Forecast: ") and predictor.shop_names[shop] in header
+    assert w.model.headerData(4, Qt.Horizontal) == f"Shop {shop}"
+    assert predictor.shop_names[shop] in w.model.headerData(4, Qt.Horizontal, Qt.ToolTipRole)
     for pos in range(w.model.rowCount()):
         result = w.model.row_at(pos).result
         mine = dict(result["shops"])[shop]

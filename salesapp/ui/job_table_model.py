@@ -207,8 +207,12 @@ class JobTableModel(QStandardItemModel):
         if shop_id == self._main_shop:
             return
         self._main_shop = shop_id
-        header = COLUMNS[MAIN_COLUMN] if shop_id is None else f"Forecast: {label or shop_id}"
+        # "Shop 31" fits the column; the shop's full name is in the tooltip and the shop choice
+        header = COLUMNS[MAIN_COLUMN] if shop_id is None else f"Shop {shop_id}"
+        tip = ("Forecast over all open shops" if shop_id is None
+               else f"Forecast for {label or shop_id}")
         self.setHeaderData(MAIN_COLUMN, Qt.Horizontal, header)
+        self.setHeaderData(MAIN_COLUMN, Qt.Horizontal, tip, Qt.ToolTipRole)
         with self._held():
             for pos, row in enumerate(self._rows):
                 row.cells = ()
