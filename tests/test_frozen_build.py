@@ -147,6 +147,24 @@ def test_frozen_headless_predict_uses_the_bundled_model(frozen, tmp_path):
     assert sum(1 for line in lines if ",total," in line) == 3
 
 
+def test_frozen_app_reads_an_xlsx_and_a_utf16_id_file(frozen, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["item_id"])
+    for item in (0, 1):
+        book.active.append([item])
+    book.save(tmp_path / "ids.xlsx")
+    (tmp_path / "ids.txt").write_bytes("item_id\tname\r\n2\tМолоко\r\n".encode("utf-16"))
+    for name, ids in (("ids.xlsx", {"0", "1"}), ("ids.txt", {"2"})):
+        out = tmp_path / f"{name}.csv"
+        proc = _run(frozen, ["predict", "--file", str(tmp_path / name), "--out", str(out)],
+                    _user_env(tmp_path))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        lines = out.read_text(encoding="utf-8").splitlines()[1:]
+        assert {line.split(",")[0] for line in lines} == ids
+
+
 def test_frozen_app_tries_a_new_bundle_through_itself_and_refuses_a_crashing_one(
         frozen, tmp_path, small_bundle):
     """The trial child is the frozen executable itself (sys.executable is the app there)."""
