@@ -1,23 +1,18 @@
 """The "my shop" choice: which forecast the table's main column shows, remembered per user.
 
 A store manager cares about one shop, not a total over all of them; the choice is kept in the
-window's settings file under the per-user data folder (SALESAPP_HOME keeps tests apart).
+window's settings (`settings.app_settings`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox
 
-from salesapp.paths import user_data_dir
+from salesapp.ui.settings import app_settings
 
-SETTINGS_FILE = "window.ini"
 KEY = "table/main_shop"
 ALL_SHOPS = "All shops (total)"
-
-
-def _settings() -> QSettings:
-    return QSettings(str(user_data_dir() / SETTINGS_FILE), QSettings.IniFormat)
 
 
 class ShopChoice(QComboBox):
@@ -41,14 +36,14 @@ class ShopChoice(QComboBox):
         for shop in sorted(shop_ids, key=lambda s: str(names.get(s, s)).casefold()):
             self.addItem(f"{names.get(shop, shop)} ({shop})", int(shop))
         self.blockSignals(False)
-        saved = _settings().value(KEY, "")
+        saved = app_settings().value(KEY, "")
         index = self.findData(int(saved)) if str(saved).isdigit() else -1
         self.setCurrentIndex(max(index, 0))
         self._announce()
 
     def _on_index_changed(self, _index: int) -> None:
         shop = self.currentData()
-        _settings().setValue(KEY, "" if shop is None else str(shop))
+        app_settings().setValue(KEY, "" if shop is None else str(shop))
         self._announce()
 
     def _announce(self) -> None:
