@@ -153,3 +153,30 @@ def bundled_predictor():
     from salesapp.paths import default_model_dir
 
     return Predictor.load(default_model_dir())
+
+
+@pytest.fixture(scope="session")
+def small_predictor(small_bundle):
+    """The small bundle's Predictor, loaded once per session."""
+    from salesapp.model.predictor import Predictor
+
+    return Predictor.load(small_bundle)
+
+
+@pytest.fixture
+def shown_window(qtbot, tmp_path, small_predictor):
+    """A real window on a real store (tmp_path/store) and the small model, shown offscreen with
+    one runner; closed (workers stopped) after the test."""
+    from salesapp.store.job_store import JobStore
+    from salesapp.ui.main_window import MainWindow
+    from salesapp.workers.dispatcher import PredictionDispatcher
+
+    store = JobStore.open(tmp_path / "store")
+    dispatcher = PredictionDispatcher(store, small_predictor, pool_size=1, batch_size=256)
+    window = MainWindow()
+    window.session.attach(store, dispatcher, small_predictor)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.close()

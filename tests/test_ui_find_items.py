@@ -7,7 +7,6 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
 from salesapp.ui.main_window import MainWindow
 from salesapp.workers.dispatcher import PredictionDispatcher
@@ -17,22 +16,14 @@ WAIT_MS = 20000
 pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
 
 
-@pytest.fixture(scope="module")
-def predictor(small_bundle):
-    return Predictor.load(small_bundle)
+@pytest.fixture
+def window(shown_window):
+    return shown_window
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, predictor):
-    store = JobStore.open(tmp_path / "store")
-    dispatcher = PredictionDispatcher(store, predictor, pool_size=1, batch_size=256)
-    w = MainWindow()
-    w.session.attach(store, dispatcher, predictor)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+def predictor(small_predictor):
+    return small_predictor
 
 
 def type_text(widget, text):

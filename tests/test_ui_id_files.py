@@ -6,31 +6,10 @@ import openpyxl
 import pytest
 
 from salesapp.cli import main
-from salesapp.model.predictor import Predictor
-from salesapp.store.job_store import JobStore
-from salesapp.ui.main_window import MainWindow
-from salesapp.workers.dispatcher import PredictionDispatcher
 
 WAIT_MS = 20000
 
 pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
-
-
-@pytest.fixture(scope="module")
-def predictor(small_bundle):
-    return Predictor.load(small_bundle)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, predictor):
-    store = JobStore.open(tmp_path / "store")
-    dispatcher = PredictionDispatcher(store, predictor, pool_size=1, batch_size=256)
-    w = MainWindow()
-    w.session.attach(store, dispatcher, predictor)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
 
 
 def two_sheet_workbook(path):
@@ -52,8 +31,8 @@ def wait_rows(qtbot, w, ids):
     qtbot.waitUntil(done, timeout=WAIT_MS)
 
 
-def test_a_workbook_asks_its_sheet_then_its_column(qtbot, window, tmp_path, monkeypatch):
-    w = window
+def test_a_workbook_asks_its_sheet_then_its_column(qtbot, shown_window, tmp_path, monkeypatch):
+    w = shown_window
     path = two_sheet_workbook(tmp_path / "order.xlsx")
     asked = []
     monkeypatch.setattr(w, "ask_sheet", lambda p, sheets: asked.append(sheets) or "Заказ")
@@ -66,8 +45,8 @@ def test_a_workbook_asks_its_sheet_then_its_column(qtbot, window, tmp_path, monk
     assert "3 item ids read from column 'Код', sheet 'Заказ' (3 rows)" in w.banner.text()
 
 
-def test_cancelling_the_sheet_question_reads_nothing(qtbot, window, tmp_path, monkeypatch):
-    w = window
+def test_cancelling_the_sheet_question_reads_nothing(qtbot, shown_window, tmp_path, monkeypatch):
+    w = shown_window
     path = two_sheet_workbook(tmp_path / "order.xlsx")
     asked = []
     monkeypatch.setattr(w, "ask_sheet", lambda p, sheets: asked.append(sheets) or None)
@@ -77,8 +56,8 @@ def test_cancelling_the_sheet_question_reads_nothing(qtbot, window, tmp_path, mo
     assert w.model.rowCount() == 0
 
 
-def test_excel_unicode_text_dropped_is_read(qtbot, window, tmp_path):
-    w = window
+def test_excel_unicode_text_dropped_is_read(qtbot, shown_window, tmp_path):
+    w = shown_window
     path = tmp_path / "ids.txt"
     path.write_bytes("item_id\tНазвание\r\n6\tМолоко\r\n7\tХлеб\r\n".encode("utf-16"))
     w.import_files([path])

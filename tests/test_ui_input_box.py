@@ -5,32 +5,16 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from salesapp.model.predictor import Predictor
-from salesapp.store.job_store import JobStore
-from salesapp.ui.main_window import MainWindow
 from salesapp.ui.notice_bar import INFO, PROBLEM
-from salesapp.workers.dispatcher import PredictionDispatcher
 
 WAIT_MS = 20000
 
 pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
 
 
-@pytest.fixture(scope="module")
-def predictor(small_bundle):
-    return Predictor.load(small_bundle)
-
-
 @pytest.fixture
-def window(qtbot, tmp_path, predictor):
-    store = JobStore.open(tmp_path / "store")
-    dispatcher = PredictionDispatcher(store, predictor, pool_size=1, batch_size=256)
-    w = MainWindow()
-    w.session.attach(store, dispatcher, predictor)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
+def window(shown_window):
+    return shown_window
 
 
 def wait_done(qtbot, w, ids):
