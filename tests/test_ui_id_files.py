@@ -76,3 +76,19 @@ def test_predict_reads_a_chosen_sheet_and_column(tmp_path, small_bundle, capsys)
                  str(out)])   # the first sheet by default
     assert code == 0
     assert "999" in capsys.readouterr().err   # not in the product list of the model
+
+
+def test_the_command_line_names_the_option_that_answers_the_question(tmp_path, small_bundle,
+                                                                    capsys):
+    two = tmp_path / "two.csv"
+    two.write_text("code;qty\n3;1\n", encoding="utf-8")
+    base = ["predict", "--model", str(small_bundle), "--out", str(tmp_path / "f.csv")]
+    assert main([*base, "--file", str(two)]) == 2
+    assert "no column is named item_id; name one with --column: code, qty" in \
+        capsys.readouterr().err
+    assert main([*base, "--file", str(two), "--column", "code"]) == 0
+    assert main([*base, "--items", "3", "--sheet", "A"]) == 2
+    assert "--column and --sheet are for --file" in capsys.readouterr().err
+    book = two_sheet_workbook(tmp_path / "order.xlsx")
+    assert main([*base, "--file", str(book), "--sheet", "Нет"]) == 2
+    assert "has no sheet 'Нет'; its sheets are Итого, Заказ" in capsys.readouterr().err
