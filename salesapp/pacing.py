@@ -55,6 +55,11 @@ SUBMIT_BATCH = 2000
 # transaction holds the database's write lock, so other writers (a running worker, the window)
 # get turns between them instead of failing "locked".
 STORE_SUBMIT_CHUNK = 5000
+# ... and between two of them the submit pauses this share of the last one's time (at least the
+# minimum): a writer taking its next transaction at once starves the others, whose SQLite busy
+# handler only looks again every few up to 100 ms, so without a gap they still fail "locked".
+STORE_SUBMIT_GAP_SHARE = 0.15
+STORE_SUBMIT_GAP_MIN_SECONDS = 0.01
 
 # A store call failing this many times in a row ends a run (`work`) or the window's workers: one
 # failure may be a passing lock or a full disk freed soon, several in a row a store that is gone.

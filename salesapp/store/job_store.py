@@ -21,7 +21,13 @@ from diskcache import Timeout
 
 from salesapp.errors import StoreError
 from salesapp.gc_pause import gc_paused
-from salesapp.pacing import STORE_BUSY_RETRIES, STORE_BUSY_TIMEOUT, STORE_SUBMIT_CHUNK
+from salesapp.pacing import (
+    STORE_BUSY_RETRIES,
+    STORE_BUSY_TIMEOUT,
+    STORE_SUBMIT_CHUNK,
+    STORE_SUBMIT_GAP_MIN_SECONDS,
+    STORE_SUBMIT_GAP_SHARE,
+)
 from salesapp.store import recovery, transitions
 from salesapp.store.cache_sql import CacheSQL
 from salesapp.store.job_rows import (  # also the names others import from here
@@ -125,9 +131,14 @@ class JobStore:
         """
         ids = unique_ints(item_ids)
         report = SubmitReport()
+        took = 0.0
         for start in range(0, max(len(ids), 1), STORE_SUBMIT_CHUNK):
+            if start:   # a gap for other writers (see STORE_SUBMIT_GAP_SHARE)
+                time.sleep(max(STORE_SUBMIT_GAP_MIN_SECONDS, STORE_SUBMIT_GAP_SHARE * took))
             part = ids[start:start + STORE_SUBMIT_CHUNK]
+            began = time.perf_counter()
             done = self._atomic(lambda tx, part=part: transitions.submit(tx, part, model_version))
+            took = time.perf_counter() - began
             report.queued += done.queued
             report.already_pending += done.already_pending
             report.cached += done.cached
