@@ -210,6 +210,12 @@ class ModelLibrary:
         log.info("model %s is active", entry.version)
         return self.find(entry.version)
 
+    def refuse(self, version: str, why: str) -> None:
+        """Take a kept model out of the library (set aside, with a notice saying `why`): one that
+        failed to load. The bundled model is never moved."""
+        if VERSION_RE.fullmatch(version) and (self.root / version).is_dir():
+            self._set_aside(self.root / version, why)
+
     def staging_dir(self) -> Path:
         """A new empty folder inside the library to write a bundle into, then `add(..., move=True)`
         (same file system: the rename is atomic). Never listed."""

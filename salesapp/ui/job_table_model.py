@@ -13,31 +13,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QStandardItemModel
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QStandardItemModel
 
 from salesapp import pacing
 from salesapp.model.unknown_items import UNKNOWN_ITEM, is_unknown_item
 from salesapp.paths import resource_path
+from salesapp.ui.months import month_label
 from salesapp.ui.pump import Pump
 
 StatusRole = Qt.UserRole + 1
 ResultRole = Qt.UserRole + 2
 SortRole = Qt.UserRole + 3
 
-COLUMNS = ("Item id", "Item name", "Category", "Status", "Total forecast", "Top shops", "Note")
+COLUMNS = ("Item id", "Item name", "Category", "Status", "Total forecast", "Top shops", "Note",
+           "Model")
 # "unsaved": asked for and shown, its store write not yet returned (a crash now would lose it)
 STATUSES = ("unsaved", "queued", "running", "done", UNKNOWN_ITEM, "failed", "cancelled")
 STATUS_TEXT = {"unsaved": "not yet saved"}   # a status's words in the table, where not its key
 STATUS_COLOURS = {"unsaved": "#a05a00", "queued": "#6b717a", "running": "#1f6fd1", "done": "#23803f",
                   UNKNOWN_ITEM: "#6a4c93", "failed": "#b3261e", "cancelled": "#8a6410"}
 STATUS_COLUMN = 3   # holds StatusRole and ResultRole besides the status text, icon and colour
+TOTAL_COLUMN, MODEL_COLUMN = 4, 7   # marked when the result is another model's than the active one
+OTHER_MODEL_COLOUR = "#7a7f87"
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter
 _N_COLUMNS = len(COLUMNS)
-_TEXT_COLUMNS = (1, 2, 4, 5, 6)   # written as plain text when they change
+_TEXT_COLUMNS = (1, 2, 4, 5, 6, 7)   # written as plain text when they change
 MAIN_COLUMN = 4   # the total over the shops, or the one shop a manager chose (`set_main_shop`)
 # roles as the ints `setItemData` takes
-_DISPLAY, _DECORATION, _FOREGROUND, _ALIGN = (int(r) for r in (
-    Qt.DisplayRole, Qt.DecorationRole, Qt.ForegroundRole, Qt.TextAlignmentRole))
+_DISPLAY, _DECORATION, _FOREGROUND, _ALIGN, _FONT, _TOOLTIP = (int(r) for r in (
+    Qt.DisplayRole, Qt.DecorationRole, Qt.ForegroundRole, Qt.TextAlignmentRole, Qt.FontRole,
+    Qt.ToolTipRole))
 _STATUS, _RESULT, _SORT = int(StatusRole), int(ResultRole), int(SortRole)
 
 
@@ -57,6 +62,21 @@ class StoredResult(dict):
     it would convert to a QVariantMap and back, a deep copy each time)."""
 
     __slots__ = ()
+
+
+def _forecast_month(result: dict, form: str = "{}") -> str:
+    block = result.get("forecast_block")
+    if isinstance(block, bool) or not isinstance(block, int) or block < 0:
+        return ""
+    return form.format(month_label(block))
+
+
+def _model_text(result: dict) -> str:
+    """'a9b87ac0754a · Nov 2015': the model a result comes from and the month it forecasts."""
+    version = result.get("model_version")
+    if not version:
+        return ""
+    return f"{version}{_forecast_month(result, ' · {}')}"
 
 
 def _top_shops(result: dict, shop_names: dict[int, str], n: int = 3) -> str:
@@ -99,6 +119,13 @@ class JobTableModel(QStandardItemModel):
         self._colours = {s: QBrush(QColor(c)) for s, c in STATUS_COLOURS.items()}
         self._updates = Pump(self._apply_waiting, pacing.UPDATES_PER_CHECK,
                              after_turn=self._announce_slice, parent=self)
+        # The version of the model that answers now: rows whose result is another's are marked.
+        self._active_version: str | None = None
+        self._other_model_font = QFont()
+        self._other_model_font.setItalic(True)
+        self._other_model_brush = QBrush(QColor(OTHER_MODEL_COLOUR))
+        self._remarks = Pump(self._remark, pacing.ROW_CHUNK, after_turn=self._announce_slice,
+                             parent=self)
 
     # -- the C++ items ---------------------------------------------------------------------------
     # Written with one `setItemData` per cell (the roles it changes), the cheapest of Qt's ways:
@@ -140,7 +167,55 @@ class JobTableModel(QStandardItemModel):
             roles[_ALIGN] = _RIGHT
             if row.result is not None:
                 roles[_SORT] = self._sort_key(row, 4)
+        if col in (TOTAL_COLUMN, MODEL_COLUMN):
+            roles.update(self._mark_roles(row))
         self.setItemData(self.index(pos, col), roles)
+
+    # -- which model a row's result comes from ------------------------------------------------------
+    def _mark_roles(self, row: JobRow) -> dict:
+        """Grey italic and a tooltip when the row's result is not the active model's; else none."""
+        version = (row.result or {}).get("model_version")
+        active = self._active_version
+        if not version or not active or version == active:
+            return {_FONT: None, _FOREGROUND: None, _TOOLTIP: None}
+        return {_FONT: self._other_model_font, _FOREGROUND: self._other_model_brush,
+                _TOOLTIP: f"computed with model {version}"
+                          f"{_forecast_month(row.result, ' (forecasts {})')}; the active model "
+                          f"is {active}: Models → Re-forecast with the active model asks again"}
+
+    def set_active_version(self, version: str | None) -> None:
+        """The model that answers from now on: rows whose result is another's are marked (grey
+        italic, a tooltip), re-marked a slice per turn."""
+        if version == self._active_version:
+            return
+        self._active_version = version
+        self._remarks.take()
+        self._remarks.add(r.item_id for r in self._rows if r.result is not None)
+
+    def active_version(self) -> str | None:
+        """The version rows are compared with (None: not known yet, nothing marked)."""
+        return self._active_version
+
+    def is_other_model(self, row: JobRow) -> bool:
+        """True if the row's result comes from a model other than the active one."""
+        version = (row.result or {}).get("model_version")
+        return bool(version and self._active_version and version != self._active_version)
+
+    def other_model_ids(self) -> list[int]:
+        """Ids of rows answered by another model than the active one and not being asked again."""
+        return [r.item_id for r in self._rows
+                if r.status not in ("unsaved", "queued", "running") and self.is_other_model(r)]
+
+    def _remark(self, item_ids: list[int]) -> None:
+        with self._held():
+            for item_id in item_ids:
+                pos = self._index.get(item_id)
+                if pos is None or self._rows[pos].result is None:
+                    continue
+                roles = self._mark_roles(self._rows[pos])
+                for col in (TOTAL_COLUMN, MODEL_COLUMN):
+                    self.setItemData(self.index(pos, col), roles)
+                self._touched.append(pos)
 
     # -- rows ---------------------------------------------------------------------------------
     def _main_value(self, result: dict | None) -> float | None:
@@ -160,7 +235,8 @@ class JobTableModel(QStandardItemModel):
             row.cells = (str(row.item_id), r.get("item_name") or "", r.get("category_name") or "",
                          STATUS_TEXT.get(row.status, row.status),
                          "" if main is None else f"{main:.2f}",
-                         _top_shops(r, self._shop_names) if r else "", row.note)
+                         _top_shops(r, self._shop_names) if r else "", row.note,
+                         _model_text(r))
         return row.cells
 
     def _sort_key(self, row: JobRow, col: int):

@@ -40,7 +40,7 @@ from salesapp.ui.shop_choice import ShopChoice
 from salesapp.ui.status_panel import StatusPanel
 from salesapp.ui.training_panel import TrainingPanel
 
-_COLUMN_WIDTHS = (70, 260, 170, 125, 100, 300)   # status: "not yet saved" on one line
+_COLUMN_WIDTHS = (70, 260, 170, 125, 100, 300, 200)   # status: "not yet saved" on one line
 
 
 class MainWindow(QMainWindow):
@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._detail_shown: tuple = (None, None)   # (item id, result) the detail panel shows
+        self.models_dialog = None   # Models -> Manage…, made when first opened
         self.setWindowTitle("Sales Forecast Desk")
         self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
         self.setAcceptDrops(True)
@@ -149,9 +150,8 @@ class MainWindow(QMainWindow):
         self.training.start()
 
     def _on_model_trained(self, version: str, predictor) -> None:
-        switch = getattr(self.session, "switch_model", None)
-        if switch is not None:
-            switch(predictor)
+        if self.session.is_attached():   # loaded and active already: it answers from now on
+            self.session.use_predictor(predictor)
         else:
             self.statusBar().showMessage(f"Model {version} is now the active model; the window "
                                          "uses it from its next start.", 15000)
@@ -173,13 +173,18 @@ class MainWindow(QMainWindow):
         s.column_wanted.connect(self._on_column_wanted)
         s.sheet_wanted.connect(self._on_sheet_wanted)
         s.closing.connect(self._on_closing)
+        s.model_changed.connect(self._use_predictor_in_views)
 
     def _on_attached(self) -> None:
+        self._use_predictor_in_views()
+        self.session.dispatcher.progress_changed.connect(self.status_panel.show_progress)
+
+    def _use_predictor_in_views(self) -> None:
+        """The detail panel, the completer and the shop choice follow the active model."""
         self.detail.set_shop_names(self.session.predictor.shop_names)
         self.detail.set_history_source(self.session.predictor.history)
         from salesapp.model.reasons import Explainer  # numpy: loaded with the engine by now
         self.detail.set_reasons_source(Explainer(self.session.predictor).explain)
-        self.session.dispatcher.progress_changed.connect(self.status_panel.show_progress)
         self._set_catalogue(self.session.predictor.catalogue())
         self.shop_choice.set_shops(self.session.predictor.shop_ids,
                                    self.session.predictor.shop_names)
@@ -404,6 +409,32 @@ class MainWindow(QMainWindow):
         box.setTextFormat(Qt.RichText)
         box.setModal(False)
         box.show()
+
+    # -- the model library ----------------------------------------------------------------------
+    def manage_models(self) -> None:
+        """Models -> Manage…: the kept models; Activate switches the window to one (non-modal)."""
+        from salesapp.ui.model_library_dialog import ModelLibraryDialog
+
+        if self.models_dialog is None:
+            self.models_dialog = ModelLibraryDialog(self.session, self)
+        else:
+            self.models_dialog.refresh()
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+
+    def reforecast_other_model_rows(self) -> None:
+        """Models -> Re-forecast with the active model: the selected rows (all rows when none is
+        selected) that another model answered are asked again of the active one."""
+        if not self.session.is_attached():
+            self.statusBar().showMessage("The model is still loading…", 5000)
+            return
+        chosen = self.selection.item_ids() or None
+        n = self.session.reforecast_other_model_rows(chosen)
+        version = self.session.predictor.version
+        which = "selected " if chosen else ""
+        self.statusBar().showMessage(
+            f"{n} {which}rows asked again of model {version}." if n else
+            f"No {which}row comes from another model than {version}.", 10000)
 
     # -- the end -------------------------------------------------------------------------------
     def _on_closing(self, pending: int) -> None:

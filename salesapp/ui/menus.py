@@ -16,7 +16,8 @@ def _action(window, menu, text, slot, shortcut=None) -> QAction:
 
 
 def build_menus(window) -> None:
-    """File, Edit, Models and Help on `window`'s menu bar; Copy also on the table (see `JobTableView`)."""
+    """File, Edit, Models and Help on `window`'s menu bar; Copy and Re-forecast also on the
+    table (see `JobTableView`)."""
     bar = window.menuBar()
     m = bar.addMenu("&File")
     _action(window, m, "&Open ids (CSV, Excel)…", window.open_files, QKeySequence.Open)
@@ -35,5 +36,10 @@ def build_menus(window) -> None:
     _action(window, m, "Cancel &pending", window.cancel_pending)
     m = bar.addMenu("&Models")
     window.train_action = _action(window, m, "&Train new model", window.train_new_model)
+    _action(window, m, "&Manage…", window.manage_models)
+    window.reforecast_action = _action(window, m, "&Re-forecast with the active model",
+                                       window.reforecast_other_model_rows)
+    window.table.addAction(window.reforecast_action)
+    window.table.setContextMenuPolicy(Qt.ActionsContextMenu)   # the table's actions, on a click
     m = bar.addMenu("&Help")
     _action(window, m, "&About the model", window.show_model_card)

@@ -44,6 +44,7 @@ class Session(QObject):
                                              # the workbook sheet they are on ('' for none)
     sheet_wanted = Signal(str, list)    # a workbook has several sheets: path, their names
     closing = Signal(int)          # jobs that stay queued; emitted before the close blocks
+    model_changed = Signal()       # another model answers from now on (`use_predictor`)
 
     def __init__(self, model, parent: QObject | None = None):
         super().__init__(parent)
@@ -52,6 +53,8 @@ class Session(QObject):
         # Blocks until the background load ended, for at most the given ms (see `load_from`).
         self.engine_wait = None
         self.test_hooks = None   # the command line's TestHooks, for the dispatcher made here
+        self.library_root = None   # the model library switched in (None: the user's)
+        self._switcher = None
         self._closing = self._closed = False
         self.submission = IdSubmission(model, self)
         self.restore = SessionRestore(model, self)
@@ -94,6 +97,7 @@ class Session(QObject):
         dispatcher.setParent(self)
         dispatcher.yield_to_gui()   # the event loop gets a core before the workers do
         self.model.set_shop_names(predictor.shop_names)
+        self.model.set_active_version(predictor.version)
         self._connect_dispatcher()
         try:
             self._restore(jobs)
@@ -151,6 +155,52 @@ class Session(QObject):
         d.results_unreadable.connect(self._on_results_unreadable)
         d.idle.connect(self._on_idle)
         d.store_failed.connect(self.report)   # once: the workers then stop
+
+    # -- the model ---------------------------------------------------------------------------
+    def switch_model(self, version: str) -> bool:
+        """Make a kept model of the library active and answer with it once it loaded (in the
+        background); False if the engine is not there yet or a switch is under way."""
+        if self.dispatcher is None or self._closing:
+            return False
+        if self._switcher is None:
+            from salesapp.ui.model_switch import ModelSwitcher
+            self._switcher = ModelSwitcher(self.library_root, self)
+            self._switcher.switched.connect(self._on_model_switched)
+            self._switcher.failed.connect(self.report)
+            self._switcher.noticed.connect(self.report)
+        started = self._switcher.switch(version)
+        if started:
+            self.message.emit(f"Loading model {version}…", 0)
+        return started
+
+    def _on_model_switched(self, predictor, entry) -> None:
+        if self._closed:
+            return
+        self.use_predictor(predictor)
+
+    def use_predictor(self, predictor) -> None:
+        """Answer with `predictor` from now on: new and queued jobs are its; rows answered by
+        another model are marked (`JobTableModel.set_active_version`)."""
+        self.predictor = predictor
+        self.dispatcher.use_predictor(predictor)
+        self.model.set_shop_names(predictor.shop_names)
+        self.model.set_active_version(predictor.version)
+        self.model_changed.emit()
+        from salesapp.ui.months import month_label
+        self.message.emit(f"Model {predictor.version} is active: it forecasts "
+                          f"{month_label(predictor.forecast_block)}. Rows in grey italics come "
+                          "from another model.", 15000)
+
+    def reforecast_other_model_rows(self, ids=None) -> int:
+        """Ask again, of the active model, for the rows (of `ids`, or all) answered by another
+        model; a result it already has comes from the store. Returns how many were asked."""
+        wanted = self.model.other_model_ids()
+        if ids is not None:
+            chosen = {int(i) for i in ids}
+            wanted = [i for i in wanted if i in chosen]
+        if wanted:
+            self.submit_ids(wanted)
+        return len(wanted)
 
     # -- ids in --------------------------------------------------------------------------------
     def submit_ids(self, ids) -> None:
@@ -255,6 +305,8 @@ class Session(QObject):
             return
         self._closing = True
         self.importer.shutdown(pacing.CLOSE_WAIT_MS)
+        if self._switcher is not None:   # a model being loaded: its result is dropped
+            self._switcher.wait(pacing.CLOSE_WAIT_MS / 1000)
         if self.dispatcher is None and self.engine_wait is not None and self.submission.busy():
             self.engine_wait(pacing.ENGINE_WAIT_MS)
         QCoreApplication.sendPostedEvents(None, QEvent.MetaCall)

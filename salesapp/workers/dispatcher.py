@@ -138,6 +138,26 @@ class PredictionDispatcher(QObject):
         self._nice_steps = steps
         window_pacing()
 
+    @property
+    def model_version(self) -> str:
+        """The version of the model that answers the jobs from now on."""
+        return self._version
+
+    def use_predictor(self, predictor) -> None:
+        """Answer with `predictor` from now on: new submits are filed under its version and the
+        queued jobs are forecast by it. A batch already in the old model finishes and is stored
+        under the old version; its runner then stops, and the next runner uses the new model.
+        """
+        self._predict, self._version = predictor.predict, predictor.version
+        # The running drains hold the old model and the old event: set, they stop after their
+        # batch. A new event for the new runners (`cancel()` and `start()` use it from now on).
+        old, self._cancel = self._cancel, threading.Event()
+        if old.is_set():   # stopped (Cancel pending, shut down): it stays so
+            self._cancel.set()
+            return
+        old.set()
+        self._check_idle()   # the queued jobs: a runner starts as soon as one is free
+
     def submit(self, item_ids, model_version=None):
         """Persist jobs as queued now (blocking), announce them, start runners; returns the report."""
         report = self._store.submit(list(item_ids), model_version or self._version)
