@@ -124,7 +124,7 @@ def test_activate_mark_reforecast_and_go_back(qtbot, desk, tmp_path):
     assert window.export_to(str(out)) > 0
     with open(out, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert {(r["model_version"], r["forecast_month"]) for r in rows} == \
+    assert {(r["model"], r["forecast_month"]) for r in rows} == \
         {(first, f"{2013 + block // 12}-{block % 12 + 1:02d}")}
 
 
