@@ -40,7 +40,7 @@ from salesapp.ui.shop_choice import ShopChoice
 from salesapp.ui.status_panel import StatusPanel
 from salesapp.ui.training_panel import TrainingPanel
 
-_COLUMN_WIDTHS = (70, 260, 170, 125, 100, 300, 200)   # status: "not yet saved" on one line
+_COLUMN_WIDTHS = (70, 260, 170, 125, 100, 300, 130)   # status: "not yet saved" on one line
 
 
 class MainWindow(QMainWindow):

@@ -8,4 +8,3 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 def month_label(block: int) -> str:
     """'Jan 2013' for date_block_num 0 (the data's first month)."""
     return f"{MONTHS[block % 12]} {2013 + block // 12}"
-
