@@ -19,6 +19,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+from salesapp.errors import SalesAppError
 from salesapp.model.unknown_items import UNKNOWN_ITEM
 from salesapp.paths import default_store_dir, resource_path
 
@@ -113,12 +114,22 @@ def gui(args) -> int:
     marks.append(("Qt up", process_age_ms()))
     from salesapp.ui.engine_loader import EngineLoader
     from salesapp.ui.main_window import MainWindow
+    from salesapp.ui.window_lock import lock_store_window
     from salesapp.workers.test_hooks import TestHooks
 
+    store_dir = args.store or default_store_dir()
+    try:
+        lock = lock_store_window(store_dir)   # held until this process ends
+    except SalesAppError as exc:
+        from PySide6.QtWidgets import QMessageBox
+        print(f"salesapp: {exc}", file=sys.stderr)
+        QMessageBox.warning(None, "Sales Forecast Desk", f"{str(exc)[0].upper()}{str(exc)[1:]}.")
+        return 2
     window = MainWindow()
+    window.store_lock = lock
     window.session.test_hooks = TestHooks.from_environ()   # read here, at the edge
     # no --model: the library's active model, found on the loader's thread
-    loader = EngineLoader(args.store or default_store_dir(), args.model, window)
+    loader = EngineLoader(store_dir, args.model, window)
     window.session.load_from(loader)
     marks.append(("window built", process_age_ms()))
     window.show()

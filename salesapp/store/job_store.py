@@ -231,6 +231,13 @@ class JobStore:
             return transitions.submit(tx, ids, model_version)
         return self._atomic(body)
 
+    def forget(self, item_ids: Iterable[int]) -> list[int]:
+        """Remove the done and failed jobs of `item_ids` (the window's Clear history); returns
+        their ids. Pending jobs are left alone, and stored results stay: asking for an item
+        again answers from its result at once."""
+        ids = unique_ints(item_ids)
+        return self._atomic(lambda tx: transitions.forget(tx, ids))
+
     def cancel(self, item_ids: Iterable[int]) -> CancelledIds:
         """Take jobs that are still queued off the queue (leased ones finish); returns their ids.
 

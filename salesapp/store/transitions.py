@@ -157,6 +157,13 @@ def retry(tx: Transaction, ids: list[int]) -> list[int]:
     return done
 
 
+def forget(tx: Transaction, ids: list[int]) -> list[int]:
+    """Done and failed jobs of `ids` removed (their results stay); returns their ids."""
+    gone = [j.item_id for j in tx.jobs_by_id(ids).values() if j.state in (DONE, FAILED)]
+    tx.deletes.extend(job_key(i) for i in gone)
+    return gone
+
+
 def cancel(tx: Transaction, ids: list[int]) -> CancelledIds:
     """Queued jobs of `ids` off the queue: back to their earlier done job, or removed."""
     gone = CancelledIds()

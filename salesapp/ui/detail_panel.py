@@ -76,9 +76,12 @@ class DetailPanel(QWidget):
         forecast = result if result and result.get("status") == "ok" else None
         # first: the reasons are worked out on their thread while this one fills the table and chart
         self.reasons.request(item_id if forecast is not None else None)
-        if forecast is not None or self.chart is not None:
-            history = self._history_of(item_id) if forecast is not None else []
-            self._ensure_chart().show_result(forecast, history)
+        # without a forecast there is nothing to draw or list: no empty axes, no empty table
+        self.table.setVisible(forecast is not None)
+        if forecast is not None:
+            self._ensure_chart().show_result(forecast, self._history_of(item_id))
+        if self.chart is not None:
+            self.chart.setVisible(forecast is not None)
         if item_id is None:
             self.title.setText("Select an item to see its forecast per shop.")
             return

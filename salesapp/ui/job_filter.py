@@ -76,3 +76,7 @@ class JobFilterProxy(QSortFilterProxyModel):
     def to_source(self, index):
         """The JobTableModel index under an index of this proxy."""
         return self._by_status.mapToSource(self.mapToSource(index))
+
+    def from_source(self, index):
+        """This proxy's index of a JobTableModel index (invalid: filtered out)."""
+        return self.mapFromSource(self._by_status.mapFromSource(index))

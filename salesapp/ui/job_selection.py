@@ -3,6 +3,8 @@ sits between the view and the model: rows, their results, their cells as TSV, th
 
 from __future__ import annotations
 
+from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
 from salesapp.csv_cells import to_tsv
 from salesapp.exports.layouts import Entry
 from salesapp.ui.job_table_model import COLUMNS, STATUS_TEXT
@@ -65,6 +67,39 @@ class JobSelection:
         cells = [[model.data(model.index(r, c)) for c in range(len(COLUMNS))]
                  for r in self.rows()]
         return to_tsv([list(COLUMNS)] + cells)
+
+    def current_id(self) -> int | None:
+        """The item id of the table's current row, or None."""
+        src = self.to_source(self._table.currentIndex())
+        return self._model.row_at(src.row()).item_id if src.isValid() else None
+
+    def select_ids(self, item_ids, current: int | None) -> None:
+        """Select the rows of `item_ids` the table shows, `current` the current row (the view's
+        own selection is lost when its model changes: see `MainWindow._use_proxy`)."""
+        rows = sorted(r for r in map(self._view_row, item_ids) if r is not None)
+        view, chosen = self._table.model(), QItemSelection()
+        start = prev = None
+        for r in [*rows, None]:   # consecutive rows as one range: cheap for big selections
+            if start is not None and r != prev + 1:
+                chosen.select(view.index(start, 0), view.index(prev, view.columnCount() - 1))
+                start = None
+            if start is None:
+                start = r
+            prev = r
+        sm = self._table.selectionModel()
+        cur = self._view_row(current) if current is not None else None
+        if cur is not None:
+            sm.setCurrentIndex(view.index(cur, 0), QItemSelectionModel.NoUpdate)
+        sm.select(chosen, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+
+    def _view_row(self, item_id: int) -> int | None:
+        pos = self._model.position_of(item_id)
+        if pos is None:
+            return None
+        index = self._model.index(pos, 0)
+        if self._table.model() is not self._model:
+            index = self._proxy.from_source(index)
+        return index.row() if index.isValid() else None
 
     def item_ids(self) -> list[int]:
         """Item ids of the selected rows."""

@@ -267,6 +267,10 @@ class JobTableModel(QStandardItemModel):
         row = self._rows[pos]
         return any(needle in cell.casefold() for cell in (row.cells or self._cells(row)))
 
+    def position_of(self, item_id: int) -> int | None:
+        """The row position of an item id (source model order), or None."""
+        return self._index.get(int(item_id))
+
     def row_for(self, item_id: int) -> JobRow | None:
         """The row of an item id, or None."""
         pos = self._index.get(int(item_id))

@@ -35,9 +35,11 @@ from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.menus import build_menus
 from salesapp.ui.model_card import card_html
 from salesapp.ui.notice_bar import NoticeBar
+from salesapp.ui.row_menu import build_row_menu
 from salesapp.ui.session import Session
 from salesapp.ui.shop_choice import ShopChoice
 from salesapp.ui.status_panel import StatusPanel
+from salesapp.ui.table_state import column_widths, restore_layout, save_layout, set_column_widths
 from salesapp.ui.training_panel import TrainingPanel
 
 _COLUMN_WIDTHS = (70, 260, 170, 125, 100, 300, 130)   # status: "not yet saved" on one line
@@ -61,10 +63,12 @@ class MainWindow(QMainWindow):
         self.selection = JobSelection(self.table, self.model, self.proxy)
         self._build_training()
         build_menus(self)
+        self.row_menu = build_row_menu(self)
         self.status_panel = StatusPanel(self.statusBar(), self.cancel_pending, self)
         self.status_panel.show_counts(self.model.counts())
         self._connect()
         self.resize(1200, 720)
+        restore_layout(self)
 
     # -- construction -------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -320,9 +324,14 @@ class MainWindow(QMainWindow):
         target = self.proxy if wanted else self.model
         if self.table.model() is target:
             return
+        # A new model resets the header's widths and the view's selection: both are kept.
+        widths = column_widths(self.table)
+        kept, current = self.selection.item_ids(), self.selection.current_id()
         self.proxy.setSourceModel(self.model if wanted else None)
         self.table.setModel(target)   # a new selection model: connect it again
+        set_column_widths(self.table, widths)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.selection.select_ids(kept, current)
         self._show_detail(self.table.currentIndex())
 
     def _on_current_changed(self, current, _previous) -> None:
@@ -390,9 +399,49 @@ class MainWindow(QMainWindow):
         """Copy the selected rows as TSV (with the header) to the clipboard."""
         QGuiApplication.clipboard().setText(self.selection.tsv())
 
+    def copy_ids(self) -> None:
+        """Copy the selected rows' item ids, one a line (to paste into the id box or a sheet)."""
+        QGuiApplication.clipboard().setText("".join(f"{i}\n" for i in self.selection.item_ids()))
+
+    def forecast_again(self) -> None:
+        """Ask again for the selected failed or cancelled rows (their jobs are queued anew)."""
+        from salesapp.ui.row_menu import AGAIN
+        ids = [self.model.row_at(r).item_id for r in self.selection.rows()
+               if self.model.row_at(r).status in AGAIN]
+        if ids:
+            self.session.submit_ids(ids)
+
     def remove_selected(self) -> None:
         """Del: remove the selected rows from the view (the store keeps them)."""
         self.model.remove_ids(self.selection.item_ids())
+        self._show_detail(self.table.currentIndex())   # a removed item is not shown on
+
+    def clear_history(self, confirm: bool = True) -> int:
+        """Edit -> Clear history: finished rows off the table and out of the store's history,
+        after a confirmation (`confirm`); returns the rows removed."""
+        from salesapp.ui.session import FINISHED
+        n = sum(self.model.counts()[s] for s in FINISHED)
+        if not n:
+            self.statusBar().showMessage("No finished rows to clear.", 5000)
+            return 0
+        if confirm and QMessageBox.question(
+                self, "Clear history",
+                f"Remove the {n:,} finished rows (done, unknown, failed, cancelled) from the "
+                "table for good? They do not come back at the next start. Their forecasts stay "
+                "stored: asking for an item again shows it at once.",
+                QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel) != QMessageBox.Yes:
+            return 0
+        removed = self.session.clear_history()
+        self._show_detail(self.table.currentIndex())
+        return removed
+
+    def show_user_guide(self) -> None:
+        """Help -> User guide (F1), non-modal."""
+        from salesapp.ui.user_guide import UserGuide
+        if getattr(self, "user_guide", None) is None:
+            self.user_guide = UserGuide(self)
+        self.user_guide.show()
+        self.user_guide.raise_()
 
     def cancel_pending(self) -> None:
         """Edit -> Cancel pending, and the Cancel button (see `Session.cancel_pending`)."""
@@ -445,6 +494,7 @@ class MainWindow(QMainWindow):
         """The session writes every id asked for, stops the workers and closes the store."""
         self.training.shutdown()   # a half-trained model is worthless: the child is stopped
         self.sales_import.shutdown(pacing.CLOSE_WAIT_MS)   # a write under way ends whole
+        save_layout(self)
         self.session.close()
         self.detail.reasons.wait()   # an item's reasons still being worked out (tens of ms)
         event.accept()

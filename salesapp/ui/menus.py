@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 
@@ -15,6 +15,25 @@ def _action(window, menu, text, slot, shortcut=None) -> QAction:
     return act
 
 
+EXPORT_KEY = "Ctrl+E"
+
+
+class WindowKeys(QObject):
+    """Keeps the window's own shortcuts working in its text boxes: a line edit takes Ctrl+E
+    (end of line, on Linux) before any shortcut, so File -> Export would not run from there."""
+
+    def __init__(self, keys, parent=None):
+        super().__init__(parent)
+        self._keys = [QKeySequence(k) for k in keys]
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.ShortcutOverride and any(
+                QKeySequence(event.keyCombination()) == k for k in self._keys):
+            event.ignore()   # not the box's: the window's shortcut takes it
+            return True
+        return False
+
+
 def build_menus(window) -> None:
     """File, Edit, Models and Help on `window`'s menu bar; Copy and Re-forecast also on the
     table (see `JobTableView`)."""
@@ -22,8 +41,9 @@ def build_menus(window) -> None:
     m = bar.addMenu("&File")
     _action(window, m, "&Open ids (CSV, Excel)…", window.open_files, QKeySequence.Open)
     _action(window, m, "&Import sales history…", window.import_sales_history)
-    _action(window, m, "&Export results…", window.export_all, "Ctrl+E")
-    _action(window, m, "Export &selected…", window.export_selected)
+    window.export_action = _action(window, m, "&Export results…", lambda: window.export_all(),
+                                   EXPORT_KEY)
+    _action(window, m, "Export &selected…", lambda: window.export_selected())
     m.addSeparator()
     _action(window, m, "&Quit", window.close, QKeySequence.Quit)
     m = bar.addMenu("&Edit")
@@ -34,6 +54,8 @@ def build_menus(window) -> None:
     window.table.remove_requested.connect(window.remove_selected)
     _action(window, m, "&Remove from view", window.remove_selected, QKeySequence.Delete)
     _action(window, m, "Cancel &pending", window.cancel_pending)
+    m.addSeparator()
+    _action(window, m, "Clear &history…", lambda: window.clear_history())
     m = bar.addMenu("&Models")
     window.train_action = _action(window, m, "&Train new model", window.train_new_model)
     _action(window, m, "&Manage…", window.manage_models)
@@ -42,4 +64,8 @@ def build_menus(window) -> None:
     window.table.addAction(window.reforecast_action)
     window.table.setContextMenuPolicy(Qt.ActionsContextMenu)   # the table's actions, on a click
     m = bar.addMenu("&Help")
+    _action(window, m, "&User guide", window.show_user_guide, QKeySequence.HelpContents)
     _action(window, m, "&About the model", window.show_model_card)
+    window.window_keys = WindowKeys([EXPORT_KEY], window)
+    for box in (window.input, window.filter_box):
+        box.installEventFilter(window.window_keys)

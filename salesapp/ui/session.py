@@ -15,6 +15,7 @@ import logging
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 
 from salesapp import pacing
+from salesapp.model.unknown_items import UNKNOWN_ITEM
 from salesapp.ui.id_import import FileImporter
 from salesapp.ui.id_submission import IdSubmission
 from salesapp.ui.session_restore import SessionRestore, pending_count
@@ -31,6 +32,9 @@ def _freeze_startup_objects() -> None:
     if not _FROZEN:
         _FROZEN = True
         gc.freeze()
+
+
+FINISHED = ("done", UNKNOWN_ITEM, "failed", "cancelled")   # the rows Clear history removes
 
 
 class Session(QObject):
@@ -256,6 +260,20 @@ class Session(QObject):
         extra = f" ({len(unshown)} of them never shown)" if unshown else ""
         self.message.emit(f"Cancelling {len(ids)} pending items{extra}…", 10000)
 
+    def clear_history(self) -> int:
+        """Remove the finished rows (done, unknown item, failed, cancelled) from the table and
+        their jobs from the store, so that a restart does not bring them back; returns how many
+        rows. Stored results stay (asking again answers at once); pending jobs are untouched."""
+        model = self.model
+        ids = [i for i in model.item_ids() if model.row_for(i).status in FINISHED]
+        if not ids:
+            return 0
+        model.remove_ids(ids)
+        if self.dispatcher is not None:
+            self.dispatcher.forget_jobs(ids, then=lambda gone: self.message.emit(
+                f"History cleared: {len(ids):,} rows removed.", 10000))
+        return len(ids)
+
     # -- the dispatcher's news -----------------------------------------------------------------
     def _on_jobs_started(self, ids: list) -> None:
         self.model.queue_status(ids, "running")
@@ -281,6 +299,8 @@ class Session(QObject):
             self.report.emit(f"{len(ids)} items could not be queued: {reason}")
         elif kind == "cancel":
             self.report.emit(f"{len(ids)} items could not be cancelled: {reason}")
+        elif kind == "forget":
+            self.report.emit(f"The history of {len(ids)} items could not be cleared: {reason}")
         else:
             self.report.emit(f"The stored results of {len(ids)} items could not be read: {reason}")
 

@@ -67,7 +67,7 @@ class PredictionDispatcher(QObject):
     jobs_requeued = Signal(object)
     # list: ids whose stored result could not be read (a damaged row); queued again
     results_unreadable = Signal(object)
-    write_failed = Signal(str, list, str)   # "submit" | "cancel" | "fetch", the ids, the reason
+    write_failed = Signal(str, list, str)   # "submit" | "cancel" | "fetch" | "forget", ids, reason
     progress_changed = Signal(int, int)
     idle = Signal()
     # str: one sentence, once: the store failed `STORE_FAILURES_TO_STOP` times in a row (its
@@ -181,6 +181,13 @@ class PredictionDispatcher(QObject):
         for ids in _slices(list(item_ids)):
             self._writer.call(self._store.cancel, ids, then=self._on_cancelled,
                               on_error=partial(self._on_write_failed, "cancel", ids))
+
+    def forget_jobs(self, item_ids, then) -> None:
+        """Remove finished jobs from the store on the writer thread, after every earlier write;
+        `then(ids removed)` runs on this thread."""
+        ids = list(item_ids)
+        self._writer.call(self._store.forget, ids, then=then,
+                          on_error=partial(self._on_write_failed, "forget", ids))
 
     def fetch_results(self, pairs) -> None:
         """Read stored results of (model_version, item_id) pairs on the writer thread.
