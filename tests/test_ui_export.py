@@ -1,5 +1,6 @@
 """The window's export dialog on the real window (offscreen): what the table shows, the file's
 extension added, the folder, layout and format remembered, xlsx and locale CSV read back."""
+# ruff: noqa: F811 - the window fixtures are test_ui_window's, imported by name
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def _answer(qtbot, fill) -> list:
     return seen
 
 
-def _window_with_results(qtbot, make_window, predictor):   # noqa: F811
+def _window_with_results(qtbot, make_window, predictor): 
     w = make_window()
     ids = known_ids(predictor, 3)
     w.session.submit_ids([*ids, UNKNOWN])
@@ -43,7 +44,7 @@ def _window_with_results(qtbot, make_window, predictor):   # noqa: F811
 
 
 def test_export_takes_the_filtered_rows_adds_the_extension_and_remembers(
-        qtbot, make_window, predictor, tmp_path):   # noqa: F811
+        qtbot, make_window, predictor, tmp_path): 
     w, ids = _window_with_results(qtbot, make_window, predictor)
     w.status_filter.setCurrentText("done")   # 3 of the 4 rows shown
     folder = tmp_path / "exports"
@@ -69,7 +70,7 @@ def test_export_takes_the_filtered_rows_adds_the_extension_and_remembers(
 
 
 def test_first_export_starts_in_documents_and_lists_items_without_forecast(
-        qtbot, make_window, predictor, tmp_path):   # noqa: F811
+        qtbot, make_window, predictor, tmp_path): 
     w, ids = _window_with_results(qtbot, make_window, predictor)
     d = w.export_dialog()
     assert d.choice().path.parent == documents_folder()
@@ -91,7 +92,7 @@ def test_first_export_starts_in_documents_and_lists_items_without_forecast(
     assert all("." not in v for v in forecasts) and any("," in v for v in forecasts)
 
 
-def test_export_selected_offers_only_the_selection(qtbot, make_window, predictor, tmp_path):  # noqa: F811
+def test_export_selected_offers_only_the_selection(qtbot, make_window, predictor, tmp_path):
     w, _ = _window_with_results(qtbot, make_window, predictor)
     w.table.selectRow(0)
     out = tmp_path / "sel.csv"

@@ -1,6 +1,7 @@
 """The window's manners on the real window (offscreen): the filter keeps widths and selection,
 the detail panel follows the rows, the rows' context menu, the layout remembered, Clear
 history, the user guide, Ctrl+E from the text boxes, one window per store."""
+# ruff: noqa: F811 - the window fixtures are test_ui_window's, imported by name
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("no_dangling_pool_threads")
 UNKNOWN = 999_999
 
 
-def _done_window(qtbot, make_window, predictor, n=3):   # noqa: F811
+def _done_window(qtbot, make_window, predictor, n=3): 
     w = make_window()
     ids = known_ids(predictor, n)
     w.session.submit_ids([*ids, UNKNOWN])
@@ -37,7 +38,7 @@ def _select(w, ids) -> None:
     w.selection.select_ids(ids, ids[0])
 
 
-def test_the_filter_keeps_column_widths_and_the_selection(qtbot, make_window, predictor):  # noqa: F811
+def test_the_filter_keeps_column_widths_and_the_selection(qtbot, make_window, predictor):
     w, ids = _done_window(qtbot, make_window, predictor)
     w.table.setColumnWidth(1, 333)
     _select(w, ids[:2])
@@ -52,10 +53,12 @@ def test_the_filter_keeps_column_widths_and_the_selection(qtbot, make_window, pr
     assert sorted(w.selection.item_ids()) == sorted(ids[:2])
 
 
-def test_the_detail_panel_follows_a_delete_and_shows_no_empty_chart(qtbot, make_window, predictor):  # noqa: F811
+def test_the_detail_panel_follows_a_delete_and_shows_no_empty_chart(qtbot, make_window, predictor):
     w, ids = _done_window(qtbot, make_window, predictor)
+    assert w.detail.table.isHidden()   # nothing shown yet: no empty table
     _select(w, [ids[0]])
     qtbot.waitUntil(lambda: str(ids[0]) in w.detail.title.text(), timeout=5000)
+    assert not w.detail.table.isHidden()
     assert w.detail.chart is not None and not w.detail.chart.isHidden()
     w.remove_selected()
     assert w.model.row_for(ids[0]) is None
@@ -65,7 +68,7 @@ def test_the_detail_panel_follows_a_delete_and_shows_no_empty_chart(qtbot, make_
     assert "not in the product list" in w.detail.title.text() and w.detail.chart.isHidden()
 
 
-def test_the_row_menu_copies_ids_and_asks_again_for_failed_rows(qtbot, make_window, predictor):  # noqa: F811
+def test_the_row_menu_copies_ids_and_asks_again_for_failed_rows(qtbot, make_window, predictor):
     w, ids = _done_window(qtbot, make_window, predictor)
     w.show()
     pos = w.table.visualRect(w.table.model().index(0, 0)).center()
@@ -100,7 +103,7 @@ def test_window_size_and_column_widths_are_remembered(qtbot):
 
 
 def test_clear_history_asks_then_removes_finished_rows_for_good(qtbot, make_window, predictor,
-                                                                tmp_path, monkeypatch):  # noqa: F811
+                                                                tmp_path, monkeypatch):
     w, ids = _done_window(qtbot, make_window, predictor)
     answers = [QMessageBox.Cancel, QMessageBox.Yes]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
@@ -113,7 +116,7 @@ def test_clear_history_asks_then_removes_finished_rows_for_good(qtbot, make_wind
         assert store.result(predictor.version, ids[0]) is not None   # asked again: at once
 
 
-def test_help_user_guide_explains_the_columns(qtbot, make_window):  # noqa: F811
+def test_help_user_guide_explains_the_columns(qtbot, make_window):
     w = make_window()
     w.show_user_guide()
     text = w.user_guide.browser.toPlainText()
@@ -123,7 +126,7 @@ def test_help_user_guide_explains_the_columns(qtbot, make_window):  # noqa: F811
     assert not w.user_guide.isModal()
 
 
-def test_ctrl_e_exports_from_the_id_box_too(qtbot, make_window):  # noqa: F811
+def test_ctrl_e_exports_from_the_id_box_too(qtbot, make_window):
     w = make_window()
     w.show()
     qtbot.waitExposed(w)

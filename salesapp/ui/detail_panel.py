@@ -32,6 +32,7 @@ class DetailPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
         self.table.setSelectionBehavior(QTableView.SelectRows)
         self.table.setMinimumHeight(120)   # a few shops stay visible beside the reasons
+        self.table.hide()   # until an item with a forecast is shown: no empty table
         # the item's reasons: words and bars for the total and the shop picked in the table
         self.reasons = ReasonsView()
         self.table.selectionModel().currentRowChanged.connect(self._on_shop_changed)

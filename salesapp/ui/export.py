@@ -51,7 +51,7 @@ class ExportChoice(NamedTuple):
 def documents_folder() -> Path:
     """The user's documents folder (their home when the system names none)."""
     place = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation)
-    return Path(place) if place else Path.home()
+    return Path(place) if place and Path(place).is_dir() else Path.home()
 
 
 def locale_format() -> str:
