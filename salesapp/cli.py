@@ -140,7 +140,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--out", required=True, metavar="CSV",
                    help="per item and shop rows; the overall, per shop and per item block goes "
                    "to NAME-summary.csv beside it")
-    p.add_argument("--model", metavar="DIR", help="model bundle (default: the bundled one)")
+    p.add_argument("--model", metavar="DIR", help="the model bundle that forecast the month "
+                   "(default: the active model)")
 
     p = sub.add_parser("data", help="the sales history the desk holds: import, show")
     actions = p.add_subparsers(dest="action", required=True)

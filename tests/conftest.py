@@ -81,6 +81,76 @@ def second_bundle(tmp_path_factory, small_bundle):
     return out
 
 
+def _split_off_last_month(full, past):
+    """`past`: `full` without its last month of sales (and without the forecast set)."""
+    import pandas as pd
+
+    past.mkdir()
+    for f in full.iterdir():
+        if f.name in ("items.csv", "item_categories.csv", "shops.csv"):
+            (past / f.name).write_bytes(f.read_bytes())
+    sales = pd.read_csv(full / "sales_train.csv.gz")
+    last = int(sales["date_block_num"].max())
+    sales[sales["date_block_num"] < last].to_csv(past / "sales_train.csv", index=False)
+    return last
+
+
+@pytest.fixture(scope="session")
+def month_model(tmp_path_factory):
+    """(bundle dir, full data dir, past data dir, F): a model trained on months 0..F-1."""
+    from salesapp.commands.model_commands import train_bundle
+    from salesapp.model.synthetic import generate
+
+    root = tmp_path_factory.mktemp("accuracy")
+    generate(root / "full", 0.005, 3)
+    last = _split_off_last_month(root / "full", root / "past")
+    train_bundle(root / "past", root / "bundle", seed=0, threads=1)
+    return root / "bundle", root / "full", root / "past", last
+
+
+@pytest.fixture(scope="session")
+def month_expected(month_model):
+    """`month_model`'s grid with actual, forecast and baselines, computed with pandas alone."""
+    return expected_accuracy(*month_model)
+
+
+def expected_accuracy(bundle_dir, full, past, month):
+    """The grid with actual, forecast and baselines, computed with pandas alone (the tests'
+    independent reckoning of forecast versus actual; only the forecast is the model's)."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from salesapp.model.dataset import load_dataset
+    from salesapp.model.predictor import Predictor
+
+    state = json.loads((bundle_dir / "state.json").read_text())
+    aliases = {int(k): v for k, v in state["shop_aliases"].items()}
+    hist = (load_dataset(past).sales.groupby(["date_block_num", "shop_id", "item_id"])
+            ["item_cnt_day"].sum().clip(0, 20))
+    actual = (load_dataset(full, shop_aliases=aliases).sales
+              .query("date_block_num == @month").groupby(["shop_id", "item_id"])
+              ["item_cnt_day"].sum())
+    catalogue = set(pd.read_csv(bundle_dir / "items.csv")["item_id"])
+    before = set(hist.loc[month - 1].index.get_level_values("item_id"))
+    items = sorted((before | set(actual.index.get_level_values("item_id"))) & catalogue)
+    grid = pd.MultiIndex.from_product([state["open_shops"], items], names=["shop_id", "item_id"])
+    frame = grid.to_frame(index=False)
+    frame["actual"] = actual.clip(0, 20).reindex(grid, fill_value=0).to_numpy()
+
+    def lag(k):
+        return hist.loc[month - k].reindex(grid, fill_value=0).to_numpy() \
+            if month - k in hist.index.get_level_values(0) else np.zeros(len(grid))
+
+    frame["last_month"] = lag(1)
+    frame["mean_last3"] = (lag(1) + lag(2) + lag(3)) / 3
+    frame["seasonal_naive"] = lag(12)
+    frame["zero"] = 0.0
+    frame["model"] = Predictor.load(bundle_dir).predict_pairs(frame)
+    return frame
+
+
 # Every QThreadPool made while a test runs, parented or not, so the guard below sees them all.
 # Strong references: a parented pool whose Python wrapper was collected still runs threads.
 _pools_made: list = []

@@ -56,16 +56,16 @@ def summary_rows(report, month: str):
 
 def accuracy(args) -> int:
     """Score --model's forecast month against --data's sales of it; write --out and its summary."""
+    from salesapp import library
     from salesapp.model import bundle
     from salesapp.model.accuracy_words import summary_line
     from salesapp.model.forecast_accuracy import compare, month_sales_from_folder
     from salesapp.model.predictor import Predictor
-    from salesapp.paths import default_model_dir
     from salesapp.ui.months import month_label
 
     out = file_in_existing_folder(args.out, "--out")
     summary = summary_path(out)
-    predictor = Predictor.load(args.model or default_model_dir(), num_threads=os.cpu_count() or 1)
+    predictor = Predictor.load(library.model_dir_for(args.model), num_threads=os.cpu_count() or 1)
     sales = month_sales_from_folder(args.data, predictor.forecast_block,
                                     bundle.shop_aliases(predictor.directory), month_label)
     report = compare(predictor, sales)

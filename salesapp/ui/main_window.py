@@ -485,6 +485,17 @@ class MainWindow(QMainWindow):
             f"{n} {which}rows asked again of model {version}." if n else
             f"No {which}row comes from another model than {version}.", 10000)
 
+    def show_accuracy(self) -> None:
+        """Models -> How last month's forecasts did… (non-modal; kept, so it remembers the folder)."""
+        from salesapp.ui.accuracy_view import AccuracyDialog, model_choices
+        predictor = self.session.predictor
+        choices = model_choices(predictor.directory if predictor else None)
+        if getattr(self, "accuracy_dialog", None) is None:
+            self.accuracy_dialog = AccuracyDialog(choices, parent=self)
+        self.accuracy_dialog.set_choices(choices)   # a model trained since is offered too
+        self.accuracy_dialog.show()
+        self.accuracy_dialog.raise_()
+
     # -- the end -------------------------------------------------------------------------------
     def _on_closing(self, pending: int) -> None:
         self.statusBar().showMessage(f"Closing: {pending} items stay queued for next time.")

@@ -63,6 +63,7 @@ def build_menus(window) -> None:
                                        window.reforecast_other_model_rows)
     window.table.addAction(window.reforecast_action)
     window.table.setContextMenuPolicy(Qt.ActionsContextMenu)   # the table's actions, on a click
+    _action(window, m, "How last month's &forecasts did…", window.show_accuracy)
     m = bar.addMenu("&Help")
     _action(window, m, "&User guide", window.show_user_guide, QKeySequence.HelpContents)
     _action(window, m, "&About the model", window.show_model_card)

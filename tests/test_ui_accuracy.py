@@ -1,0 +1,90 @@
+"""Models -> How last month's forecasts did…: the real dialog offscreen, on a real model and data.
+
+The numbers on screen are checked against conftest.expected_accuracy (plain pandas).
+"""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from salesapp.ui.accuracy_tables import EXCEPTION_HEADERS, METRIC_HEADERS
+from salesapp.ui.accuracy_view import AccuracyDialog
+from salesapp.ui.main_window import MainWindow
+from salesapp.ui.months import month_label
+
+WAIT_MS = 60000
+
+
+@pytest.fixture
+def dialog(qtbot, month_model):
+    d = AccuracyDialog([("the month's model", month_model[0])])
+    qtbot.addWidget(d)
+    d.show()
+    yield d
+    d.wait()
+
+
+def _cell(view, row, column):
+    return view.model().index(row, column).data()
+
+
+def test_the_dialog_shows_the_words_the_metrics_and_the_misses(qtbot, dialog, month_model,
+                                                                month_expected):
+    e = month_expected
+    with qtbot.waitSignal(dialog.report_shown, timeout=WAIT_MS):
+        dialog.set_sales_dir(month_model[1])
+    share = e["model"].sum() / e["actual"].sum() - 1
+    text = dialog.summary.text()
+    assert f"were {abs(share) * 100:.0f} % {'high' if share > 0 else 'low'} on average" in text
+    assert month_label(month_model[3]) in text and "last month's sales" in text
+    rmse = {name: np.sqrt(((e[name] - e["actual"]) ** 2).mean())
+            for name in ("model", "last_month", "mean_last3", "seasonal_naive", "zero")}
+    view = dialog.metrics_view
+    assert view.model().rowCount() == 5
+    col = METRIC_HEADERS.index("RMSE")
+    for row, name in enumerate(rmse):
+        assert _cell(view, row, col) == f"{rmse[name]:.3f}", name
+    bias = (e["model"] - e["actual"]).mean()
+    assert _cell(view, 0, METRIC_HEADERS.index("bias (forecast - sold)")) == f"{bias:+.3f}"
+    missed = (e["model"] - e["actual"]).abs().groupby(e["item_id"]).sum()
+    top = dialog.exceptions_view
+    assert top.model().rowCount() == e["item_id"].nunique()
+    assert _cell(top, 0, EXCEPTION_HEADERS.index("item")) == str(missed.idxmax())
+    assert _cell(top, 0, EXCEPTION_HEADERS.index("missed")) == f"{missed.max():,.1f}"
+
+
+def test_the_exception_list_sorts_by_value_when_a_header_is_clicked(qtbot, dialog, month_model):
+    with qtbot.waitSignal(dialog.report_shown, timeout=WAIT_MS):
+        dialog.set_sales_dir(month_model[1])
+    view = dialog.exceptions_view
+    column = EXCEPTION_HEADERS.index("item")
+    view.sortByColumn(column, Qt.AscendingOrder)
+    ids = [int(_cell(view, r, column)) for r in range(view.model().rowCount())]
+    assert ids == sorted(ids) and len(ids) > 10   # by number: "100" after "99"
+    column = EXCEPTION_HEADERS.index("over (+) / under (-)")
+    view.sortByColumn(column, Qt.DescendingOrder)
+    over = [float(_cell(view, r, column).replace(",", "")) for r in range(view.model().rowCount())]
+    assert over == sorted(over, reverse=True)
+
+
+def test_sales_without_the_forecast_month_are_refused_naming_it(qtbot, dialog, month_model):
+    with qtbot.waitSignal(dialog.failed, timeout=WAIT_MS) as blocker:
+        dialog.set_sales_dir(month_model[2])
+    sentence = blocker.args[0]
+    assert f"no sales in {month_label(month_model[3])}" in sentence
+    assert dialog.summary.text() == sentence
+    assert dialog.exceptions_view.model().rowCount() == 0
+
+
+def test_the_models_menu_opens_it_with_the_kept_models(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Models")
+    action = next(a for a in menu.actions() if a.text().startswith("How last month"))
+    action.trigger()
+    d = window.accuracy_dialog
+    assert d.isVisible()
+    labels = [d.model_box.itemText(i) for i in range(d.model_box.count())]
+    assert any("(active)" in label for label in labels), labels   # the bundled model
+    d.close()
+    window.close()
