@@ -70,8 +70,8 @@ class RowsTableModel(QAbstractTableModel):
         return None
 
 
-EXCEPTION_HEADERS = ("item", "name", "shops", "forecast", "sold", "missed", "over (+) / under (-)",
-                     "RMSE", "RMSE of last month")
+EXCEPTION_HEADERS = ("item", "name", "shops", "forecast", "sold", "missed", "over / under",
+                     "RMSE", "RMSE, last month")
 EXCEPTION_FORMATS = (str, str, str, _units, _units, _units, _signed, _metric, _metric)
 
 

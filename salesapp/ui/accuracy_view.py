@@ -120,7 +120,7 @@ class AccuracyDialog(QDialog):
         self._comparison = _Comparison(self)
         self._comparison.done.connect(self._on_done)
         self._build(choices)
-        self.resize(980, 720)
+        self.resize(1100, 760)
         if self.sales_dir is not None:
             self.compare_now()
 
@@ -217,6 +217,7 @@ class AccuracyDialog(QDialog):
             return   # a later choice is on its way
         if report is None:
             self.report = None
+            error = error[:1].upper() + error[1:]   # InputError's sentence without a path
             self.summary.setText(error)
             self.metrics.set_rows([])
             self.exceptions.set_rows([])
