@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._detail_shown: tuple = (None, None)   # (item id, result) the detail panel shows
         self.models_dialog = None   # Models -> Manage…, made when first opened
+        self.accuracy_dialog = None   # Models -> How last month's forecasts did…, likewise
         self.setWindowTitle("Sales Forecast Desk")
         self.setWindowIcon(QIcon(str(resource_path("resources", "icons", "app.svg"))))
         self.setAcceptDrops(True)
@@ -490,7 +491,7 @@ class MainWindow(QMainWindow):
         from salesapp.ui.accuracy_view import AccuracyDialog, model_choices
         predictor = self.session.predictor
         choices = model_choices(predictor.directory if predictor else None)
-        if getattr(self, "accuracy_dialog", None) is None:
+        if self.accuracy_dialog is None:
             self.accuracy_dialog = AccuracyDialog(choices, parent=self)
         self.accuracy_dialog.set_choices(choices)   # a model trained since is offered too
         self.accuracy_dialog.show()
