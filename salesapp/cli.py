@@ -85,9 +85,11 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     cmd = argparse.ArgumentParser(prog="salesapp")
     sub = cmd.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("train", help="train a model bundle on every month of a data directory")
-    p.add_argument("--data", required=True, metavar="DIR")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p = sub.add_parser("train", help="train a model bundle on every month of a data directory "
+                       "(without --data: on the held sales history, salesapp data show)")
+    p.add_argument("--data", metavar="DIR", help="1C sales data (default: the held history)")
+    p.add_argument("--out", metavar="DIR", help="where to write the bundle (default: into the "
+                   "model library)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="LightGBM threads (0: all cores)")
     p.add_argument("--progress", action="store_true",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata as md
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from salesapp.model.backtest_report import backtest_text
 from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
 from salesapp.model.training import train_history
+
+# a model's backtest needs one month to fit on, one to choose its rounds on and one to score
+MIN_MONTHS = 3
 
 
 def _fingerprint(sales: pd.DataFrame) -> str:
@@ -45,12 +49,44 @@ def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: 
     data = load_dataset(data_dir)
     hist = monthly_history(data.sales)
     progress("reading", 1.0)
+    source = {"data_fingerprint": _fingerprint(data.sales), "oracle_rmse": oracle_rmse(data_dir)}
+    return _train_and_write(out, hist, data, cleaning.open_shops(data.sales, data.event_shops),
+                            source, seed, threads, progress)
+
+
+def train_held_bundle(out: str | Path, seed: int = 0, threads: int = 0,
+                      progress=_no_progress) -> dict:
+    """Train on the held sales history (`salesapp.history.load()`) and write a bundle; returns
+    the card (its `data_months`: the first and last month trained on)."""
+    from salesapp import history
+    from salesapp.history import months
+    from salesapp.paths import default_data_dir
+    progress("reading", 0.0)
+    held = history.load()
+    if held.notice:
+        print(f"salesapp: {held.notice}", file=sys.stderr)
+    if len(held.months) < MIN_MONTHS:
+        raise InputError(f"the held history holds only {months.span(held.months)}; training "
+                         f"needs at least {MIN_MONTHS} months: import more (salesapp data import "
+                         "DIR)")
+    hist = held.monthly()
+    fingerprint = hashlib.sha256(b"".join(getattr(hist, f).tobytes() for f in
+                                          ("month", "shop", "item", "cnt", "price")))
+    source = {"data_fingerprint": fingerprint.hexdigest()[:16], "trained_from": "held history",
+              "data_months": [held.months[0], held.months[-1]],
+              # the default data's oracle holds only while the history is that data
+              "oracle_rmse": oracle_rmse(default_data_dir()) if held.is_default else None}
+    progress("reading", 1.0)
+    return _train_and_write(out, hist, held, held.open_shops(), source, seed, threads, progress)
+
+
+def _train_and_write(out, hist, data, open_shops: list[int], source: dict, seed: int,
+                     threads: int, progress) -> dict:
+    """Train on `hist`, write the bundle with `data`'s tables, shops and aliases; the card."""
     booster, info = train_history(hist, data.items, seed, threads, progress)
     progress("saving", 0.0)
     last = int(hist.month.max())
-    open_shops = cleaning.open_shops(data.sales, data.event_shops)
-    card = {**info, "data_fingerprint": _fingerprint(data.sales), "seed": seed,
-            "oracle_rmse": oracle_rmse(data_dir), "versions": _versions(),
+    card = {**info, **source, "seed": seed, "versions": _versions(),
             "shops": len(data.shops), "items": len(data.items),
             "open_shops": len(open_shops), "event_shops": list(data.event_shops),
             "forecast_block": last + 1}
@@ -65,28 +101,57 @@ def train_bundle(data_dir: str | Path, out: str | Path, seed: int = 0, threads: 
 
 
 def train(args) -> int:
-    """Train on every month of --data, write the bundle to --out, print the metrics.
+    """Train on every month of --data (without it: the held sales history), write the bundle
+    to --out (without it: into the model library, not made active), print the metrics.
 
     --progress: stdout is one JSON line per step instead (`model.training_progress`), the
     metrics go to stderr; --nice N: run N nice levels lower (the window's training child).
     """
-    writable_folder_for(args.out, "--out")
+    if args.out:
+        writable_folder_for(args.out, "--out")
     if getattr(args, "nice", 0):
         _lower_priority(args.nice)
     lines = None
     if getattr(args, "progress", False):
         from salesapp.model.training_progress import ProgressLines
         lines = ProgressLines()
-    card = train_bundle(args.data, args.out, args.seed, args.threads, lines or _no_progress)
+    card, where = _trained(args, lines or _no_progress)
     report = sys.stderr if lines else sys.stdout
-    print(f"model {card['model_version']} written to {args.out}", file=report)
+    if args.out:
+        print(f"model {card['model_version']} written to {args.out}", file=report)
+    else:
+        print(f"model {card['model_version']} kept in the model library (not active yet: "
+              f"salesapp models activate {card['model_version']})", file=report)
     print(backtest_text(card["backtest"]), file=report)
     if card["oracle_rmse"] is not None:
         print(f"oracle RMSE (month {card['forecast_block']}, expected vs realised): "
               f"{card['oracle_rmse']:.4f}", file=report)
     if lines:
-        lines.done(card["model_version"], str(Path(args.out).resolve()))
+        lines.done(card["model_version"], str(where))
     return 0
+
+
+def _trained(args, progress) -> tuple[dict, Path]:
+    """Train as `args` say; (card, the bundle's folder). Without --out the bundle is written
+    into the library's staging folder and kept there (none is left behind on a failure)."""
+    from salesapp import library
+    staging = None if args.out else library.default_library().staging_dir()
+    out = Path(args.out) if args.out else staging
+    try:
+        if args.data:
+            card = train_bundle(args.data, out, args.seed, args.threads, progress)
+        else:
+            card = train_held_bundle(out, args.seed, args.threads, progress)
+        if staging is None:
+            return card, out.resolve()
+        kept = library.default_library()
+        version = kept.add(staging, move=True)
+        shutil.rmtree(staging, ignore_errors=True)   # left by add when it was kept already
+        return card, (kept.root / version if (kept.root / version).is_dir() else kept.builtin)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _lower_priority(steps: int) -> None:

@@ -15,9 +15,10 @@ from salesapp.model.features import MonthlyHistory
 ORIGIN_DEFAULT = "default"   # seeded from the bundled default data; the first import replaces it
 ORIGIN_IMPORT = "import"
 
-ITEM_COLUMNS = ["item_id", "item_category_id", "item_name"]   # the bundle's order
-CATEGORY_COLUMNS = ["item_category_id", "item_category_name"]
-SHOP_COLUMNS = ["shop_id", "shop_name"]
+# the columns in the order a bundle trained from the files keeps them
+ITEM_COLUMNS = ["item_id", "item_category_id", "item_name"]
+CATEGORY_COLUMNS = ["item_category_name", "item_category_id"]
+SHOP_COLUMNS = ["shop_name", "shop_id"]
 
 
 @dataclass
@@ -27,8 +28,8 @@ class WorkingHistory:
     - `raw`: monthly sums per (month, shop, item) under the shop ids the imported files used,
       cleaned month by month (`salesapp.history.monthly_cleaning`); `monthly()` gives them with
       duplicate shops merged, which is what training and a bundle use.
-    - `items` (item_id, item_category_id, item_name), `categories` (item_category_id,
-      item_category_name), `shops` (shop_id, shop_name): every row ever imported, the newest
+    - `items` (item_id, item_category_id, item_name), `categories` (item_category_name,
+      item_category_id), `shops` (shop_name, shop_id): every row ever imported, the newest
       import's row winning for an id.
     - `meta`: `origin` ("default" or "import"), `months` (block as text -> daily_rows,
       outliers_dropped, negative_prices_fixed, quantiles, first_date, last_date, imported) and

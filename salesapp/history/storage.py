@@ -48,10 +48,11 @@ MANIFEST = "manifest.json"
 META = "meta.json"
 HISTORY = "history.npz"
 # The reference tables under the 1C file names: the loader's own checks read them back.
-TABLES = {"items": ("items.csv", schema.ITEMS, ITEM_COLUMNS),
-          "categories": ("item_categories.csv", schema.CATEGORIES, CATEGORY_COLUMNS),
-          "shops": ("shops.csv", schema.SHOPS, SHOP_COLUMNS)}
-FILES = (HISTORY, META, *(name for name, _, _ in TABLES.values()))
+TABLES = {"items": ("items.csv", schema.ITEMS, ITEM_COLUMNS, "item_id"),
+          "categories": ("item_categories.csv", schema.CATEGORIES, CATEGORY_COLUMNS,
+                         "item_category_id"),
+          "shops": ("shops.csv", schema.SHOPS, SHOP_COLUMNS, "shop_id")}
+FILES = (HISTORY, META, *(entry[0] for entry in TABLES.values()))
 GENERATION = re.compile(r"^g(\d{6})$")
 KEEP_GENERATIONS = 2   # the current one and the one before (a reader may still be in it)
 ARRAYS = {"month": np.int16, "shop": np.int16, "item": np.int32, "cnt": np.float32,
@@ -102,7 +103,7 @@ def write_generation(root: Path, hist: WorkingHistory, base: Path | None) -> Pat
 def _write_files(d: Path, hist: WorkingHistory) -> None:
     d.mkdir()
     save_history(d / HISTORY, hist.raw)
-    for key, (name, _, columns) in TABLES.items():
+    for key, (name, _, columns, _) in TABLES.items():
         write_table(d / name, getattr(hist, key)[columns])
     (d / META).write_text(json.dumps({"format": FORMAT, **hist.meta}, indent=1, sort_keys=True),
                           encoding="utf-8")
@@ -238,12 +239,11 @@ def _block_of(date: str) -> int | None:
 
 
 def _read_table(d: Path, key: str) -> pd.DataFrame:
-    name, spec, columns = TABLES[key]
+    name, spec, columns, id_col = TABLES[key]
     try:
         frame = read_table(d / name, spec)
     except InputError as exc:
         raise DamagedHistory(d, str(exc)) from None
-    id_col = columns[0]
     if frame[id_col].duplicated().any():
         raise DamagedHistory(d, f"{name} lists an {id_col} twice")
     return frame[columns].reset_index(drop=True)
