@@ -53,7 +53,7 @@ def manifest_version(directory: Path) -> str:
     except FileNotFoundError:
         raise BundleError(f"{directory} is not a model bundle: {MANIFEST} is missing") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{directory / MANIFEST} could not be read ({_why(exc)})") from None
+        raise BundleError(f"{directory / MANIFEST} could not be read ({reason_of(exc)})") from None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -88,14 +88,14 @@ def _checked_card(directory: Path) -> dict:
         raise BundleError(f"model bundle {directory} is missing {Path(exc.filename).name}"
                           ) from None
     except (OSError, ValueError, RecursionError) as exc:
-        raise BundleError(f"{mpath} is not a manifest ({_why(exc)})") from None
+        raise BundleError(f"{mpath} is not a manifest ({reason_of(exc)})") from None
     if not isinstance(manifest, dict) or manifest.get(CARD) != hashlib.sha256(data).hexdigest():
         raise BundleError(f"{cpath} does not match its SHA-256 in {MANIFEST}; "
                           "the bundle was modified or damaged")
     try:
         card = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
-        raise BundleError(f"{cpath} is not a model card ({_why(exc)})") from None
+        raise BundleError(f"{cpath} is not a model card ({reason_of(exc)})") from None
     if not isinstance(card, dict):
         raise BundleError(f"{cpath} must hold a JSON object, not {type(card).__name__}")
     return card
@@ -140,5 +140,6 @@ def _created(directory: Path, card: dict) -> datetime:
         return datetime.fromtimestamp(0, UTC)
 
 
-def _why(exc: BaseException) -> str:
+def reason_of(exc: BaseException) -> str:
+    """An OS error's words (its strerror), else the exception's text or its type's name."""
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

@@ -21,7 +21,13 @@ import uuid
 from pathlib import Path
 
 from salesapp.errors import BundleError, SalesAppError
-from salesapp.library.entry import VERSION_RE, LibraryEntry, manifest_version, read_entry
+from salesapp.library.entry import (
+    VERSION_RE,
+    LibraryEntry,
+    manifest_version,
+    read_entry,
+    reason_of,
+)
 from salesapp.paths import default_model_dir, user_data_dir
 
 log = logging.getLogger("salesapp.library")
@@ -101,7 +107,7 @@ class ModelLibrary:
         except FileNotFoundError:
             return self._builtin_version()
         except (OSError, UnicodeDecodeError) as exc:
-            return self._pointer_damaged(pointer, f"it could not be read ({_why(exc)})")
+            return self._pointer_damaged(pointer, f"it could not be read ({reason_of(exc)})")
         if not VERSION_RE.fullmatch(text):
             return self._pointer_damaged(pointer, "it does not hold a model version")
         if text == self._builtin_version() or (self.root / text / "manifest.json").is_file():
@@ -177,7 +183,7 @@ class ModelLibrary:
             if (final / "manifest.json").is_file():   # another process added it meanwhile
                 return version
             raise BundleError(f"model {version} could not be kept in {self.root} "
-                              f"({_why(exc)})") from None
+                              f"({reason_of(exc)})") from None
         log.info("model %s added to the library from %s", version, src)
         return version
 
@@ -206,7 +212,8 @@ class ModelLibrary:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise BundleError(f"model {entry.version} could not be made active: "
-                              f"{self.root / POINTER} could not be written ({_why(exc)})") from None
+                              f"{self.root / POINTER} could not be written "
+                              f"({reason_of(exc)})") from None
         log.info("model %s is active", entry.version)
         return self.find(entry.version)
 
@@ -255,7 +262,7 @@ class ModelLibrary:
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise BundleError(f"{src} could not be copied into the library {self.root} "
-                              f"({_why(exc)})") from None
+                              f"({reason_of(exc)})") from None
         return staging
 
     def _pointer_damaged(self, pointer: Path, why: str) -> str | None:
@@ -298,6 +305,3 @@ def _check(directory: Path) -> str:
     bundle_check.ensure_safe(directory)
     return version
 
-
-def _why(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

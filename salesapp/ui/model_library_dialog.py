@@ -58,7 +58,7 @@ class ModelLibraryDialog(QDialog):
         box.addWidget(buttons)
         self.entries = []
         session.model_changed.connect(self._on_model_changed)
-        session.report.connect(self._on_report)
+        session.model_refused.connect(self._on_refused)
         self.refresh()
 
     def refresh(self) -> None:
@@ -117,7 +117,7 @@ class ModelLibraryDialog(QDialog):
         self.select_version(version)
         self._say(f"Model {version} is active.")
 
-    def _on_report(self, sentence: str) -> None:
+    def _on_refused(self, sentence: str) -> None:
         self.refresh()
         self._say(sentence, error=True)
 

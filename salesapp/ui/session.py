@@ -49,6 +49,7 @@ class Session(QObject):
     sheet_wanted = Signal(str, list)    # a workbook has several sheets: path, their names
     closing = Signal(int)          # jobs that stay queued; emitted before the close blocks
     model_changed = Signal()       # another model answers from now on (`use_predictor`)
+    model_refused = Signal(str)    # a switch failed, or a damaged part of the library was set aside
 
     def __init__(self, model, parent: QObject | None = None):
         super().__init__(parent)
@@ -170,8 +171,9 @@ class Session(QObject):
             from salesapp.ui.model_switch import ModelSwitcher
             self._switcher = ModelSwitcher(self.library_root, self)
             self._switcher.switched.connect(self._on_model_switched)
-            self._switcher.failed.connect(self.report)
-            self._switcher.noticed.connect(self.report)
+            for said in (self._switcher.failed, self._switcher.noticed):
+                said.connect(self.report)
+                said.connect(self.model_refused)
         started = self._switcher.switch(version)
         if started:
             self.message.emit(f"Loading model {version}…", 0)
