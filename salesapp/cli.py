@@ -137,13 +137,15 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
     p = sub.add_parser("accuracy", help="a model's forecast month against that month's actual "
                        "sales (CSV per item and shop, and a summary)")
-    p.add_argument("--data", required=True, metavar="DIR",
-                   help="sales data in the 1C schema that covers the model's forecast month")
+    p.add_argument("--data", metavar="DIR",
+                   help="sales data in the 1C schema that covers the model's forecast month "
+                   "(default: the sales history the desk holds, see salesapp data)")
     p.add_argument("--out", required=True, metavar="CSV",
                    help="per item and shop rows; the overall, per shop and per item block goes "
                    "to NAME-summary.csv beside it")
     p.add_argument("--model", metavar="DIR", help="the model bundle that forecast the month "
-                   "(default: the active model)")
+                   "(default: with the held history, the kept model of the latest month it "
+                   "covers; else the active model)")
 
     p = sub.add_parser("data", help="the sales history the desk holds: import, show")
     actions = p.add_subparsers(dest="action", required=True)

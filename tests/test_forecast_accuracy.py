@@ -135,3 +135,40 @@ def test_the_command_names_file_line_and_column_of_a_bad_sales_row(month_model, 
     assert run.returncode == 2
     assert "sales_train.csv, line 4, column 'shop_id'" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+def _salesapp(*args, home, cwd):
+    import os
+    env = {**os.environ, "SALESAPP_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "salesapp", *map(str, args)], env=env,
+                          capture_output=True, text=True, cwd=cwd, timeout=180, check=False)
+
+
+def test_without_data_or_model_it_scores_the_kept_model_of_the_month_held(month_model, scored,
+                                                                           tmp_path):
+    bundle_dir, full, _, month = month_model
+    report, expected = scored
+    home = tmp_path / "home"
+    for step in (("data", "import", full), ("models", "add", bundle_dir)):
+        run = _salesapp(*step, home=home, cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+    run = _salesapp("accuracy", "--out", tmp_path / "acc.csv", home=home, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert f"Forecasts for {month_label(month)} were" in run.stdout
+    summary = pd.read_csv(tmp_path / "acc-summary.csv")
+    overall = summary[summary["scope"] == "overall"].iloc[0]
+    assert overall["model_version"] == report.model_version   # not the active (bundled) one
+    assert overall["model_rmse"] == pytest.approx(_metrics(expected, "model")["rmse"], abs=1e-3)
+    assert overall["pairs"] == len(expected)
+
+
+def test_a_held_history_without_the_month_is_refused_naming_it(month_model, tmp_path):
+    bundle_dir, _, past, month = month_model
+    home = tmp_path / "home"
+    assert _salesapp("data", "import", past, home=home, cwd=tmp_path).returncode == 0
+    run = _salesapp("accuracy", "--model", bundle_dir, "--out", tmp_path / "acc.csv", home=home,
+                    cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.startswith("salesapp: the sales history the desk holds has no sales in "
+                                 f"{month_label(month)}, the month the model forecast")
+    assert run.stderr.count("\n") == 1

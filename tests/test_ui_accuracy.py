@@ -17,9 +17,13 @@ WAIT_MS = 60000
 
 @pytest.fixture
 def dialog(qtbot, month_model):
-    d = AccuracyDialog([("the month's model", month_model[0])])
+    """The dialog on the month's model and the folder of the month's sales, its report shown."""
+    d = AccuracyDialog([("the month's model", month_model[0], month_model[3])],
+                       sales_dir=month_model[1], pick=False)
     qtbot.addWidget(d)
     d.show()
+    with qtbot.waitSignal(d.report_shown, timeout=WAIT_MS):
+        pass   # the comparison the dialog started on opening
     yield d
     d.wait()
 
@@ -28,11 +32,8 @@ def _cell(view, row, column):
     return view.model().index(row, column).data()
 
 
-def test_the_dialog_shows_the_words_the_metrics_and_the_misses(qtbot, dialog, month_model,
-                                                                month_expected):
+def _shows_the_expected_numbers(dialog, month_model, month_expected):
     e = month_expected
-    with qtbot.waitSignal(dialog.report_shown, timeout=WAIT_MS):
-        dialog.set_sales_dir(month_model[1])
     share = e["model"].sum() / e["actual"].sum() - 1
     text = dialog.summary.text()
     assert f"were {abs(share) * 100:.0f} % {'high' if share > 0 else 'low'} on average" in text
@@ -53,9 +54,29 @@ def test_the_dialog_shows_the_words_the_metrics_and_the_misses(qtbot, dialog, mo
     assert _cell(top, 0, EXCEPTION_HEADERS.index("missed")) == f"{missed.max():,.1f}"
 
 
-def test_the_exception_list_sorts_by_value_when_a_header_is_clicked(qtbot, dialog, month_model):
-    with qtbot.waitSignal(dialog.report_shown, timeout=WAIT_MS):
-        dialog.set_sales_dir(month_model[1])
+def test_the_dialog_shows_the_words_the_metrics_and_the_misses(dialog, month_model,
+                                                                month_expected):
+    _shows_the_expected_numbers(dialog, month_model, month_expected)
+
+
+def test_on_the_held_history_it_picks_the_model_of_the_latest_month_held(qtbot, month_model,
+                                                                        month_expected):
+    from salesapp import history
+    from salesapp.paths import default_model_dir
+    history.import_folder(month_model[1])   # the months up to F: F is now held
+    choices = [("the bundled model", default_model_dir(), month_model[3] + 1),
+               ("the month's model", month_model[0], month_model[3])]
+    d = AccuracyDialog(choices)   # the held history, the model picked
+    qtbot.addWidget(d)
+    with qtbot.waitSignal(d.report_shown, timeout=WAIT_MS):
+        d.show()
+    assert d.model_box.currentIndex() == 1
+    assert d.sales_label.text() == "the sales history the desk holds"
+    _shows_the_expected_numbers(d, month_model, month_expected)
+    d.wait()
+
+
+def test_the_exception_list_sorts_by_value_when_a_header_is_clicked(dialog):
     view = dialog.exceptions_view
     column = EXCEPTION_HEADERS.index("item")
     view.sortByColumn(column, Qt.AscendingOrder)
@@ -78,6 +99,8 @@ def test_sales_without_the_forecast_month_are_refused_naming_it(qtbot, dialog, m
 
 
 def test_the_models_menu_opens_it_with_the_kept_models(qtbot):
+    """A fresh machine: the held history is the bundled data, which does not hold the month the
+    bundled model forecast; the dialog says so in one sentence naming it."""
     window = MainWindow()
     qtbot.addWidget(window)
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Models")
@@ -87,5 +110,10 @@ def test_the_models_menu_opens_it_with_the_kept_models(qtbot):
     assert d.isVisible()
     labels = [d.model_box.itemText(i) for i in range(d.model_box.count())]
     assert any("(active)" in label for label in labels), labels   # the bundled model
+    with qtbot.waitSignal(d.failed, timeout=WAIT_MS) as blocker:
+        pass
+    assert blocker.args[0].startswith("The sales history the desk holds has no sales in "
+                                      "Nov 2015, the month the model forecast")
     d.close()
+    d.wait()
     window.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from salesapp.commands.argument_checks import file_in_existing_folder
@@ -55,19 +56,24 @@ def summary_rows(report, month: str):
 
 
 def accuracy(args) -> int:
-    """Score --model's forecast month against --data's sales of it; write --out and its summary."""
+    """Score a model's forecast month against its actual sales; write --out and its summary,
+    print one line. The sales: --data, else the held history; the model: --model, else (with
+    the held history) the kept model of the latest month it covers, else the active one."""
     from salesapp import library
-    from salesapp.model import bundle
+    from salesapp.actual_sales import closed_model_dir, month_sales_for
     from salesapp.model.accuracy_words import summary_line
-    from salesapp.model.forecast_accuracy import compare, month_sales_from_folder
+    from salesapp.model.forecast_accuracy import compare
     from salesapp.model.predictor import Predictor
     from salesapp.ui.months import month_label
 
     out = file_in_existing_folder(args.out, "--out")
     summary = summary_path(out)
-    predictor = Predictor.load(library.model_dir_for(args.model), num_threads=os.cpu_count() or 1)
-    sales = month_sales_from_folder(args.data, predictor.forecast_block,
-                                    bundle.shop_aliases(predictor.directory), month_label)
+    # without --model and --data: the kept model whose month the held history now covers
+    model = args.model or (None if args.data else closed_model_dir())
+    predictor = Predictor.load(library.model_dir_for(model), num_threads=os.cpu_count() or 1)
+    sales, notice = month_sales_for(predictor, args.data, month_label)
+    if notice:
+        print(f"salesapp: {notice}", file=sys.stderr)
     report = compare(predictor, sales)
     month = month_label(report.month)
     write_csv(out, PAIR_HEADER, pair_rows(report, month))

@@ -55,7 +55,8 @@ class MonthSales:
 def month_sales(hist: MonthlyHistory, month: int, source: str,
                 item_names: dict[int, str] | None = None,
                 month_name: Callable[[int], str] = _month_number) -> MonthSales:
-    """Month `month` of a monthly history; InputError naming the month if it has no sales."""
+    """Month `month` of a monthly history, one row per (shop, item) (rows of shops merged into
+    one id are summed); InputError naming the month if it has no sales."""
     sel = np.asarray(hist.month) == month
     if not sel.any():
         held = np.unique(np.asarray(hist.month))
@@ -63,9 +64,11 @@ def month_sales(hist: MonthlyHistory, month: int, source: str,
                  if len(held) else "it holds no sales at all")
         raise InputError(f"{source} has no sales in {month_name(month)}, the month the model "
                          f"forecast ({holds}); add that month's sales first")
-    return MonthSales(month, np.asarray(hist.shop)[sel].astype(np.int64),
-                      np.asarray(hist.item)[sel].astype(np.int64),
-                      np.asarray(hist.cnt)[sel].astype(np.float64), source, item_names or {})
+    pairs, at = np.unique(_pair_key(np.asarray(hist.shop)[sel], np.asarray(hist.item)[sel]),
+                          return_inverse=True)
+    cnt = np.bincount(at.reshape(-1), weights=np.asarray(hist.cnt)[sel].astype(np.float64),
+                      minlength=len(pairs))
+    return MonthSales(month, pairs >> 32, pairs & 0xFFFFFFFF, cnt, source, item_names or {})
 
 
 def month_sales_from_folder(directory: str | Path, month: int, shop_aliases: dict[int, int],
@@ -83,6 +86,23 @@ def month_sales_from_folder(directory: str | Path, month: int, shop_aliases: dic
     names = dict(zip(data.items["item_id"].astype(int), data.items["item_name"].astype(str)))
     return month_sales(monthly_history(data.sales), month, f"the sales data in {directory}",
                        names, month_name)
+
+
+HELD_SOURCE = "the sales history the desk holds"
+
+
+def month_sales_from_held(held, month: int, shop_aliases: dict[int, int],
+                          month_name: Callable[[int], str] = _month_number) -> MonthSales:
+    """Month `month` of the held history (a `salesapp.history.WorkingHistory`, whose monthly
+    sums keep the files' shop ids), the model's merged shop ids applied as for a folder.
+    InputError naming the month when the history holds no sales in it."""
+    raw = held.raw
+    shop = np.asarray(raw.shop, dtype=np.int64)
+    for duplicate, kept in shop_aliases.items():
+        shop = np.where(shop == duplicate, kept, shop)
+    names = dict(zip(held.items["item_id"].astype(int), held.items["item_name"].astype(str)))
+    return month_sales(MonthlyHistory(raw.month, shop, raw.item, raw.cnt, raw.price), month,
+                       HELD_SOURCE, names, month_name)
 
 
 @dataclass

@@ -42,50 +42,59 @@ from salesapp.ui.months import month_label
 log = logging.getLogger("salesapp.gui")
 
 
-def model_choices(window_model: Path | None) -> list[tuple[str, Path]]:
-    """(label, bundle folder) of every kept model, the window's own first if the library does
-    not hold it (a --model folder); a library that cannot be listed gives the window's alone."""
+def model_choices(window_model: Path | None,
+                  window_month: int | None = None) -> list[tuple[str, Path, int | None]]:
+    """(label, bundle folder, forecast month) of every kept model, the window's own first if the
+    library does not hold it (a --model folder, forecasting `window_month`); a library that
+    cannot be listed gives the window's alone."""
     choices = []
     try:
         from salesapp import library
         for e in library.entries():
             month = f"forecasts {month_label(e.forecast_block)}" if e.forecast_block is not None \
                 else "forecast month unknown"
-            choices.append((f"{e.version} — {month}{' (active)' if e.active else ''}", e.path))
+            choices.append((f"{e.version} — {month}{' (active)' if e.active else ''}", e.path,
+                            e.forecast_block))
     except (SalesAppError, OSError) as exc:
         log.warning("the model library could not be listed: %s", exc)
-    paths = {p.resolve() for _, p in choices}
+    paths = {c[1].resolve() for c in choices}
     if window_model is not None and Path(window_model).resolve() not in paths:
-        choices.insert(0, (f"the window's model ({window_model})", Path(window_model)))
+        choices.insert(0, (f"the window's model ({window_model})", Path(window_model),
+                           window_month))
     return choices
 
 
-def run_comparison(model_dir: Path, sales_dir: Path):
-    """Load the bundle, read its forecast month from `sales_dir`, compare: an AccuracyReport."""
-    from salesapp.model import bundle
-    from salesapp.model.forecast_accuracy import compare, month_sales_from_folder
+def run_comparison(model_dir: Path, sales_dir: Path | None, pick_from=None):
+    """(AccuracyReport, the model folder used, a notice or None) of the bundle's forecast month
+    against `sales_dir`'s sales of it, or the held history's when `sales_dir` is None. With
+    `pick_from` (choices) and the held history, the model is the one of the latest month the
+    history covers, if any (else `model_dir`)."""
+    from salesapp.actual_sales import held_months, latest_closed, month_sales_for
+    from salesapp.model.forecast_accuracy import compare
     from salesapp.model.predictor import Predictor
 
+    if pick_from and sales_dir is None:
+        at = latest_closed([c[2] for c in pick_from], held_months())
+        model_dir = model_dir if at is None else pick_from[at][1]
     predictor = Predictor.load(model_dir)
-    sales = month_sales_from_folder(sales_dir, predictor.forecast_block,
-                                    bundle.shop_aliases(predictor.directory), month_label)
-    return compare(predictor, sales)
+    sales, notice = month_sales_for(predictor, sales_dir, month_label)
+    return compare(predictor, sales), Path(model_dir), notice
 
 
 class _Comparison(QObject):
     """Runs `run_comparison` off the GUI thread; `done(ticket, report or None, error text)`."""
 
-    done = Signal(int, object, str)
+    done = Signal(int, object, str)   # ticket, (report, model folder, notice) or None, error
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._thread: threading.Thread | None = None
 
-    def start(self, ticket: int, model_dir: Path, sales_dir: Path) -> None:
+    def start(self, ticket: int, model_dir: Path, sales_dir: Path | None, pick_from=None) -> None:
         """Compare in the background; the answer arrives as `done` on this object's thread."""
         def run():
             try:
-                self.done.emit(ticket, run_comparison(model_dir, sales_dir), "")
+                self.done.emit(ticket, run_comparison(model_dir, sales_dir, pick_from), "")
             except SalesAppError as exc:
                 self.done.emit(ticket, None, str(exc))
             except Exception as exc:   # shown in one sentence; the window carries on
@@ -110,19 +119,21 @@ class AccuracyDialog(QDialog):
     report_shown = Signal(object)   # the AccuracyReport now on screen
     failed = Signal(str)            # the sentence shown instead
 
-    def __init__(self, choices: list[tuple[str, Path]], sales_dir: Path | None = None,
-                 parent=None):
+    def __init__(self, choices: list[tuple[str, Path, int | None]],
+                 sales_dir: Path | None = None, parent=None, pick: bool = True):
+        """`sales_dir` None: the held history; `pick`: start with the model of the latest month
+        it covers (when there is one) rather than the first choice."""
         super().__init__(parent)
         self.setWindowTitle("How last month's forecasts did")
         self.sales_dir = Path(sales_dir) if sales_dir else None
         self.report = None
         self._ticket = 0
+        self._choices: list = []
         self._comparison = _Comparison(self)
         self._comparison.done.connect(self._on_done)
         self._build(choices)
         self.resize(1100, 760)
-        if self.sales_dir is not None:
-            self.compare_now()
+        self.compare_now(pick=pick)
 
     def _build(self, choices) -> None:
         self.model_box = QComboBox()
@@ -132,14 +143,18 @@ class AccuracyDialog(QDialog):
         self.sales_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         choose = QPushButton("Choose sales folder…")
         choose.clicked.connect(self.choose_sales_folder)
+        self.held_button = QPushButton("Use the held history")
+        self.held_button.clicked.connect(lambda: self.set_sales_dir(None))
+        self.held_button.setEnabled(self.sales_dir is not None)
         form = QGridLayout()
         form.addWidget(QLabel("Model:"), 0, 0)
-        form.addWidget(self.model_box, 0, 1, 1, 2)
+        form.addWidget(self.model_box, 0, 1, 1, 3)
         form.addWidget(QLabel("Actual sales:"), 1, 0)
         form.addWidget(self.sales_label, 1, 1)
         form.addWidget(choose, 1, 2)
+        form.addWidget(self.held_button, 1, 3)
         form.setColumnStretch(1, 1)
-        self.summary = QLabel("Choose the sales data of the month the model forecast.")
+        self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setObjectName("accuracySummary")
         self.metrics = RowsTableModel(METRIC_HEADERS, METRIC_FORMATS, self)
@@ -176,19 +191,22 @@ class AccuracyDialog(QDialog):
             view.setMaximumHeight(view.verticalHeader().defaultSectionSize() * 6 + 8)
         return view
 
-    def set_choices(self, choices: list[tuple[str, Path]]) -> None:
-        """The models offered, (label, folder) each; the one chosen stays chosen if still there."""
+    def set_choices(self, choices: list[tuple[str, Path, int | None]]) -> None:
+        """The models offered, (label, folder, forecast month) each; the one chosen stays
+        chosen if still there."""
         was = self.model_box.currentData()
+        self._choices = list(choices)
         self.model_box.blockSignals(True)
         self.model_box.clear()
-        for label, path in choices:
+        for label, path, _month in choices:
             self.model_box.addItem(label, str(path))
         at = self.model_box.findData(was)
         self.model_box.setCurrentIndex(max(at, 0))
         self.model_box.blockSignals(False)
 
     def _sales_text(self) -> str:
-        return str(self.sales_dir) if self.sales_dir else "none chosen yet"
+        from salesapp.model.forecast_accuracy import HELD_SOURCE
+        return str(self.sales_dir) if self.sales_dir else HELD_SOURCE
 
     def choose_sales_folder(self) -> None:
         """Ask for a folder of sales data in the 1C schema, then compare."""
@@ -197,20 +215,23 @@ class AccuracyDialog(QDialog):
         if folder:
             self.set_sales_dir(Path(folder))
 
-    def set_sales_dir(self, folder: Path) -> None:
-        """Compare against the sales in `folder`."""
-        self.sales_dir = Path(folder)
+    def set_sales_dir(self, folder: Path | None) -> None:
+        """Compare against the sales in `folder` (None: the held history)."""
+        self.sales_dir = Path(folder) if folder else None
         self.sales_label.setText(self._sales_text())
+        self.held_button.setEnabled(self.sales_dir is not None)
         self.compare_now()
 
-    def compare_now(self) -> None:
-        """Start the comparison of the chosen model against the chosen sales (off this thread)."""
+    def compare_now(self, pick: bool = False) -> None:
+        """Start the comparison of the chosen model against the chosen sales (off this thread);
+        `pick`: first choose the model of the latest month the held history covers."""
         model = self.model_box.currentData()
-        if model is None or self.sales_dir is None:
+        if model is None:
             return
         self._ticket += 1
         self.summary.setText("Comparing the forecast with the sales…")
-        self._comparison.start(self._ticket, Path(model), self.sales_dir)
+        self._comparison.start(self._ticket, Path(model), self.sales_dir,
+                               self._choices if pick else None)
 
     def _on_done(self, ticket: int, report, error: str) -> None:
         if ticket != self._ticket:
@@ -223,13 +244,25 @@ class AccuracyDialog(QDialog):
             self.exceptions.set_rows([])
             self.failed.emit(error)
             return
-        self.show_report(report)
+        report, model_dir, notice = report
+        self._select_model(model_dir)
+        self.show_report(report, notice)
 
-    def show_report(self, report) -> None:
-        """Put `report` on screen: words, the metrics table, the exception list."""
+    def _select_model(self, model_dir: Path) -> None:
+        """Show the model a pick chose as chosen, without comparing again."""
+        at = self.model_box.findData(str(model_dir))
+        if at >= 0 and at != self.model_box.currentIndex():
+            self.model_box.blockSignals(True)
+            self.model_box.setCurrentIndex(at)
+            self.model_box.blockSignals(False)
+
+    def show_report(self, report, notice: str | None = None) -> None:
+        """Put `report` on screen: words (after `notice`, if any), the metrics table, the
+        exception list."""
         from salesapp.model.accuracy_words import summary_sentences
         self.report = report
-        self.summary.setText("\n".join(summary_sentences(report, month_label)))
+        lines = ([notice] if notice else []) + summary_sentences(report, month_label)
+        self.summary.setText("\n".join(lines))
         self.metrics.set_rows(metric_rows(report.overall))
         self.exceptions.set_rows(exception_rows(report.exceptions))
         self.report_shown.emit(report)

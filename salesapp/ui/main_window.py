@@ -490,7 +490,8 @@ class MainWindow(QMainWindow):
         """Models -> How last month's forecasts did… (non-modal; kept, so it remembers the folder)."""
         from salesapp.ui.accuracy_view import AccuracyDialog, model_choices
         predictor = self.session.predictor
-        choices = model_choices(predictor.directory if predictor else None)
+        choices = (model_choices(predictor.directory, predictor.forecast_block) if predictor
+                   else model_choices(None))
         if self.accuracy_dialog is None:
             self.accuracy_dialog = AccuracyDialog(choices, parent=self)
         self.accuracy_dialog.set_choices(choices)   # a model trained since is offered too
