@@ -96,6 +96,8 @@ def test_activate_mark_reforecast_and_go_back(qtbot, desk, tmp_path):
     assert dialog.entries[[e.version for e in dialog.entries].index(second)].active
     qtbot.waitUntil(lambda: all(marked(window, i) for i in old), timeout=WAIT_MS)
     assert f"computed with model {first}" in tooltip(window, 1)
+    window.table.selectRow(window.model.item_ids().index(1))
+    assert f"by model {first}, not the active one" in window.detail.title.text()
     assert window.model.other_model_ids() == old
 
     ask(qtbot, window, [4])   # a new row: the new model's

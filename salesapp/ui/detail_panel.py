@@ -20,6 +20,9 @@ class DetailPanel(QWidget):
         self._shop_names = shop_names
         # A result holds no sales history (the loaded bundle does): asked for per item shown.
         self._history_of: Callable[[int], list] = lambda item_id: []
+        # The model the history and the reasons come from: a result of another model gets neither
+        # (they would explain a forecast it did not make).
+        self.active_version: str | None = None
         self.title = QLabel("Select an item to see its forecast per shop.")
         self.title.setObjectName("detailTitle")
         self.title.setWordWrap(True)
@@ -75,12 +78,13 @@ class DetailPanel(QWidget):
         """Fill the panel for one row (result None: not forecast yet)."""
         self.shops.removeRows(0, self.shops.rowCount())
         forecast = result if result and result.get("status") == "ok" else None
+        other = _other_model(forecast, self.active_version)
         # first: the reasons are worked out on their thread while this one fills the table and chart
-        self.reasons.request(item_id if forecast is not None else None)
+        self.reasons.request(item_id if forecast is not None and not other else None)
         # without a forecast there is nothing to draw or list: no empty axes, no empty table
         self.table.setVisible(forecast is not None)
         if forecast is not None:
-            self._ensure_chart().show_result(forecast, self._history_of(item_id))
+            self._ensure_chart().show_result(forecast, [] if other else self._history_of(item_id))
         if self.chart is not None:
             self.chart.setVisible(forecast is not None)
         if item_id is None:
@@ -94,7 +98,10 @@ class DetailPanel(QWidget):
             return
         month = month_label(int(result["forecast_block"]))
         self.title.setText(f"{item_id} — {result['item_name']} ({result['category_name']}): "
-                           f"{result['total']:.1f} units forecast in {month}")
+                           f"{result['total']:.1f} units forecast in {month}"
+                           + (f" by model {other}, not the active one (Models → Re-forecast "
+                              "with the active model gives its history and reasons)"
+                              if other else ""))
         for shop_id, forecast in sorted(result["shops"], key=lambda s: -s[1]):
             cells = [QStandardItem(str(shop_id)),
                      QStandardItem(self._shop_names.get(shop_id, "")),
@@ -108,3 +115,9 @@ class DetailPanel(QWidget):
         keep = self.reasons.shop()
         if ids:
             self.table.setCurrentIndex(self.shops.index(ids.index(keep) if keep in ids else 0, 0))
+
+
+def _other_model(result: dict | None, active: str | None) -> str | None:
+    """The version of the model that made `result` when it is not the active one, else None."""
+    version = (result or {}).get("model_version")
+    return version if version and active and version != active else None

@@ -186,6 +186,8 @@ class MainWindow(QMainWindow):
 
     def _use_predictor_in_views(self) -> None:
         """The detail panel, the completer and the shop choice follow the active model."""
+        self._detail_shown = (None, None)   # shown again: its history is the new model's
+        self.detail.active_version = self.session.predictor.version
         self.detail.set_shop_names(self.session.predictor.shop_names)
         self.detail.set_history_source(self.session.predictor.history)
         from salesapp.model.reasons import Explainer  # numpy: loaded with the engine by now
@@ -193,6 +195,7 @@ class MainWindow(QMainWindow):
         self._set_catalogue(self.session.predictor.catalogue())
         self.shop_choice.set_shops(self.session.predictor.shop_ids,
                                    self.session.predictor.shop_names)
+        self._show_detail(self.table.currentIndex())
 
     def _set_catalogue(self, catalogue) -> None:
         """The model's items: names for the completer, categories for the category filter."""
