@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from salesapp.model.id_input import parse_id_text, read_id_csv
+from salesapp.model.id_input import parse_id_text, read_id_csv, read_id_file
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -24,14 +24,20 @@ VALUES = [
 
 
 @pytest.mark.parametrize(("written", "expected"), VALUES)
-def test_typed_and_file_cell_agree(tmp_path, written, expected):
+def test_typed_csv_and_excel_text_cells_agree(tmp_path, written, expected):
+    import openpyxl
+
     typed = parse_id_text(written)
     path = tmp_path / "ids.csv"
     path.write_text(f"item_id\n{written}\n", encoding="utf-8")
-    read = read_id_csv(path)
+    book = openpyxl.Workbook()
+    book.active.append(["item_id"])
+    book.active.append([written])   # a text cell, as a pasted or imported column often is
+    book.save(tmp_path / "ids.xlsx")
     want = [] if expected is None else [expected]
-    assert typed.ids == want and read.ids == want
-    assert bool(typed.problems) == bool(read.problems) == (expected is None)
+    for read in (read_id_csv(path), read_id_file(tmp_path / "ids.xlsx")):
+        assert typed.ids == want and read.ids == want
+        assert bool(typed.problems) == bool(read.problems) == (expected is None)
 
 
 def test_each_refusal_says_why():
