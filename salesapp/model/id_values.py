@@ -2,7 +2,9 @@
 
 - ASCII digits: `5037`. A spreadsheet's whole number `5037.0` is the same id.
 - Digits grouped in threes by a space, a non-breaking space (U+00A0), a narrow one (U+202F) or a
-  thin one (U+2009): `1 050` is 1050, as a spreadsheet or a report shows it.
+  thin one (U+2009): `1 050` is 1050, as a spreadsheet or a report shows it. In typed text a
+  plain space also separates ids, so there it groups only a whole part between commas (and the
+  reading is noted); the other spaces group wherever they stand.
 - Refused, each with its reason: a fraction (`2.5`), scientific notation (`1e3`: a spreadsheet
   shows long numbers rounded that way, so the id written in full is asked for), anything
   outside 0 <= id < ID_LIMIT, and anything else (`²`, `٣`, `-5`, `abc`).
