@@ -98,3 +98,16 @@ def test_cancelling_the_column_question_clears_reading(qtbot, window, tmp_path, 
     message = w.statusBar().currentMessage()
     assert "Reading" not in message and "two.csv not read: no column chosen" in message
     assert w.model.rowCount() == 0
+
+
+def test_a_pasted_spreadsheet_column_reads_as_typed(qtbot, window):
+    from PySide6.QtWidgets import QApplication
+
+    w = window
+    QApplication.clipboard().setText("1\u00a0003\r\n7.0\r\n10\u201312\r\n1e3\r\n")
+    w.input.setFocus()
+    w.input.paste()
+    qtbot.keyClick(w.input, Qt.Key_Return)
+    qtbot.waitUntil(lambda: w.model.rowCount() == 5, timeout=WAIT_MS)
+    assert sorted(w.model.item_ids()) == [7, 10, 11, 12, 1003]
+    assert w.input.text() == "1e3" and w.input.property("rejected") is True
