@@ -76,6 +76,11 @@ def test_a_zero_padded_list_is_not_a_grouped_number():
     assert parse_id_text("1 2 3").ids == [1, 2, 3]
 
 
+def test_groups_that_would_be_out_of_range_are_separate_ids():
+    result = parse_id_text("3 100 100 100")
+    assert result.ids == [3, 100] and result.problems == [] and result.notes == []
+
+
 @pytest.mark.parametrize("dash", ["-", "\u2013", "\u2014", "\u2212"])
 def test_ranges_with_any_dash(dash):
     assert parse_id_text(f"100{dash}103").ids == [100, 101, 102, 103]

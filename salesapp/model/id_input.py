@@ -117,7 +117,8 @@ def _tokens(text: str, notes: list[str]) -> list[str]:
     tokens = []
     for part in _PARTS.split(text):
         part = part.strip()
-        if is_space_grouped(part):
+        # grouped only if that reading is an id: "3 100 100 100" is four ids, not 3,100,100,100
+        if is_space_grouped(part) and type(id_value(part)) is int:
             tokens.append(part)
             notes.append(f"{part!r} read as one id, {id_value(part)} (digits in groups of "
                          "three); separate ids with commas")
