@@ -17,6 +17,7 @@ class TrainingPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("trainingPanel")
+        self._what = ""
         self.stage_label = QLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, BAR_STEPS)
