@@ -13,6 +13,7 @@ from conftest import _write_tiny_data
 from salesapp import library
 from salesapp.model.predictor import Predictor
 from salesapp.store.job_store import JobStore
+from salesapp.ui.job_table_model import MODEL_COLUMN
 from salesapp.ui.main_window import MainWindow
 from salesapp.workers.dispatcher import PredictionDispatcher
 
@@ -51,8 +52,25 @@ def _start_and_wait_for(qtbot, window, stage):
     assert window.training_panel.isVisible()
 
 
+def wait_done(qtbot, window, ids, version):
+    def done():
+        rows = [window.model.row_for(i) for i in ids]
+        assert all(r is not None and r.status == "done" for r in rows)
+        assert {r.result["model_version"] for r in rows} == {version}
+        assert window.model.pending_updates() == 0
+    qtbot.waitUntil(done, timeout=WAIT_MS)
+
+
+def model_cell(window, item_id) -> str:
+    pos = window.model.item_ids().index(item_id)
+    return window.model.data(window.model.index(pos, MODEL_COLUMN))
+
+
 def test_a_trained_model_becomes_active_only_once_checked(qtbot, window):
     before = window.session.predictor.version
+    old_ids, new_ids = [1, 2], [3, 4]
+    window.session.submit_ids(old_ids)
+    wait_done(qtbot, window, old_ids, before)
     bars, stages = [], []
     window.training.process.progressed.connect(
         lambda s, _p, _w: (stages.append(s), bars.append(window.training_panel.bar.value())))
@@ -70,6 +88,14 @@ def test_a_trained_model_becomes_active_only_once_checked(qtbot, window):
     assert library.default_library().active_version() == version
     assert library.active_dir() == library.default_library().entry_dir(version)
     assert not window.training_panel.isVisible() and not window.training.busy()
+    # the rows say which model answered them: the old rows are marked, new ones are the new model's
+    assert window.session.predictor is predictor
+    qtbot.waitUntil(lambda: window.model.other_model_ids() == old_ids, timeout=WAIT_MS)
+    assert model_cell(window, 1).startswith(before)
+    window.session.submit_ids(new_ids)
+    wait_done(qtbot, window, new_ids, version)
+    assert model_cell(window, 3).startswith(version)
+    assert window.model.other_model_ids() == old_ids
 
 
 def test_cancel_leaves_the_active_model_and_says_so(qtbot, window):
