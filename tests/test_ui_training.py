@@ -8,6 +8,7 @@ import os
 import signal
 
 import pytest
+from PySide6.QtCore import Qt
 from conftest import _write_tiny_data
 
 from salesapp import library
@@ -101,14 +102,19 @@ def test_a_trained_model_becomes_active_only_once_checked(qtbot, window):
 def test_cancel_leaves_the_active_model_and_says_so(qtbot, window):
     before = _library_state()
     version = window.session.predictor.version
+    window.session.submit_ids([1])
+    wait_done(qtbot, window, [1], version)
+    window.activateWindow()
     _start_and_wait_for(qtbot, window, "backtest")
     with qtbot.waitSignal(window.training.report, timeout=WAIT_MS) as said:
-        window.training_panel.cancel_button.click()
+        qtbot.mouseClick(window.training_panel.cancel_button, Qt.LeftButton)
     assert said.args == [f"Training was cancelled; the active model is still {version}."]
     assert window.banner.text() == said.args[0]
     assert _library_state() == before
     assert window.session.predictor.version == version
     assert not window.training_panel.isVisible()
+    # the strip hid without handing the focus to the table (which would open a row as if clicked)
+    assert not window.table.currentIndex().isValid()
     # nothing half-written is left in the library folder
     assert [p.name for p in library.default_library().root.iterdir()
             if p.is_dir() and not (p / "manifest.json").exists()] == []

@@ -6,6 +6,7 @@ forecasts'); the user keeps working in the table meanwhile.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 BAR_STEPS = 1000   # the bar's resolution: finer than the progress lines' step
@@ -22,8 +23,12 @@ class TrainingPanel(QWidget):
         self.bar = QProgressBar()
         self.bar.setRange(0, BAR_STEPS)
         self.bar.setFormat("%p %")
+        self.bar.setMinimumWidth(200)
         self.bar.setMaximumWidth(260)
         self.cancel_button = QPushButton("Cancel training")
+        # Never the focus: when the strip hides, Qt would hand the focus on to the table, which
+        # then selects a row and opens it in the detail panel as if the user had.
+        self.cancel_button.setFocusPolicy(Qt.NoFocus)
         box = QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.stage_label, 1)
