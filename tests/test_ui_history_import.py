@@ -15,6 +15,7 @@ from salesapp.ui.main_window import MainWindow
 from salesapp.workers.dispatcher import PredictionDispatcher
 
 WAIT_MS = 60000
+TRAIN_WAIT_MS = 180000
 MONTHS = 14
 
 
@@ -73,13 +74,18 @@ def test_a_new_month_is_added_and_training_is_offered(qtbot, window, folders, mo
     assert history.load().months == list(range(MONTHS - 1))
     assert asked[-1][0] == "train"
     asked = answer(window, monkeypatch, train=True)
+    window.training.data_arguments = lambda: ["--threads", "1"]   # no --data: the held history
     assert import_and_wait(qtbot, window, folders["last_month"]) is True
     assert history.load().months == list(range(MONTHS))
     assert [a[0] for a in asked] == ["train"]   # no overlap: no question about it
     assert "Imported: " in window.statusBar().currentMessage() or window.training.busy()
-    assert window.training.busy()   # "Train now" started the training
-    window.training.cancel()
-    qtbot.waitUntil(lambda: not window.training.busy(), timeout=WAIT_MS)
+    assert window.training.busy()   # "Train now" started the training, on the held history
+    with qtbot.waitSignal(window.training.model_ready, timeout=TRAIN_WAIT_MS) as ready:
+        pass
+    _version, predictor = ready.args
+    assert predictor.card["data_months"] == [0, MONTHS - 1]
+    assert predictor.forecast_block == MONTHS
+    assert window.session.predictor is predictor
 
 
 def test_months_already_held_are_replaced_only_when_the_user_says_so(qtbot, window, folders,

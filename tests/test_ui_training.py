@@ -8,8 +8,8 @@ import os
 import signal
 
 import pytest
-from PySide6.QtCore import Qt
 from conftest import _write_tiny_data
+from PySide6.QtCore import Qt
 
 from salesapp import library
 from salesapp.model.predictor import Predictor

@@ -157,6 +157,6 @@ class ModelTraining(QObject):
 
 
 def training_data_arguments() -> list[str]:
-    """What `train` learns from when the window asks: the bundled data set for now."""
-    from salesapp.paths import default_data_dir
-    return ["--data", str(default_data_dir())]
+    """What `train` learns from when the window asks: the held sales history (no --data; on a
+    fresh machine it is the bundled default data's, File -> Import sales history… replaces it)."""
+    return []
