@@ -176,3 +176,16 @@ def test_the_window_loads_the_active_model_of_the_library(qtbot, tmp_path, secon
     finally:
         window.close()
     shutil.rmtree(tmp_path / "store")
+
+
+def test_the_dialog_marks_the_model_the_window_answers_with(qtbot, desk):
+    """Another process (`salesapp models activate`) moved the pointer: the window still answers
+    with its model, and the dialog says so and offers the pointer's one."""
+    window, lib, first, second = desk
+    lib.activate(second)
+    window.manage_models()
+    dialog = window.models_dialog
+    marks = {e.version: dialog.table.item(row, 0).text() for row, e in enumerate(dialog.entries)}
+    assert marks[first] == "active" and marks[second] == ""
+    dialog.select_version(second)
+    assert dialog.activate_button.isEnabled()

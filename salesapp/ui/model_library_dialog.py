@@ -68,12 +68,14 @@ class ModelLibraryDialog(QDialog):
         self.table.setRowCount(len(self.entries))
         bold = QFont()
         bold.setBold(True)
+        answering = self._answering()
         for row, entry in enumerate(self.entries):
             texts = entry_text.cells(entry, month_label)
-            cells = ["active" if entry.active else "", *(texts[c] for c in entry_text.COLUMNS)]
+            active = entry.version == answering
+            cells = ["active" if active else "", *(texts[c] for c in entry_text.COLUMNS)]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if entry.active:
+                if active:
                     item.setFont(bold)
                 if col:
                     item.setToolTip(f"model {entry.version}, kept in {entry.path}")
@@ -106,10 +108,17 @@ class ModelLibraryDialog(QDialog):
             self._say("The model cannot be changed now: the window is still loading, or "
                       "another model is being loaded.", error=True)
 
+    def _answering(self) -> str | None:
+        """The model the window answers with (a `--model` bundle may not be the library's
+        active one); the library's active one until the engine is there."""
+        predictor = self.session.predictor
+        if predictor is not None:
+            return predictor.version
+        return next((e.version for e in self.entries if e.active), None)
+
     def _update_button(self) -> None:
         version = self.selected_version()
-        active = next((e.version for e in self.entries if e.active), None)
-        self.activate_button.setEnabled(version is not None and version != active)
+        self.activate_button.setEnabled(version is not None and version != self._answering())
 
     def _on_model_changed(self) -> None:
         version = self.session.predictor.version
