@@ -108,3 +108,24 @@ def test_export_selected_offers_only_the_selection(qtbot, make_window, predictor
         rows = list(csv.reader(f))
     first = w.model.row_at(0).item_id
     assert {r[0] for r in rows[1:]} == {str(first)}
+
+
+def test_where_the_decimal_mark_is_a_comma_the_dialog_offers_semicolon_csv_first(qtbot):
+    from PySide6.QtCore import QLocale
+
+    from salesapp.ui.export import ExportDialog as Dialog
+    from salesapp.ui.export import locale_format
+
+    before = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Russian, QLocale.Russia))
+    try:
+        assert locale_format() == "csv-semicolon"
+        dialog = Dialog({"shown": 1, "all": 1, "selected": 0}, False)
+        qtbot.addWidget(dialog)
+        assert dialog.format_box.currentData() == "csv-semicolon"
+        choice = dialog.choice()
+        assert (choice.fmt, choice.style.separator, choice.style.decimal) == ("csv", ";", ",")
+        assert choice.path.suffix == ".csv"
+    finally:
+        QLocale.setDefault(before)
+    assert locale_format() == "csv"
