@@ -11,6 +11,8 @@ bundle's items.csv (default /tmp/bench_model_bundle_s1.0_seed0, a scale-1 bundle
 - `format`: the CSV bytes of those rows (`ResultRows.exported`, rows already read, no file);
 - `plain_csv_writer`: the peer, the plain way: every job and its unpacked result (`results_of`)
   through `csv.writer` to a UTF-8 text file, the reference the tests compare with;
+- `results_wide_xlsx`: `results --layout wide` to an .xlsx (a row per item), and once
+  `results` to a long .xlsx (`results_long_xlsx_once_s`);
 - `baseline` (with --baseline REV): `results` with `salesapp/commands/results_csv.py` of that
   git revision, written the way that revision's `results()` wrote it (a UTF-8 text file).
 The outputs are compared byte for byte. Medians of N runs (default 5), the load average before
@@ -63,10 +65,10 @@ def _timed(body) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _results(store: Path, out: Path, bundle: Path) -> None:
+def _results(store: Path, out: Path, bundle: Path, layout: str = "long") -> None:
     from salesapp.commands.queue_commands import results
 
-    results(SimpleNamespace(store=str(store), out=str(out), model=str(bundle)))
+    results(SimpleNamespace(store=str(store), out=str(out), model=str(bundle), layout=layout))
 
 
 def _store_open(store: Path) -> None:
@@ -170,11 +172,14 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp, JobStore.open(store) as opened:
         rows = _export_rows(opened)
         outs = {name: Path(tmp) / f"{name}.csv" for name in ("results", "plain", "baseline")}
+        outs["wide"], outs["long_xlsx"] = Path(tmp) / "wide.xlsx", Path(tmp) / "long.xlsx"
         ways = {"results": lambda: _results(store, outs["results"], bundle),
                 "store_open": lambda: _store_open(store),
                 "export_rows": lambda: _export_rows(opened),
                 "format": lambda: _format(rows),
-                "plain_csv_writer": lambda: _plain_csv_writer(store, outs["plain"], bundle)}
+                "plain_csv_writer": lambda: _plain_csv_writer(store, outs["plain"], bundle),
+                # the staff's format: a row per item, a column per shop, in a workbook
+                "results_wide_xlsx": lambda: _results(store, outs["wide"], bundle, "wide")}
         if rev:
             old = _baseline(rev)
             ways["baseline"] = lambda: old(store, outs["baseline"])
@@ -184,6 +189,8 @@ def main(argv: list[str]) -> None:
         for _ in range(repeat):
             for name, body in ways.items():
                 runs[name].append(_timed(body))
+        # the long layout as a workbook: 224,400 rows of typed cells, timed once
+        long_xlsx = _timed(lambda: _results(store, outs["long_xlsx"], bundle))
         data = outs["results"].read_bytes()
         same = {name: outs[key].read_bytes() == data
                 for name, key in (("plain_csv_writer", "plain"), ("baseline", "baseline"))
@@ -195,6 +202,7 @@ def main(argv: list[str]) -> None:
     if rev:   # a revision before the export layouts wrote 5 columns: other bytes by design
         report["baseline_note"] = ("identical_output.baseline is false when the baseline "
                                    "revision writes other columns (before the export layouts)")
+    report["results_long_xlsx_once_s"] = round(long_xlsx[0], 2)
     for name, times in runs.items():
         report[f"{name}_s"] = round(statistics.median(w for w, _ in times), 4)
         report[f"{name}_cpu_s"] = round(statistics.median(c for _, c in times), 4)

@@ -23,11 +23,11 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                              "a column per shop")
     parser.add_argument("--format", choices=("csv", "xlsx"), default=None,
                         help="file format (default: by the --out extension, .xlsx or CSV)")
-    parser.add_argument("--sep", choices=tuple(SEPARATORS), default=",",
-                        help="CSV separator (default ','; ';' for Excel where the decimal mark "
-                             "is a comma)")
-    parser.add_argument("--decimal", choices=(".", ","), default=".",
-                        help="CSV decimal mark (default '.')")
+    parser.add_argument("--sep", choices=tuple(SEPARATORS), default=",", metavar="SEP",
+                        help="CSV separator: ',' (default), ';' (for Excel where the decimal "
+                             "mark is a comma) or tab")
+    parser.add_argument("--decimal", choices=(".", ","), default=".", metavar="MARK",
+                        help="CSV decimal mark: '.' (default) or ','")
 
 
 class ExportTarget(NamedTuple):
