@@ -135,15 +135,16 @@ def _baseline(rev: str):
     exec(compile(source, f"{rev}:results_csv.py", "exec"), module.__dict__)   # noqa: S102
 
     def run(store: Path, out: Path) -> None:
+        from salesapp.csv_cells import csv_line
         from salesapp.gc_pause import gc_paused
         from salesapp.store.job_store import JobStore
 
         s = JobStore.open(store)
         try:
-            with open(out, "w", encoding="utf-8", newline="") as f:
-                f.write(module.csv_line(module.COLUMNS))
+            with open(out, "wb") as f:   # the chunks are UTF-8 bytes, as `results` writes them
+                f.write(csv_line(module.COLUMNS).encode())
                 with gc_paused():
-                    f.writelines(text for text, _ in module.result_chunks(s))
+                    f.writelines(chunk for chunk, _ in module.result_chunks(s, lambda *a: None))
         finally:
             s.close()
 
