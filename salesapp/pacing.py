@@ -15,6 +15,9 @@ FETCH_INTERVAL_MS = 20  # how often a restore looks whether the table is ready f
 LABEL_INTERVAL_MS = 250  # status bar counts and progress at most this often: each change repaints
 ENGINE_WAIT_MS = 30000  # a close before the engine loaded waits for its store to write typed ids
 CLOSE_WAIT_MS = 5000    # a close waits this long for a file being read and for running batches
+# a close waits this long for an export being written (a long workbook of a big store takes about
+# a minute); past it the file under its name stays as it was, the export is not half-written
+EXPORT_CLOSE_WAIT_S = 60
 
 
 # --- the workers and the store -------------------------------------------------------------

@@ -57,7 +57,8 @@ def test_export_takes_the_filtered_rows_adds_the_extension_and_remembers(
         return d.rows.itemText(0)
 
     seen = _answer(qtbot, fill)
-    w.export_all()
+    with qtbot.waitSignal(w.export_runner.finished, timeout=20000):
+        w.export_all()   # written on the export's thread
     assert seen == ["Rows the filter shows (3 of 4)"]
     sheet = openpyxl.load_workbook(folder / "mine.xlsx").active
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
@@ -81,7 +82,8 @@ def test_first_export_starts_in_documents_and_lists_items_without_forecast(
         d.file.setText(str(out))
 
     _answer(qtbot, fill)
-    w.export_all()
+    with qtbot.waitSignal(w.export_runner.finished, timeout=20000):
+        w.export_all()
     with open(out, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f, delimiter=";"))
     assert rows[0] == list(LONG_COLUMNS)
@@ -103,7 +105,8 @@ def test_export_selected_offers_only_the_selection(qtbot, make_window, predictor
         return d.rows.currentData()
 
     assert _answer(qtbot, fill) is not None
-    w.export_selected()
+    with qtbot.waitSignal(w.export_runner.finished, timeout=20000):
+        w.export_selected()
     with open(out, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     first = w.model.row_at(0).item_id
@@ -129,3 +132,15 @@ def test_where_the_decimal_mark_is_a_comma_the_dialog_offers_semicolon_csv_first
     finally:
         QLocale.setDefault(before)
     assert locale_format() == "csv"
+
+
+def test_an_export_that_cannot_be_written_is_one_sentence_and_the_window_goes_on(
+        qtbot, make_window, predictor, tmp_path):
+    w, _ = _window_with_results(qtbot, make_window, predictor)
+    out = tmp_path / "missing" / "f.csv"
+    _answer(qtbot, lambda d: d.file.setText(str(out)))
+    with qtbot.waitSignal(w.export_runner.finished, timeout=20000) as blocker:
+        w.export_all()
+    assert blocker.args[2]   # the reason
+    assert "cannot be written" in w.statusBar().currentMessage()
+    assert not out.parent.exists() and not w.export_runner.busy()

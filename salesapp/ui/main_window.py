@@ -27,6 +27,7 @@ from salesapp.model.id_values import RULE_TEXT
 from salesapp.paths import resource_path
 from salesapp.ui.detail_panel import DetailPanel
 from salesapp.ui.export import ExportDialog
+from salesapp.ui.export_runner import ExportRunner
 from salesapp.ui.item_completer import ItemCompleter
 from salesapp.ui.job_filter import JobFilterProxy
 from salesapp.ui.job_selection import JobSelection
@@ -65,6 +66,8 @@ class MainWindow(QMainWindow):
         self._build_training()
         build_menus(self)
         self.row_menu = build_row_menu(self)
+        self.export_runner = ExportRunner(self)
+        self.export_runner.finished.connect(self._on_export_finished)
         self.status_panel = StatusPanel(self.statusBar(), self.cancel_pending, self)
         self.status_panel.show_counts(self.model.counts())
         self._connect()
@@ -382,14 +385,25 @@ class MainWindow(QMainWindow):
         return ExportDialog(counts, self.table.model() is not self.model, scope, self)
 
     def _export(self, scope: str) -> None:
+        if self.export_runner.busy():
+            self.statusBar().showMessage("An export is still being written; wait for it.", 5000)
+            return
         dialog = self.export_dialog(scope)
         if dialog.exec() != ExportDialog.Accepted:
             return
         c = dialog.choice()
-        try:
-            self.export_to(str(c.path), c.scope, c.layout, c.fmt, c.style)
-        except OSError as exc:
-            self.report(f"{c.path}: cannot be written ({exc.strerror or exc}).")
+        from salesapp.exports.writers import EXCEL_COMMA
+        predictor = self.session.predictor
+        entries = self.selection.entries(self.selection.scope_rows(c.scope))
+        self.statusBar().showMessage(f"Writing {len(entries):,} items to {c.path}…")
+        self.export_runner.start(c.path, entries, predictor.shop_names if predictor else {},
+                                 c.layout, c.fmt, c.style or EXCEL_COMMA)
+
+    def _on_export_finished(self, path: str, rows: int, error: str) -> None:
+        if error:
+            self.report(f"{path}: cannot be written ({error}).")
+        else:
+            self.statusBar().showMessage(f"{rows:,} rows written to {path}.", 10000)
 
     def export_all(self) -> None:
         """File -> Export results (Ctrl+E): the rows the table shows, or as the dialog says."""
@@ -511,6 +525,7 @@ class MainWindow(QMainWindow):
         self.training.shutdown()   # a half-trained model is worthless: the child is stopped
         self.sales_import.shutdown(pacing.CLOSE_WAIT_MS)   # a write under way ends whole
         save_layout(self)
+        self.export_runner.wait()   # an export under way is finished, not cut
         self.session.close()
         self.detail.reasons.wait()   # an item's reasons still being worked out (tens of ms)
         event.accept()
