@@ -29,6 +29,8 @@ def test_import_then_show_then_an_overlap_refused_in_one_line(tmp_path):
     shown = run("data", "show").stdout
     assert "months: Jan 2013 - Mar 2014 (15 months), 15.01.2013 to 15.03.2014" in shown
     assert f"from {data} (added Jan 2013 - Mar 2014)" in shown
+    assert "trained on months up to Oct 2015, forecasts Nov 2015" in shown   # the bundled one
+    assert "not in the active model" not in shown
 
     again = run("data", "import", str(data))
     assert again.returncode == 2 and again.stdout == ""
@@ -39,6 +41,14 @@ def test_import_then_show_then_an_overlap_refused_in_one_line(tmp_path):
     replaced = run("data", "import", str(data / "sales_train.csv"), "--replace")
     assert replaced.returncode == 0, replaced.stderr
     assert replaced.stdout.startswith("replaced Jan 2013 - Mar 2014: ")
+
+
+def test_show_names_the_months_the_active_model_has_not_seen(tmp_path):
+    data = _write_tiny_data(tmp_path / "data", months=36, items=12, shops=2)
+    assert run("data", "import", str(data)).returncode == 0
+    shown = run("data", "show").stdout.splitlines()
+    assert shown[-1] == ("not in the active model: Nov 2015 - Dec 2015 (salesapp train makes a "
+                         "model of the whole history)")
 
 
 def test_a_missing_folder_is_one_sentence(tmp_path):

@@ -227,3 +227,16 @@ def test_a_killed_imports_folder_is_ignored_and_cleared(generated, tmp_path):
     os.remove(dead / storage.MANIFEST)
     report = history.import_folder(write_part(generated[1], tmp_path / "a", range(5)))
     assert report.history.months == list(range(5)) and not dead.exists()
+
+
+def test_a_description_edited_out_of_shape_is_damage_too(generated, tmp_path):
+    import json
+    history.import_folder(write_part(generated[2], tmp_path / "a", range(6)))
+    gen = history.load().folder
+    meta = json.loads((gen / storage.META).read_text(encoding="utf-8"))
+    meta["imports"][0]["months_added"] = "all"
+    (gen / storage.META).write_text(json.dumps(meta), encoding="utf-8")
+    manifest = {name: storage.sha256(gen / name) for name in storage.FILES}
+    (gen / storage.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    again = history.load()
+    assert "meta.json: import 1 is incomplete or wrong" in again.notice and again.is_default

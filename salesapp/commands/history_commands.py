@@ -27,9 +27,29 @@ def data_show(args: argparse.Namespace) -> int:
     from salesapp import history
     held = history.load()
     _tell(held.notice)
-    for line in show_lines(held):
+    for line in [*show_lines(held), *model_lines(held)]:
         print(line)
     return 0
+
+
+def model_lines(held) -> list[str]:
+    """What the active model was trained on beside what is held: the months it has not seen."""
+    from salesapp import library
+    from salesapp.history import months
+    kept = library.default_library()
+    active = next((e for e in kept.entries() if e.active), None)
+    for notice in kept.notices:
+        _tell(notice)
+    if active is None or active.forecast_block is None:
+        return []
+    seen = active.forecast_block - 1
+    lines = [f"active model: {active.version}, trained on months up to {months.label(seen)}, "
+             f"forecasts {months.label(active.forecast_block)}"]
+    newer = [m for m in held.months if m > seen]
+    if newer:
+        lines.append(f"not in the active model: {months.listing(newer)} (salesapp train makes a "
+                     "model of the whole history)")
+    return lines
 
 
 def show_lines(held) -> list[str]:

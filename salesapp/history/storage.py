@@ -213,6 +213,8 @@ def _read_meta(d: Path) -> dict:
         raise DamagedHistory(d, f"{META} must list the months held and the imports")
     for key, month in months.items():
         _check_month(d, key, month)
+    for n, entry in enumerate(imports, 1):
+        _check_import(d, n, entry)
     return meta
 
 
@@ -227,6 +229,17 @@ def _check_month(d: Path, key: str, month) -> None:
                   for k in ("first_date", "last_date")))
     if not ok:
         raise DamagedHistory(d, f"{META}: the entry of month {key!r} is incomplete or wrong")
+
+
+def _check_import(d: Path, n: int, entry) -> None:
+    ok = (isinstance(entry, dict)
+          and all(isinstance(entry.get(k), str) for k in ("when", "source"))
+          and isinstance(entry.get("files"), list)
+          and all(isinstance(entry.get(k), list) and all(_count(m) for m in entry[k])
+                  for k in ("months_added", "months_replaced"))
+          and _count(entry.get("daily_rows")))
+    if not ok:
+        raise DamagedHistory(d, f"{META}: import {n} is incomplete or wrong")
 
 
 def _count(value) -> bool:
