@@ -43,8 +43,8 @@ def model_lines(held) -> list[str]:
     if active is None or active.forecast_block is None:
         return []
     seen = active.forecast_block - 1
-    lines = [f"active model: {active.version}, trained on months up to {months.label(seen)}, "
-             f"forecasts {months.label(active.forecast_block)}"]
+    lines = [(f"active model: {active.version}, trained on months up to {months.label(seen)}, "
+             f"forecasts {months.label(active.forecast_block)}")]
     newer = [m for m in held.months if m > seen]
     if newer:
         lines.append(f"not in the active model: {months.listing(newer)} (salesapp train makes a "
