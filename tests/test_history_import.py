@@ -240,3 +240,20 @@ def test_a_description_edited_out_of_shape_is_damage_too(generated, tmp_path):
     (gen / storage.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     again = history.load()
     assert "meta.json: import 1 is incomplete or wrong" in again.notice and again.is_default
+
+
+def test_a_full_disk_is_one_sentence_and_leaves_the_history(generated, tmp_path, monkeypatch):
+    import errno
+    history.import_folder(write_part(generated[1], tmp_path / "a", range(6)))
+    before = snapshot(history.folder())
+
+    def full(*_args):   # the disk fills up while the new generation is written
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage, "save_history", full)
+    with pytest.raises(history.HistoryError) as failed:
+        history.import_folder(write_part(generated[1], tmp_path / "b", [6], tables=None))
+    assert str(failed.value) == (f"the held sales history could not be written in "
+                                 f"{history.folder()} (No space left on device); it was left "
+                                 "as it was")
+    assert snapshot(history.folder()) == before

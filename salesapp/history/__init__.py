@@ -87,9 +87,6 @@ def _seed_default(root: Path) -> WorkingHistory | None:
         return importer.apply_import(plan, root, origin=ORIGIN_DEFAULT).history
     except ConcurrentImport:
         return None
-    except OSError as exc:
-        raise HistoryError(f"the held sales history cannot be written in {root} "
-                           f"({exc.strerror or exc})") from None
 
 
 def plan_import(source, held: WorkingHistory | None = None) -> ImportPlan:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from salesapp.errors import InputError
-from salesapp.history.errors import ConcurrentImport, DamagedHistory
+from salesapp.history.errors import ConcurrentImport, DamagedHistory, HistoryError
 from salesapp.history.held import (
     CATEGORY_COLUMNS,
     ITEM_COLUMNS,
@@ -82,10 +82,14 @@ def write_generation(root: Path, hist: WorkingHistory, base: Path | None) -> Pat
                                "being checked; nothing of this one was kept, import it again")
     number = int(GENERATION.match(base.name).group(1)) + 1 if base else 1
     target = root / f"g{number:06d}"
-    root.mkdir(parents=True, exist_ok=True)
     tmp = root / f"tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        _write_files(tmp, hist)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            _write_files(tmp, hist)
+        except OSError as exc:   # disk full, permissions: the held history is as it was
+            raise HistoryError(f"the held sales history could not be written in {root} "
+                               f"({exc.strerror or exc}); it was left as it was") from None
         try:
             os.rename(tmp, target)
         except OSError:
