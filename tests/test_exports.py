@@ -142,9 +142,11 @@ def test_predict_pairs_refuses_a_layout(tmp_path, small_bundle, capsys):
 
 def test_a_workbook_keeps_formula_like_text_as_text(tmp_path):
     out = tmp_path / "t.xlsx"
-    assert write_xlsx(out, ["name", "n"], [["=HYPERLINK(\"x\")", 1.5], ["", -2]]) == 2
+    assert write_xlsx(out, ["name", "n"], [["=HYPERLINK(\"x\")", 1.5], ["", -2],
+                                           ["#N/A", 0]]) == 3
     sheet = openpyxl.load_workbook(out).active
     cell = sheet["A2"]
     assert cell.value == "=HYPERLINK(\"x\")" and cell.data_type == "s"
+    assert sheet["A4"].value == "#N/A" and sheet["A4"].data_type == "s"   # text, not an error
     assert sheet["B2"].data_type == "n" and sheet["B3"].value == -2 and sheet["A3"].value is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]   # no temporary left

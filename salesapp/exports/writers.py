@@ -123,10 +123,17 @@ def write_xlsx(path: str | Path, header: Iterable, rows: Iterable[Iterable]) -> 
             c.font = font
         return c
 
+    def value(v):
+        # a cell object only where openpyxl would guess wrong (text that looks like a formula
+        # or an error code such as '#N/A'): plain values are written without one, faster
+        if type(v) is str:
+            return cell(v) if v.startswith(("=", "#")) else (v or None)
+        return v
+
     sheet.append([cell(h, bold) for h in header])
     n = 0
     for row in rows:
-        sheet.append([cell(v) for v in row])
+        sheet.append(list(map(value, row)))
         n += 1
     with replaced(path, binary=True) as fh:
         book.save(fh)
