@@ -125,3 +125,7 @@ def test_a_bad_file_is_one_sentence_and_changes_nothing(qtbot, window, folders, 
     assert "sales_train.csv" in sentence and "line 3" in sentence and "\n" not in sentence
     assert window.banner.text() == sentence
     assert held_files() == before
+    # The next import that succeeds makes that sentence stale: it must not stay above the table.
+    answer(window, monkeypatch)
+    assert import_and_wait(qtbot, window, folders["last_month"]) is True
+    assert window.banner.text() == ""

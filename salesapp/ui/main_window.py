@@ -35,7 +35,7 @@ from salesapp.ui.job_table_model import STATUSES, JobTableModel
 from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.menus import build_menus
 from salesapp.ui.model_card import card_html
-from salesapp.ui.notice_bar import NoticeBar
+from salesapp.ui.notice_bar import PROBLEM, NoticeBar
 from salesapp.ui.row_menu import build_row_menu
 from salesapp.ui.session import Session
 from salesapp.ui.shop_choice import ShopChoice
@@ -144,10 +144,15 @@ class MainWindow(QMainWindow):
         self.sales_import.report.connect(self.report)
         self.sales_import.message.connect(self.statusBar().showMessage)
         self.sales_import.train_wanted.connect(self.train_new_model)
+        self.sales_import.finished.connect(self._on_sales_imported)
 
     def import_sales_history(self) -> None:
         """File -> Import sales history…: a folder of 1C files (see `SalesImport`)."""
         self.sales_import.choose_and_import()
+
+    def _on_sales_imported(self, imported: bool) -> None:
+        if imported and self.banner.level == PROBLEM:
+            self.banner.dismiss()   # an import that succeeded: an earlier refusal is stale
 
     def _active_version(self) -> str | None:
         predictor = self.session.predictor
