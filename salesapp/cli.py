@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from salesapp.commands.export_options import add_export_options
-from salesapp.errors import InputError, SalesAppError
+from salesapp.errors import InputError, SalesAppError, as_sentence
 
 # sub-command -> "module:function"; each function takes the parsed namespace, returns an exit code.
 COMMANDS = {
@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = gui_parser.parse_args(argv)
         return _call(SELF_TEST if args.self_test else GUI, args)
     except SalesAppError as exc:
-        print(f"salesapp: {exc}", file=sys.stderr)
+        print(f"salesapp: {as_sentence(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("salesapp: interrupted; queued jobs stay in the store.", file=sys.stderr)

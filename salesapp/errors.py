@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def as_sentence(text: object) -> str:
+    """`text` ending as a sentence does (a full stop added when it ends without one)."""
+    text = str(text).rstrip()
+    return text if not text or text.endswith((".", "!", "?")) else text + "."
+
+
 class SalesAppError(Exception):
     """Base of every error that is shown to a user as one clear sentence (never a traceback)."""
 

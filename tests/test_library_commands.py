@@ -75,6 +75,7 @@ def test_unknown_version_is_one_sentence():
     run = run_cli("models", "activate", "beef")
     assert run.returncode == 2 and run.stderr.startswith("salesapp: no model 'beef'")
     assert run.stderr.count("\n") == 1
+    assert run.stderr.endswith(").\n")   # a sentence, ended as one
 
 
 def test_a_damaged_pointer_is_said_once_and_the_bundled_model_used(tmp_path, small_bundle):
@@ -84,6 +85,7 @@ def test_a_damaged_pointer_is_said_once_and_the_bundled_model_used(tmp_path, sma
     run = run_cli("predict", "--items", "1", "--out", out)
     assert run.returncode == 0
     assert "the active-model pointer" in run.stderr and "set aside" in run.stderr
+    assert run.stderr.endswith("the bundled model is active.\n")
     with open(out, encoding="utf-8") as f:
         assert list(csv.DictReader(f))   # forecast by the bundled model
     again = run_cli("predict", "--items", "1", "--out", out)

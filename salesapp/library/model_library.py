@@ -20,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from salesapp.errors import BundleError, SalesAppError
+from salesapp.errors import BundleError, SalesAppError, as_sentence
 from salesapp.library.entry import (
     VERSION_RE,
     LibraryEntry,
@@ -290,6 +290,7 @@ class ModelLibrary:
         return dest
 
     def _say(self, sentence: str) -> None:
+        sentence = as_sentence(sentence)
         log.warning("%s", sentence)
         self.notices.append(sentence)
 
