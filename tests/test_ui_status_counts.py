@@ -28,3 +28,17 @@ def test_counts_label_is_throttled_but_ends_on_the_last_counts(qtbot):
     window.status_panel.show_counts(counts(500))   # no change: nothing to write
     qtbot.waitUntil(lambda: not window.status_panel._counts_timer.isActive(), timeout=2000)
     assert len(texts) == 2
+
+
+def test_progress_of_no_jobs_shows_no_fraction(qtbot):
+    """The dispatcher counts an empty queue as (0, 0) (after a model switch, say): the bar is
+    blank as before the first job, not '0 / 1' of a job that does not exist."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    panel = window.status_panel
+    panel.show_progress(3, 5)
+    qtbot.waitUntil(lambda: panel.progress.text() == "3 / 5", timeout=2000)
+    panel.show_progress(0, 0)
+    qtbot.waitUntil(lambda: not panel._progress_timer.isActive(), timeout=2000)
+    qtbot.wait(50)
+    assert panel.progress.text() == ""

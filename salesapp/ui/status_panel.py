@@ -73,6 +73,9 @@ class StatusPanel(QObject):
         # setValue repaints synchronously, and a repaint also paints whatever else is dirty (the
         # table, through Python data() calls): with updates off it only schedules a paint.
         self.progress.setUpdatesEnabled(False)
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(min(done, max(total, 1)))
+        if total <= 0:   # nothing to run: blank as before the first job, not "0 / 1"
+            self.progress.reset()
+        else:
+            self.progress.setMaximum(total)
+            self.progress.setValue(min(done, total))
         self.progress.setUpdatesEnabled(True)
