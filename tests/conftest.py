@@ -108,6 +108,24 @@ def month_model(tmp_path_factory):
     return root / "bundle", root / "full", root / "past", last
 
 
+@pytest.fixture
+def data_with_bad_cell(tmp_path):
+    """make(src, line, column, text) -> a copy of the data folder `src` (plain sales_train.csv)
+    whose sales file holds `text` in field `column` (from 0) of `line` (as an editor counts)."""
+    def make(src, line, column, text):
+        bad = tmp_path / "bad"
+        bad.mkdir()
+        for f in src.iterdir():
+            (bad / f.name).write_bytes(f.read_bytes())
+        lines = (bad / "sales_train.csv").read_text().splitlines()
+        cells = lines[line - 1].split(",")
+        cells[column] = text
+        lines[line - 1] = ",".join(cells)
+        (bad / "sales_train.csv").write_text("\n".join(lines) + "\n")
+        return bad
+    return make
+
+
 @pytest.fixture(scope="session")
 def month_expected(month_model):
     """`month_model`'s grid with actual, forecast and baselines, computed with pandas alone."""

@@ -120,17 +120,10 @@ def test_the_command_refuses_data_without_the_month_in_one_sentence(month_model,
     assert not (tmp_path / "acc.csv").exists()
 
 
-def test_the_command_names_file_line_and_column_of_a_bad_sales_row(month_model, tmp_path):
+def test_the_command_names_file_line_and_column_of_a_bad_sales_row(month_model, tmp_path,
+                                                                   data_with_bad_cell):
     bundle_dir, _, past, _ = month_model
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    for f in past.iterdir():
-        (bad / f.name).write_bytes(f.read_bytes())
-    lines = (bad / "sales_train.csv").read_text().splitlines()
-    cells = lines[3].split(",")
-    cells[2] = "x"   # shop_id
-    lines[3] = ",".join(cells)
-    (bad / "sales_train.csv").write_text("\n".join(lines) + "\n")
+    bad = data_with_bad_cell(past, 4, 2, "x")   # shop_id
     run = _cli("--model", bundle_dir, "--data", bad, "--out", tmp_path / "acc.csv", cwd=tmp_path)
     assert run.returncode == 2
     assert "sales_train.csv, line 4, column 'shop_id'" in run.stderr, run.stderr
