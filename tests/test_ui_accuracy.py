@@ -117,3 +117,14 @@ def test_the_models_menu_opens_it_with_the_kept_models(qtbot):
     d.close()
     d.wait()
     window.close()
+
+
+def test_an_import_that_closes_a_kept_models_month_points_to_the_view(month_model):
+    from salesapp import library
+    from salesapp.ui.accuracy_view import closed_month_hint
+    version = library.add(month_model[0])
+    month = month_model[3]
+    hint = closed_month_hint([month - 1, month])
+    assert hint == (f" {month_label(month)} closes model {version}'s forecast: Models → How "
+                    "last month's forecasts did… compares them.")
+    assert closed_month_hint([month - 1]) == ""

@@ -64,6 +64,23 @@ def model_choices(window_model: Path | None,
     return choices
 
 
+def closed_month_hint(months) -> str:
+    """' Oct 2015 closes model 90de4bc2e3b7's forecast: Models -> How last month's forecasts
+    did… compares them.' when a kept model forecast one of `months` (just imported), else ''."""
+    from salesapp import library
+    try:
+        entries = library.entries()
+    except (SalesAppError, OSError):
+        return ""
+    from salesapp.actual_sales import latest_closed
+    at = latest_closed([e.forecast_block for e in entries], list(months))
+    if at is None:
+        return ""
+    e = entries[at]
+    return (f" {month_label(e.forecast_block)} closes model {e.version}'s forecast: Models → "
+            "How last month's forecasts did… compares them.")
+
+
 def run_comparison(model_dir: Path, sales_dir: Path | None, pick_from=None):
     """(AccuracyReport, the model folder used, a notice or None) of the bundle's forecast month
     against `sales_dir`'s sales of it, or the held history's when `sales_dir` is None. With

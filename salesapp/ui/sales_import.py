@@ -89,7 +89,9 @@ class SalesImport(QObject):
         self.worker.apply(plan, replace=bool(plan.overlap))
 
     def _on_imported(self, report) -> None:
-        self.message.emit(f"Imported: {report.line()}.", 15000)
+        from salesapp.ui.accuracy_view import closed_month_hint
+        hint = closed_month_hint(report.months_added + report.months_replaced)
+        self.message.emit(f"Imported: {report.line()}.{hint}", 15000)
         self.finished.emit(True)
         if self.ask_train(report):
             self.train_wanted.emit()
