@@ -103,8 +103,7 @@ def test_the_models_menu_opens_it_with_the_kept_models(qtbot):
     bundled model forecast; the dialog says so in one sentence naming it."""
     window = MainWindow()
     qtbot.addWidget(window)
-    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Models")
-    action = next(a for a in menu.actions() if a.text().startswith("How last month"))
+    action = _accuracy_action(window)
     action.trigger()
     d = window.accuracy_dialog
     assert d.isVisible()
@@ -128,3 +127,33 @@ def test_an_import_that_closes_a_kept_models_month_points_to_the_view(month_mode
     assert hint == (f" {month_label(month)} closes model {version}'s forecast: Models → How "
                     "last month's forecasts did… compares them.")
     assert closed_month_hint([month - 1]) == ""
+
+
+def test_opened_again_it_reads_the_history_and_the_models_anew(qtbot, month_model):
+    """Closed while the history lacked the month, opened again once it was imported: the
+    dialog compares again and picks the model of that month (it kept the old refusal)."""
+    from salesapp import history, library
+    library.add(month_model[0])
+    history.import_folder(month_model[2])   # the months before F
+    window = MainWindow()
+    qtbot.addWidget(window)
+    action = _accuracy_action(window)
+    action.trigger()
+    d = window.accuracy_dialog
+    with qtbot.waitSignal(d.failed, timeout=WAIT_MS):
+        pass
+    d.close()
+    history.import_folder(month_model[1], replace=True)   # F is held now
+    with qtbot.waitSignal(d.report_shown, timeout=WAIT_MS):
+        action.trigger()
+    assert d.report is not None
+    assert f"forecasts {month_label(month_model[3])}" in d.model_box.currentText()
+    d.close()
+    d.wait()
+    window.close()
+
+
+def _accuracy_action(window):
+    """Models -> How last month's forecasts did… of `window`."""
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Models")
+    return next(a for a in menu.actions() if a.text().startswith("How last month"))

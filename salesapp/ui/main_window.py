@@ -516,7 +516,10 @@ class MainWindow(QMainWindow):
                    else model_choices(None))
         if self.accuracy_dialog is None:
             self.accuracy_dialog = AccuracyDialog(choices, parent=self)
-        self.accuracy_dialog.set_choices(choices)   # a model trained since is offered too
+        else:
+            self.accuracy_dialog.set_choices(choices)   # a model trained since is offered too
+            if not self.accuracy_dialog.isVisible():   # months imported since: compare anew
+                self.accuracy_dialog.compare_now(pick=self.accuracy_dialog.sales_dir is None)
         self.accuracy_dialog.show()
         self.accuracy_dialog.raise_()
 
