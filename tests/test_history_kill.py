@@ -8,10 +8,10 @@ import sys
 import time
 
 import pytest
+from test_history_import import write_part
 
 from salesapp import history
 from salesapp.history import storage
-from test_history_import import write_part
 
 KILL_AFTER_S = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)   # across start-up, reading and writing
 
