@@ -8,6 +8,7 @@ import sys
 import pytest
 from conftest import _write_tiny_data
 
+from salesapp.errors import SalesAppError
 from salesapp.model import bundle
 from salesapp.model.training_progress import (
     DONE,
@@ -40,6 +41,15 @@ def test_lines_are_thinned_but_every_stage_change_is_written():
     assert {p["stage"] for p in parsed} == {*STAGES, DONE}
     assert len(parsed) < 300   # 5,005 calls
     assert parsed[-1]["model_version"] == "abc123" and parsed[-1]["peak_rss_mb"] > 0
+
+
+def test_a_closed_progress_pipe_stops_the_training_in_one_sentence():
+    class Closed(io.StringIO):
+        def write(self, _text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(SalesAppError, match="the window that started this training is gone"):
+        ProgressLines(Closed())("features", 0.5)
 
 
 @pytest.mark.parametrize("text", ["", "model 1 written", "{not json", "[1, 2]", '{"a": 1}'])

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import resource
 import sys
 import time
 
 from salesapp import pacing
+from salesapp.errors import SalesAppError
 
 # Every stage in order, with its typical share of a training's time (so that one bar can show
 # the whole run): "features" and "final fit" are training's (model.training.STAGES), "reading"
@@ -74,8 +76,26 @@ class ProgressLines:
 
     def _write(self, line: dict) -> None:
         line["seconds"] = round(self._clock() - self._start, 3)
-        self._out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        self._out.flush()
+        try:
+            self._out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self._out.flush()
+        except BrokenPipeError:
+            # The reader (the window that started this training) is gone: nobody will take the
+            # model, so stop now, in one sentence instead of a traceback.
+            _quiet_stdout()
+            raise SalesAppError("the window that started this training is gone (its progress "
+                                "pipe is closed); training stopped") from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush of a broken pipe would print
+    an error of its own on the way out."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):   # no real stdout (a test's stream)
+        pass
 
 
 def _number(line: dict, key: str, lo: float = 0.0, hi: float = math.inf) -> float:
