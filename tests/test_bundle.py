@@ -137,4 +137,4 @@ def test_predict_says_a_bad_state_json_in_one_sentence(tmp_path, bundle_copy):
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines() == [
         (f"salesapp: {bundle_copy / 'state.json'}: forecast_block must be a whole number from 0 "
-         "to 2147483647, not 100000000000000000000")]
+         "to 2147483647, not 100000000000000000000.")]

@@ -28,7 +28,7 @@ def test_submit_on_a_full_disk_says_so_in_one_sentence_and_loses_nothing(tiny_di
     assert full.returncode == 2, full.stderr[-800:]
     assert full.stderr.strip().splitlines() == [
         (f"salesapp: the store {store} is on a full disk, so this submit was not written (jobs "
-         "queued before stay queued); free some space and submit again")]
+         "queued before stay queued); free some space and submit again.")]
 
     again = run_cli("submit", "--store", store, "--model", small_bundle, "--items", "1-7")
     assert again.returncode == 0, again.stderr
