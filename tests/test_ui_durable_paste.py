@@ -98,19 +98,20 @@ def _direct_submit_seconds(store_dir) -> float:
         return time.perf_counter() - start
 
 
-def test_a_kill_right_after_a_large_paste_loses_no_id(tmp_path, small_bundle):
+def _ids_kept_after_a_kill(tmp_path, small_bundle, marker: str, **hook) -> tuple[set, float]:
+    """Start the real window with a test hook, SIGKILL it `kill_after` seconds after it printed
+    `marker`; (the ids its store then holds, kill_after)."""
     kill_after = max(KILL_AFTER, PEER_FACTOR * _direct_submit_seconds(tmp_path / "peer"))
     store_dir = tmp_path / "store"
     proc = subprocess.Popen(
         [sys.executable, "-m", "salesapp", "--store", str(store_dir), "--model", str(small_bundle)],
-        env=_env(SALESAPP_TEST_TYPE_IDS=f"0-{PASTE - 1}"), stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True)
+        env=_env(**hook), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         for line in proc.stdout:
-            if line.strip() == "ids asked":
+            if line.strip() == marker:
                 break
         else:
-            pytest.fail(f"the window ended ({proc.wait()}) before the ids were asked")
+            pytest.fail(f"the window ended ({proc.wait()}) before it printed {marker!r}")
         time.sleep(kill_after)
         proc.send_signal(signal.SIGKILL)
     finally:
@@ -118,7 +119,12 @@ def test_a_kill_right_after_a_large_paste_loses_no_id(tmp_path, small_bundle):
         proc.wait(30)
         proc.stdout.close()
     with JobStore.open(store_dir) as store:
-        kept = {int(j.item_id) for j in store.jobs()}
+        return {int(j.item_id) for j in store.jobs()}, kill_after
+
+
+def test_a_kill_right_after_a_large_paste_loses_no_id(tmp_path, small_bundle):
+    kept, kill_after = _ids_kept_after_a_kill(tmp_path, small_bundle, "ids asked",
+                                              SALESAPP_TEST_TYPE_IDS=f"0-{PASTE - 1}")
     assert len(kept) == PASTE and kept == set(range(PASTE)), (
         f"{PASTE - len(kept)} of {PASTE} ids lost by a kill {kill_after:.2f} s after the paste")
 
@@ -129,27 +135,9 @@ DROPPED = 3000
 def test_a_kill_right_after_a_dropped_file_loses_no_id(tmp_path, small_bundle):
     """The same for a CSV of ids dropped on the window (a real drop event in the real window
     process): its ids are read, written and held by the store within the same second."""
-    kill_after = max(KILL_AFTER, PEER_FACTOR * _direct_submit_seconds(tmp_path / "peer"))
     ids_file = tmp_path / "ids.csv"
     ids_file.write_text("item_id\n" + "".join(f"{i}\n" for i in range(DROPPED)), encoding="utf-8")
-    store_dir = tmp_path / "store"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "salesapp", "--store", str(store_dir), "--model", str(small_bundle)],
-        env=_env(SALESAPP_TEST_DROP_FILE=str(ids_file)), stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True)
-    try:
-        for line in proc.stdout:
-            if line.strip() == "file dropped":
-                break
-        else:
-            pytest.fail(f"the window ended ({proc.wait()}) before the file was dropped")
-        time.sleep(kill_after)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait(30)
-        proc.stdout.close()
-    with JobStore.open(store_dir) as store:
-        kept = {int(j.item_id) for j in store.jobs()}
+    kept, kill_after = _ids_kept_after_a_kill(tmp_path, small_bundle, "file dropped",
+                                              SALESAPP_TEST_DROP_FILE=str(ids_file))
     assert kept == set(range(DROPPED)), (
         f"{DROPPED - len(kept)} of {DROPPED} ids lost by a kill {kill_after:.2f} s after the drop")
