@@ -21,6 +21,7 @@ from salesapp.model import bundle, cleaning
 from salesapp.model.backtest_report import backtest_text
 from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
+from salesapp.model.ranges_report import ranges_text
 from salesapp.model.training import train_history
 
 # a model's backtest needs one month to fit on, one to choose its rounds on and one to score
@@ -123,6 +124,8 @@ def train(args) -> int:
         print(f"model {card['model_version']} kept in the model library (not active yet: "
               f"salesapp models activate {card['model_version']})", file=report)
     print(backtest_text(card["backtest"]), file=report)
+    if card.get("ranges") and (text := ranges_text(card["ranges"])):
+        print(text, file=report)
     if card["oracle_rmse"] is not None:
         print(f"oracle RMSE (month {card['forecast_block']}, expected vs realised): "
               f"{card['oracle_rmse']:.4f}", file=report)

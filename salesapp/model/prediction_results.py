@@ -54,3 +54,12 @@ def shop_pairs(shop_ids: list[int], rows: list[list[float]]) -> list[list[list]]
     """[[shop_id, forecast], ...] per row."""
     keys = list(shop_ids)
     return [[[s, f] for s, f in zip(keys, row)] for row in rows]
+
+
+def range_lists(values: np.ndarray, p10: np.ndarray,
+                p90: np.ndarray) -> tuple[list, list]:
+    """P10 and P90 rounded as the forecasts are, as Python lists (rows of a matrix, or numbers),
+    each on its side of the rounded forecast `values`: p10 <= value <= p90 after rounding too."""
+    lo = np.minimum(np.round(p10, DECIMALS), values)
+    hi = np.maximum(np.round(p90, DECIMALS), values)
+    return lo.tolist(), hi.tolist()

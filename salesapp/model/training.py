@@ -27,6 +27,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from salesapp.model import range_calibration
 from salesapp.model.evaluation import backtest_summary, segment_scores
 from salesapp.model.features import (
     FeatureContext,
@@ -111,7 +112,8 @@ def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
     """`train_model` from the monthly history (what the bundle keeps).
 
     info["backtest"]: per origin month its model's and the naive baselines' RMSE, overall and by
-    segment, the rounds and the months its model was fit on; and their mean.
+    segment, the rounds and the months its model was fit on; and their mean. info["ranges"]: the
+    P10/P90 tables fit on the origins' residuals (`range_calibration.calibrate`).
     `progress(stage, fraction)` is called as the stages "features", "backtest" and "final fit"
     advance (see STAGES), from this thread; fractions of one stage never go down.
     """
@@ -129,7 +131,7 @@ def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
         return slice(int(starts[max(lo, first) - first]), int(starts[hi - first]))
 
     p = params(seed, threads)
-    origins, rounds = [], None
+    origins, rounds, samples = [], None, []
     progress("backtest", 0.0)
     for step, v in enumerate(chain):
         fit, val = rows(v - TRAIN_MONTHS, v), rows(v, v + 1)
@@ -144,6 +146,9 @@ def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
             origins.append({"month": v, "rounds": rounds,
                             "train_months": [int(fit_months[0]), int(fit_months[-1])],
                             **segment_scores(pred, y[val], frame)})
+            shop_v, item_v, _ = grid_month(hist, v)   # the rows of month v, in feature_table's order
+            samples.append(range_calibration.origin_samples(hist, v, shop_v, item_v, pred,
+                                                            y[val], frame))
             _log(f"backtest month {v}: rounds={rounds} model={origins[-1]['model']:.4f} "
                  f"best naive x{origins[-1]['model_vs_best_naive']:.3f}")
         rounds = best
@@ -161,7 +166,8 @@ def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
     _log(f"model for month {last + 1}: {rounds} rounds (chosen on month {last})")
     info = {"rounds": rounds, "rounds_chosen_on": last, "backtest": backtest_summary(origins),
             "params": p, "features": names, "train_rows": final_rows.stop - final_rows.start,
-            "months": last + 1}
+            "months": last + 1,
+            "ranges": range_calibration.calibrate([s[0] for s in samples], [s[1] for s in samples])}
     return final, info
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from salesapp.model.backtest_report import backtest_text
+from salesapp.model.ranges_report import ranges_text
 from salesapp.ui.months import month_label
 
 
 def card_text(card: dict, version: str) -> str:
-    """Months trained on, the backtest beside the naive baselines, shops and items."""
+    """Months trained on, the backtest beside the naive baselines, the ranges' tails, shops and
+    items."""
     lines = [f"Model version {version}"]
     if "months" in card:
         lines.append(f"Trained on {card['months']} months "
@@ -16,6 +18,8 @@ def card_text(card: dict, version: str) -> str:
         lines.append(f"Forecasts {month_label(int(card['forecast_block']))}.")
     if card.get("backtest", {}).get("origins"):
         lines.append(backtest_text(card["backtest"], lambda m: month_label(int(m))))
+    if card.get("ranges") and (text := ranges_text(card["ranges"])):
+        lines.append(text)
     if card.get("oracle_rmse") is not None:
         lines.append(f"Best reachable (oracle) RMSE: {card['oracle_rmse']:.4f}")
     lines.append(f"Shops: {card.get('shops', '?')} ({card.get('open_shops', '?')} open); "
