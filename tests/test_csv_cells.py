@@ -62,12 +62,12 @@ def test_results_neutralises_names_shop_ids_forecasts_and_errors(tmp_path):
     body = rows[1:]
     for i, name in zip(items, EVIL):
         assert [r for r in body if r[0] == str(i)] == [
-            [str(i), _safe(name), "", "", "v1", _safe(name), "", "0.5", ""],
-            [str(i), _safe(name), "", "", "v1", "3", "'+1", "1.0", ""]]
+            [str(i), _safe(name), "", "", "v1", _safe(name), "", "0.5", "", "", ""],
+            [str(i), _safe(name), "", "", "v1", "3", "'+1", "1.0", "", "", ""]]
     assert [r for r in body if r[0] == "100"] == [
-        ["100", _safe(EVIL[0]), "", "", "v1", _safe(EVIL[1]), "", _safe(EVIL[2]), ""]]
+        ["100", _safe(EVIL[0]), "", "", "v1", _safe(EVIL[1]), "", _safe(EVIL[2]), "", "", ""]]
     assert [r for r in body if r[0] == "101"] == [["101", "", "", "", "v1", "", "", "",
-                                                   _safe(EVIL[0])]]
+                                                   _safe(EVIL[0]), "", ""]]
 
 
 def test_the_window_export_and_the_clipboard_neutralise_every_text_cell(tmp_path):
@@ -79,8 +79,9 @@ def test_the_window_export_and_the_clipboard_neutralise_every_text_cell(tmp_path
     assert rows[0] == list(LONG_COLUMNS)
     expected = []
     for name in EVIL:
-        expected += [["7", _safe(name), _safe(name), "", "", "2", _safe(EVIL[0]), "0.5", ""],
-                     ["7", _safe(name), _safe(name), "", "", _safe(name), "", "1.0", ""]]
+        expected += [["7", _safe(name), _safe(name), "", "", "2", _safe(EVIL[0]), "0.5", "", "",
+                      ""],
+                     ["7", _safe(name), _safe(name), "", "", _safe(name), "", "1.0", "", "", ""]]
     assert rows[1:] == expected
     tsv = list(csv.reader(io.StringIO(to_tsv([EVIL, [1, -2.5]])), delimiter="\t"))
     assert tsv == [[_safe(t) for t in EVIL], ["1", "-2.5"]]
@@ -93,8 +94,9 @@ def test_predict_writes_its_rows_by_the_same_rule(tmp_path):
                {"item_id": 2, "status": "unknown", "error": EVIL[0]}]
     write_csv(out, LONG_COLUMNS, long_rows([Entry(r["item_id"], r) for r in results], {}))
     assert _read(out) == [list(LONG_COLUMNS),
-                          *[["1", "", "", "", "", _safe(name), "", "0.5", ""] for name in EVIL],
-                          ["2", "", "", "", "", "", "", "", _safe(EVIL[0])]]
+                          *[["1", "", "", "", "", _safe(name), "", "0.5", "", "", ""]
+                            for name in EVIL],
+                          ["2", "", "", "", "", "", "", "", _safe(EVIL[0]), "", ""]]
 
 
 @pytest.mark.parametrize("how", ["items", "pairs"])
@@ -108,6 +110,7 @@ def test_predict_output_parses_as_csv(tmp_path, small_bundle, how):
         args = ["--pairs", str(pairs)]
     assert main(["predict", "--model", str(small_bundle), *args, "--out", str(out)]) == 0
     rows = _read(out)
-    assert rows[0] == (list(LONG_COLUMNS) if how == "items" else ["ID", "item_cnt_month"])
-    value = LONG_COLUMNS.index("forecast") if how == "items" else -1
+    assert rows[0] == (list(LONG_COLUMNS) if how == "items"
+                       else ["ID", "item_cnt_month", "p10", "p90"])
+    value = LONG_COLUMNS.index("forecast") if how == "items" else 1
     assert len(rows) > 2 and all(float(r[value]) >= 0 for r in rows[1:])

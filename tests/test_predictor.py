@@ -67,11 +67,23 @@ def test_predict_command_long_and_pairs(tmp_path, small_bundle):
     assert df.shop_id.str.isdigit().all()
     totals = {r["item_id"]: r["total"] for r in Predictor.load(small_bundle).predict(warm[:2])}
     assert df.groupby("item_id").forecast.sum().to_dict() == pytest.approx(totals, abs=0.01)
+    assert ((0 <= df.p10) & (df.p10 <= df.forecast) & (df.forecast <= df.p90)).all()
+    wide = tmp_path / "w.csv"
+    assert main(["predict", "--model", str(small_bundle), "--items", f"{warm[0]},{warm[1]}",
+                 "--layout", "wide", "--out", str(wide)]) == 0
+    w = pd.read_csv(wide).set_index("item_id")
+    ranges = {r["item_id"]: (r["total_p10"], r["total_p90"])
+              for r in Predictor.load(small_bundle).predict(warm[:2])}
+    assert {i: (w.total_p10[i], w.total_p90[i]) for i in warm[:2]} == ranges, "the total's own"
     sub = tmp_path / "s.csv"
     assert main(["predict", "--model", str(small_bundle), "--pairs",
                  str(small_bundle.parent / "data" / "test.csv"), "--out", str(sub)]) == 0
     s = pd.read_csv(sub)
-    assert list(s.columns) == ["ID", "item_cnt_month"] and s.item_cnt_month.between(0, 20).all()
+    # the competition's two columns first, so scripts reading those keep working
+    assert list(s.columns) == ["ID", "item_cnt_month", "p10", "p90"]
+    assert s.item_cnt_month.between(0, 20).all()
+    assert ((0 <= s.p10) & (s.p10 <= s.item_cnt_month + 5e-4)
+            & (s.item_cnt_month <= s.p90 + 5e-4)).all()
 
 
 def test_predict_pairs_bad_file_is_one_sentence(tmp_path, small_bundle, capsys):

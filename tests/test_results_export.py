@@ -26,7 +26,7 @@ from salesapp.store.job_store import JobStore
 from salesapp.store.reads import ExportRow
 
 HEADER = ["item_id", "item_name", "category", "forecast_month", "model", "shop_id", "shop_name",
-          "forecast", "error"]
+          "forecast", "error", "p10", "p90"]
 AWKWARD_NAMES = ['Игра "Ведьмак", 3', "two\nlines", "cr\rlf\r\n", "=HYPERLINK(\"x\")", "+1",
                  "-minus", "@at", "", 'only "quotes"', "comma, only", "  spaced  ", "'=quoted"]
 
@@ -51,17 +51,19 @@ def _reference(store_dir, shop_names=None) -> bytes:
         for job in sorted(store.jobs(), key=lambda j: j.item_id):
             if job.state == "failed":
                 writer.writerow([job.item_id, "", "", "", job.model_version, "", "", "",
-                                 _plain(job.error or "failed")])
+                                 _plain(job.error or "failed"), "", ""])
             if job.state != "done" or (r := store.result(job.model_version, job.item_id)) is None:
                 continue
             head = [job.item_id, _plain(r.get("item_name") or ""),
                     _plain(r.get("category_name") or ""), _month(r.get("forecast_block")),
                     r.get("model_version")]
             if r.get("status") != "ok":
-                writer.writerow([*head, "", "", "", _plain(r.get("error") or "")])
+                writer.writerow([*head, "", "", "", _plain(r.get("error") or ""), "", ""])
             else:
-                writer.writerows([*head, s, _plain(names.get(s, "")), f, ""]
-                                 for s, f in r["shops"])
+                n = len(r["shops"])   # a range the store dropped on read (it did not fit): empty
+                lows, highs = r.get("p10", [""] * n), r.get("p90", [""] * n)
+                writer.writerows([*head, s, _plain(names.get(s, "")), f, "", lo, hi]
+                                 for (s, f), lo, hi in zip(r["shops"], lows, highs))
     return buf.getvalue().encode("utf-8")
 
 
@@ -92,7 +94,10 @@ def test_the_export_of_a_real_store_is_what_csv_writer_writes(tmp_path, small_bu
     # The clip's ends, and a shop list of its own (a result of another bundle).
     bounds = results[ids[-1]]
     bounds["shops"] = [[s, 20.0 if k % 2 else 0.0] for k, (s, _) in enumerate(bounds["shops"])]
-    results[ids[-2]]["shops"] = [[3, 0.5], [70, 1.25]]
+    bounds["p10"] = bounds["p90"] = [f for _, f in bounds["shops"]]
+    bounds["total"] = bounds["total_p10"] = bounds["total_p90"] = 20.0 * (len(bounds["p10"]) // 2)
+    results[ids[-2]].update(shops=[[3, 0.5], [70, 1.25]], p10=[0, 1.0], p90=[2.5, 1.25],
+                            total=1.75, total_p10=1.0, total_p90=4.0)
     store_dir = tmp_path / "s"
     with JobStore.open(store_dir, max_attempts=1) as store:
         store.submit([*ids, 999_999, 424_242], predictor.version)
@@ -110,11 +115,11 @@ def test_the_export_of_a_real_store_is_what_csv_writer_writes(tmp_path, small_bu
     shop = bounds["shops"][1][0]
     assert (f"{ids[-1]},{text_cell(last['item_name'])},{text_cell(last['category_name'])},"
             f"{_month(last['forecast_block'])},{predictor.version},{shop},"
-            f"{text_cell(predictor.shop_names[shop])},20.0,") in lines
+            f"{text_cell(predictor.shop_names[shop])},20.0,,20.0,20.0") in lines
     v = predictor.version
-    assert lines[-3:] == [f"424242,,,,{v},,,,\"'-crashed, \"\"badly\"\"\"",
+    assert lines[-3:] == [f"424242,,,,{v},,,,\"'-crashed, \"\"badly\"\"\",,",
                           (f"999999,,,{_month(predictor.forecast_block)},{v},,,,item 999999 is not "
-                           f"in the product list of model {v}"),
+                           f"in the product list of model {v},,"),
                           ""]
 
 
@@ -136,25 +141,35 @@ def test_random_names_and_forecasts_export_as_csv_writer_writes(tmp_path):
     assert _export(store_dir, tmp_path / "r.csv") == _reference(store_dir)
 
 
-def _row(shops: str, forecasts: str, name="n") -> ExportRow:
-    return ExportRow(1, "done", None, "v1", True, name, "ok", None, shops, forecasts)
+def _row(shops: str, forecasts: str, name="n", p10=None, p90=None, total=None) -> ExportRow:
+    return ExportRow(1, "done", None, "v1", True, name, "ok", None, shops, forecasts,
+                     p10_json=p10, p90_json=p90, total=total, total_p10=0.0, total_p90=9.0)
 
 
 def test_stored_text_outside_the_plain_form_is_left_to_the_whole_result():
     rows = ResultRows()
     assert rows.exported(_row("[2,3]", "[0.125,20.0]")) == (
-        b"1,n,,,v1,2,,0.125,\r\n1,n,,,v1,3,,20.0,\r\n", 2)
+        b"1,n,,,v1,2,,0.125,,,\r\n1,n,,,v1,3,,20.0,,,\r\n", 2)
     assert rows.exported(_row("[2,3]", "[3,1e-07]")) == (
-        b"1,n,,,v1,2,,3,\r\n1,n,,,v1,3,,1e-07,\r\n", 2)
+        b"1,n,,,v1,2,,3,,,\r\n1,n,,,v1,3,,1e-07,,,\r\n", 2)
+    ranged = _row("[2,3]", "[3,1.5]", p10="[0,1.5]", p90="[7.25,4]", total=4.5)
+    assert rows.exported(ranged) == (b"1,n,,,v1,2,,3,,0,7.25\r\n1,n,,,v1,3,,1.5,,1.5,4\r\n", 2)
+    # a range that does not fit its forecasts (length, order, half of it, a text) is left out,
+    # as the whole result's rows leave it out
+    for p10, p90 in (("[0]", "[7,4]"), ("[0,2]", "[7,4]"), ("[0,1]", None), ('[0,"1"]', "[7,4]")):
+        assert rows.exported(ranged._replace(p10_json=p10, p90_json=p90)) == (
+            b"1,n,,,v1,2,,3,,,\r\n1,n,,,v1,3,,1.5,,,\r\n", 2), (p10, p90)
+    assert rows.exported(ranged._replace(p10_json="[0,1.50]")) is None   # not as csv writes it
     for forecasts in ("[0.125,-0]", "[0.125,007]", "[0.125,1E5]", "[0.125,Infinity]",
                       "[0.125,NaN]", "[0.125,null]", "[0.125,true]", '[0.125,"1"]', "[0.125]",
                       "[1.0,2.0,3.0]", "[0.125,[1]]"):
         assert rows.exported(_row("[2,3]", forecasts)) is None, forecasts
     assert rows.exported(_row("[]", "[]")) == (b"", 0)
-    assert rows.exported(_row("[2]", "[0.0]", name=5)) == (b"1,5,,,v1,2,,0.0,\r\n", 1)
+    assert rows.exported(_row("[2]", "[0.0]", name=5)) == (b"1,5,,,v1,2,,0.0,,,\r\n", 1)
     named = ResultRows({2: "=Shop, two"}).exported(
         _row("[2]", "[0.5]")._replace(category_name="Игры", forecast_block=34))
-    assert named == (b"1,n,\xd0\x98\xd0\xb3\xd1\x80\xd1\x8b,2015-11,v1,2,\"'=Shop, two\",0.5,\r\n", 1)
+    assert named == (b"1,n,\xd0\x98\xd0\xb3\xd1\x80\xd1\x8b,2015-11,v1,2,\"'=Shop, two\",0.5,,,\r\n",
+                     1)
 
 
 def _store_of_two_results(tmp_path):
@@ -189,7 +204,8 @@ def test_a_bad_result_row_is_named_and_skipped_and_the_rest_exported(tmp_path, c
     assert len([line for line in err.splitlines() if "item 2" in line]) == 1
     with open(out, newline="", encoding="utf-8") as f:
         shop = _plain(shop_names_of(default_model_dir())[0].get(2, ""))
-        assert list(csv.reader(f)) == [HEADER, ["1", "", "", "", "v1", "2", shop, "0.5", ""]]
+        assert list(csv.reader(f)) == [HEADER, ["1", "", "", "", "v1", "2", shop, "0.5", "", "",
+                                                ""]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "s"]   # no temporary left
 
 
@@ -200,7 +216,7 @@ def test_a_failed_export_leaves_the_last_good_file(tmp_path, capsys, monkeypatch
     from salesapp.commands import results_csv
 
     def broken(store, on_bad, tally=None, names=None):
-        yield b"1,,,,v1,2,,0.5,\r\n", 1
+        yield b"1,,,,v1,2,,0.5,,,\r\n", 1
         raise StoreError("the store s could not be read (disk I/O error)")
 
     monkeypatch.setattr(results_csv, "result_chunks", broken)
@@ -239,3 +255,27 @@ def test_the_closing_line_counts_forecasts_unknown_items_failures_and_skipped_ro
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.endswith(": 2 items forecast, 1 unknown item, 1 failed, 1 skipped."), last
     assert last.startswith("salesapp: wrote 5 rows")   # 3 shop rows, the unknown, the failure
+
+
+def test_a_range_that_does_not_fit_its_result_is_dropped_and_the_forecast_kept(tmp_path):
+    store_dir = tmp_path / "s"
+    good = {"status": "ok", "shops": [[2, 0.5], [3, 1.0]], "total": 1.5, "total_p10": 0.0,
+            "total_p90": 4.0, "p10": [0.0, 0.0], "p90": [2.0, 3.0], "model_version": "v1"}
+    bad = {**good, "p90": [2.0]}   # one bound short
+    with JobStore.open(store_dir) as store:
+        store.submit([1, 2], "v1")
+        store.lease("w", 2, 60)
+        store.complete("w", {1: {"item_id": 1, **good}, 2: {"item_id": 2, **bad}})
+        assert store.result("v1", 1)["p90"] == [2.0, 3.0]
+        assert "p90" not in store.result("v1", 2) and store.result("v1", 2)["shops"] == [
+            [2, 0.5], [3, 1.0]]
+    lines = _export(store_dir, tmp_path / "r.csv").decode().splitlines()
+    rows = [[r[5], *r[7:]] for r in csv.reader(lines)]   # shop id, forecast, error, p10, p90
+    assert rows[1:] == [["2", "0.5", "", "0.0", "2.0"], ["3", "1.0", "", "0.0", "3.0"],
+                        ["2", "0.5", "", "", ""], ["3", "1.0", "", "", ""]]
+    assert _export(store_dir, tmp_path / "r.csv") == _reference(store_dir)
+    wide = tmp_path / "w.csv"
+    assert main(["results", "--store", str(store_dir), "--out", str(wide), "--layout",
+                 "wide"]) == 0
+    cells = list(csv.DictReader(wide.read_text(encoding="utf-8").splitlines()))
+    assert [(c["total_p10"], c["total_p90"]) for c in cells] == [("0.0", "4.0"), ("", "")]

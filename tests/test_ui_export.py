@@ -88,7 +88,8 @@ def test_first_export_starts_in_documents_and_lists_items_without_forecast(
         rows = list(csv.reader(f, delimiter=";"))
     assert rows[0] == list(LONG_COLUMNS)
     unknown = [r for r in rows if r[0] == str(UNKNOWN)]
-    assert len(unknown) == 1 and "not in the product list" in unknown[0][-1]
+    error = LONG_COLUMNS.index("error")
+    assert len(unknown) == 1 and "not in the product list" in unknown[0][error]
     forecasts = [r[LONG_COLUMNS.index("forecast")] for r in rows[1:] if r[0] != str(UNKNOWN)]
     assert len(forecasts) == len(ids) * len(predictor.shop_ids)
     assert all("." not in v for v in forecasts) and any("," in v for v in forecasts)

@@ -79,8 +79,8 @@ def test_export_neutralises_formulas(tmp_path):
     assert write_export(out, entries, {2: "-Shop, \"A\""}, style=EXCEL_COMMA) == 2
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[1] == ["1", "'@SUM(A1)", "", "", "", "2", "'-Shop, \"A\"", "0.5", ""]
-    assert rows[2] == ["2", "", "", "", "", "", "", "", "no forecast"]
+    assert rows[1] == ["1", "'@SUM(A1)", "", "", "", "2", "'-Shop, \"A\"", "0.5", "", "", ""]
+    assert rows[2] == ["2", "", "", "", "", "", "", "", "no forecast", "", ""]
     assert neutralise(-3) == -3 and neutralise("+1") == "'+1" and neutralise("ok") == "ok"
     assert to_tsv([["=1", "a\tb"]]) == "'=1\t\"a\tb\"\n"
 

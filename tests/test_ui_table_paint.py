@@ -80,7 +80,7 @@ def test_changes_below_the_fold_repaint_nothing(qtbot, table):
     assert counter.paints == 0
     model.set_status([0, 1], "failed", "on screen")
     qtbot.waitUntil(lambda: counter.paints > 0, timeout=5000)
-    assert view.model().data(view.model().index(0, 6)) == "on screen"
+    assert view.model().data(view.model().index(0, 7)) == "on screen"
 
 
 def test_running_overtaken_by_its_result_is_skipped(qtbot):

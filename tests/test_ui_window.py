@@ -206,13 +206,13 @@ def test_detail_panel_shows_shops_and_chart(qtbot, make_window, predictor):
     assert chart.history_bars()[0] == [m for m, _ in predictor.history(item)]
     month = month_label(result["forecast_block"])
     assert month in chart.tick_labels()   # the forecast month is always a labelled tick
-    assert chart.forecast_text() == f"{result['total']:.1f}"
+    assert chart.forecast_text().startswith(f"{result['total']:.1f} (")   # and its range
     assert chart.getAxis("left").labelText.startswith("units sold")
     assert str(item) in w.detail.title.text() and month in w.detail.title.text()
     shown = []
     real = w.detail.show_result
     w.detail.show_result = lambda *a: shown.append(a) or real(*a)
-    w.model.dataChanged.emit(w.model.index(0, 0), w.model.index(2, 6))   # nothing changed
+    w.model.dataChanged.emit(w.model.index(0, 0), w.model.index(2, 7))   # nothing changed
     assert shown == []
     w.model.queue_results([dict(result, total=123.0)])   # a new result: the panel follows
     qtbot.waitUntil(lambda: len(shown) == 1, timeout=WAIT_MS)

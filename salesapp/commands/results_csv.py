@@ -3,10 +3,10 @@
 Columns `exports.layouts.LONG_COLUMNS`, byte for byte what `csv.writer` writes to a UTF-8 file
 for `layouts.long_rows`, every cell by the export rule of `salesapp.csv_cells`. 5,100 items x 44
 shops is 224,400 rows, so a row costs no Python bytecode of its own: an item's rows are one
-`bytes.join` over a frame of pieces (item prefix, shop cell, forecast text + line end) whose shop
-cells are made once per list of shops, and whose forecast texts come from one dict lookup per
-value (the number's JSON text -> the same text and the line end, accepted only where it is what
-`csv.writer` writes for that number). The text is built as UTF-8 bytes: only the item prefix holds
+`bytes.join` over a frame of pieces (item prefix, shop cells, forecast text, range texts, line
+end) whose shop cells are made once per list of shops, and whose number texts come from one dict
+lookup per value (the number's JSON text -> the same text, and the line end where it ends one,
+accepted only where it is what `csv.writer` writes for that number). The text is built as UTF-8 bytes: only the item prefix holds
 Cyrillic, which would make every chunk a string of wider characters to encode again on write.
 """
 
@@ -21,9 +21,10 @@ from salesapp.csv_cells import cell_text
 from salesapp.errors import StoreError
 from salesapp.exports.layouts import LONG_COLUMNS, Entry, item_cells, long_rows
 from salesapp.model.unknown_items import UNKNOWN_ITEM
+from salesapp.store.result_codec import range_columns
 
 COLUMNS = list(LONG_COLUMNS)
-END = ",\r\n"   # the empty error cell and csv.writer's line end
+END = ",,,\r\n"   # the empty error and range cells and csv.writer's line end
 
 
 def csv_row(cells: list) -> str:
@@ -44,13 +45,17 @@ def _head(row) -> dict:
             "status": "ok"}
 
 
-class _LineEnds(dict):
-    """JSON text of a number (bytes) -> its CSV text and the line's end (bytes).
+class _NumberTexts(dict):
+    """JSON text of a number (bytes) -> its CSV text followed by `suffix` (bytes).
 
     Filled on first use: an export meets a few thousand distinct values. A text that is not what
     `csv.writer` writes for the number it reads as (`Infinity`, `1E5`, `null`, a string...)
     raises KeyError: the item then goes the whole-result way.
     """
+
+    def __init__(self, suffix: bytes):
+        super().__init__()
+        self._suffix = suffix
 
     def __missing__(self, text: bytes) -> bytes:
         try:
@@ -59,8 +64,14 @@ class _LineEnds(dict):
             raise KeyError(text) from None
         if type(value) not in (int, float) or repr(value).encode() != text:
             raise KeyError(text)
-        self[text] = line_end = text + END.encode()
-        return line_end
+        self[text] = out = text + self._suffix
+        return out
+
+
+def _texts(array_json: str, table: _NumberTexts) -> list[bytes]:
+    """Each number of a JSON array's text through `table` (KeyError: one it does not take)."""
+    values = array_json[1:-1].encode()
+    return list(map(table.__getitem__, values.split(b","))) if values else []
 
 
 class ResultRows:
@@ -68,9 +79,10 @@ class ResultRows:
 
     def __init__(self, shop_names: dict | None = None):
         self._shop_names = shop_names or {}
-        self._line_end_of = _LineEnds()   # one lookup per row
-        self._shops_json = None         # shop ids of the last exported row, and its frame
-        self._frame: list[bytes] = []
+        self._line_end_of = _NumberTexts(END.encode())   # one lookup per row
+        self._text_of = _NumberTexts(b"")
+        self._range_end_of = _NumberTexts(b"\r\n")
+        self._frames: dict = {}         # (shop ids JSON, ranged) of the last row -> its frame
 
     def failure(self, item_id: int, reason: str, model_version: str | None = None) -> bytes:
         """The one row of a job that failed."""
@@ -87,40 +99,69 @@ class ResultRows:
     def exported(self, row) -> tuple[bytes, int] | None:
         """CSV bytes and row count of a `store.export_rows()` row; None: read the whole result.
 
-        Needs the stored result's shop ids and forecasts as JSON text (the current layout).
+        Needs the stored result's shop ids and forecasts (and its range) as JSON text (the
+        current layout). A range that does not fit its forecasts (`range_columns`) is left
+        out, as the whole result's rows leave it out.
         """
         if row.status != "ok":
             return self._rows([Entry(row.item_id, {**_head(row), "status": row.status,
                                                    "error": row.error})])
         if row.shop_ids_json is None or row.forecasts_json is None:
             return None
-        frame = self._frame_of(row.shop_ids_json)
-        n = len(frame) // 3
-        values = row.forecasts_json[1:-1].encode()
+        ranged = row.p10_json is not None and _range_fits(row)
+        if ranged is None:   # a range that is not JSON numbers: the whole result
+            return None
+        frame = self._frame_of(row.shop_ids_json, ranged)
+        width = 7 if ranged else 3
+        n = len(frame) // width
         try:
-            texts = list(map(self._line_end_of.__getitem__, values.split(b","))) if values else []
+            if ranged:
+                parts = (_texts(row.forecasts_json, self._text_of),
+                         _texts(row.p10_json, self._text_of),
+                         _texts(row.p90_json, self._range_end_of))
+            else:
+                parts = (_texts(row.forecasts_json, self._line_end_of),)
         except KeyError:   # outside the table (rare): the whole result is read
             return None
-        if len(texts) != n:   # shops and values differ in length: zip's rows, the slow way
+        if any(len(p) != n for p in parts):   # shops and values differ in length: the slow way
             return None
         if not n:
             return b"", 0
-        frame[0::3] = [_prefix(row)] * n
-        frame[2::3] = texts
+        frame[0::width] = [_prefix(row)] * n
+        for slot, texts in zip((2, 4, 6), parts):
+            frame[slot::width] = texts
         return b"".join(frame), n
 
-    def _frame_of(self, shops_json: str) -> list:
+    def _frame_of(self, shops_json: str, ranged: bool) -> list:
         # Every result of a bundle names the same open shops: their cells are made once. The
-        # frame holds (prefix, shop cells, forecast + line end) per shop; slots 0 and 2 are
-        # filled per item.
-        if shops_json != self._shops_json:
+        # frame holds, per shop, (prefix, shop cells, forecast + the empty cells + line end)
+        # or, with a range, (prefix, shop cells, forecast, ",,", p10, ",", p90 + line end);
+        # the prefix and the numbers are filled per item.
+        key = (shops_json, ranged)
+        if key not in self._frames:
             names = self._shop_names
             cells = [f",{cell_text(s)},{cell_text(names.get(s, ''))},".encode()
                      for s in json.loads(shops_json)]
-            self._shops_json, self._frame = shops_json, [b""] * (3 * len(cells))
-            self._frame[1::3] = cells
-        return self._frame
+            width = 7 if ranged else 3
+            frame = [b""] * (width * len(cells))
+            frame[1::width] = cells
+            if ranged:
+                frame[3::7] = [b",,"] * len(cells)
+                frame[5::7] = [b","] * len(cells)
+            self._frames = {key: frame}
+        return self._frames[key]
 
+
+def _range_fits(row) -> bool | None:
+    """Whether an `ExportRow`'s range fits its forecasts; None: its parts are not JSON."""
+    try:
+        view = {"shop_ids": json.loads(row.shop_ids_json),
+                "forecasts": json.loads(row.forecasts_json), "p10": json.loads(row.p10_json),
+                "p90": json.loads(row.p90_json or "null"), "total": row.total,
+                "total_p10": row.total_p10, "total_p90": row.total_p90}
+    except (TypeError, ValueError):
+        return None
+    return range_columns(view) is not None
 
 
 def result_chunks(store, on_bad: Callable[[int, str], None], tally: Counter | None = None,
@@ -195,4 +236,11 @@ def _parts(row) -> dict | None:
     if len(shops) != len(values) or not all(type(v) in (int, float) and math.isfinite(v)
                                             for v in values):
         return None
-    return {**head, "shop_ids": shops, "forecasts": values}
+    out = {**head, "shop_ids": shops, "forecasts": values}
+    if row.p10_json is not None:   # the layouts check the range against the forecasts
+        try:
+            out.update(p10=json.loads(row.p10_json), p90=json.loads(row.p90_json or "null"),
+                       total=row.total, total_p10=row.total_p10, total_p90=row.total_p90)
+        except ValueError:
+            return None
+    return out

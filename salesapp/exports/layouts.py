@@ -6,6 +6,8 @@
   side by side, as a store manager reads them in a spreadsheet.
 
 There is no "total" row in the long layout: summing its forecast column must give the total.
+So the long layout has each shop's range (`p10`, `p90`), the wide one the total's own range
+(`total_p10`, `total_p90`: computed for the total, not the sum of the shops' bounds).
 Items without a forecast (unknown, failed, not forecast yet) are listed with their reason.
 """
 
@@ -14,10 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from salesapp.store.result_codec import range_columns
+
 LAYOUTS = ("long", "wide")
 ITEM_COLUMNS = ("item_id", "item_name", "category", "forecast_month", "model")
-LONG_COLUMNS = (*ITEM_COLUMNS, "shop_id", "shop_name", "forecast", "error")
-WIDE_COLUMNS = (*ITEM_COLUMNS, "total", "error")   # then one column per shop
+# the P10-P90 range after the columns before it, so that scripts reading those by position keep
+# working; its cells are empty for a result without a range (a bundle trained before them)
+LONG_COLUMNS = (*ITEM_COLUMNS, "shop_id", "shop_name", "forecast", "error", "p10", "p90")
+WIDE_COLUMNS = (*ITEM_COLUMNS, "total", "error", "total_p10", "total_p90")   # then a column per shop
 
 
 class Entry(NamedTuple):
@@ -64,10 +70,12 @@ def long_rows(entries: Iterable[Entry], shop_names: dict) -> Iterator[list]:
     for entry in entries:
         head = item_cells(entry)
         if not _ok(entry.result):
-            yield [*head, None, "", None, error_of(entry)]
+            yield [*head, None, "", None, error_of(entry), None, None]
             continue
-        for shop_id, value in _pairs(entry.result):
-            yield [*head, shop_id, shop_names.get(shop_id, ""), value, ""]
+        pairs = _pairs(entry.result)
+        lows, highs = range_columns(entry.result) or ([None] * len(pairs), [None] * len(pairs))
+        for (shop_id, value), low, high in zip(pairs, lows, highs):
+            yield [*head, shop_id, shop_names.get(shop_id, ""), value, "", low, high]
 
 
 def shop_header(shop_id, shop_names: dict) -> str:
@@ -93,9 +101,11 @@ def wide_table(entries: Iterable[Entry], shop_names: dict) -> tuple[list, list[l
             total = entry.result.get("total")
             if total is None:   # a result stored without one: its shops add up to it
                 total = round(sum(v for v in cells if v is not None), 3)
-            row += [total, ""]
+            ranged = range_columns(entry.result) is not None
+            row += [total, "", *((entry.result["total_p10"], entry.result["total_p90"]) if ranged
+                                 else (None, None))]
         else:
-            row += [None, error_of(entry)]
+            row += [None, error_of(entry), None, None]
         rows.append(row + cells)
     return header, rows
 

@@ -36,6 +36,11 @@ class ExportRow(NamedTuple):
     bad_result: str | None = None  # why the stored result cannot be read (then it is skipped)
     category_name: str | None = None
     forecast_block: int | None = None
+    p10_json: str | None = None    # the range, as forecasts_json (None: a result without one)
+    p90_json: str | None = None
+    total: float | None = None
+    total_p10: float | None = None
+    total_p90: float | None = None
 
 
 def _unreadable(mode, filename) -> str:
@@ -130,7 +135,8 @@ class Reads:
 
     def _export_row(self, item_id, tag, j_mode, j_file, j_ok, job_error, version, has_result,
                     r_mode, r_file, r_ok, name, status, error, shops, forecasts, category=None,
-                    block=None) -> ExportRow:
+                    block=None, p10=None, p90=None, total=None, total_p10=None,
+                    total_p90=None) -> ExportRow:
         if not j_ok:
             why = _unreadable(j_mode, j_file)
             return ExportRow(item_id, "failed", f"its stored job row is {why}; ask for the id "
@@ -141,7 +147,9 @@ class Reads:
             return ExportRow(item_id, tag, job_error, version, True, None, None, None, None, None,
                              bad_result=f"its stored result is {_unreadable(r_mode, r_file)}")
         return ExportRow(item_id, tag, job_error, version, bool(has_result), name, status,
-                         error, shops, forecasts, category_name=category, forecast_block=block)
+                         error, shops, forecasts, category_name=category, forecast_block=block,
+                         p10_json=p10, p90_json=p90, total=total, total_p10=total_p10,
+                         total_p90=total_p90)
 
     def _set_aside_reason(self, item_id: int) -> str | None:
         """Why the failed job of `item_id` has no reason of its own: its row was set aside."""

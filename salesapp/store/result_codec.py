@@ -5,14 +5,21 @@ A result's `shops` ([[shop_id, forecast], ...]) is stored as two flat lists, `sh
 export can read both lists as JSON text without decoding the row (`cache_sql.EXPORT_ROWS`). Every
 other field is stored as it is. Still plain JSON, never pickle.
 
+A result's range is two more flat lists, `p10` and `p90` (in the order of `shop_ids`), and
+`total_p10`, `total_p90`: stored as they are. A range that does not fit its result on read (a
+list of another length, a value that is not a number, bounds out of order) is dropped, the
+forecast kept: a wrong range must not be shown, and the forecast itself is still good.
+
 Older layouts still read: results stored as pairs, forecasts stored as integer thousandths
-(`forecasts_milli`), and results that carried the item's sales history (dropped on read: the
-bundle holds the history, a result does not).
+(`forecasts_milli`), results without a range (from a bundle trained before ranges), and results
+that carried the item's sales history (dropped on read: the bundle holds the history, a result
+does not).
 """
 
 from __future__ import annotations
 
 SHOP_IDS, FORECASTS = "shop_ids", "forecasts"
+P10, P90, TOTAL_P10, TOTAL_P90 = "p10", "p90", "total_p10", "total_p90"
 _MILLI = "forecasts_milli"   # an older layout: integer thousandths of the forecasts
 _NOT_A_RESULT_FIELD = ("history", "history_months", "history_units", "history_units_milli")
 
@@ -45,7 +52,43 @@ def unpack(stored: dict) -> dict:
         stored["shops"] = [[s, f] for s, f in zip(ids, values)]
     for name in _NOT_A_RESULT_FIELD:
         stored.pop(name, None)
+    if not _range_fits(stored):
+        for name in (P10, P90, TOTAL_P10, TOTAL_P90):
+            stored.pop(name, None)
     return stored
+
+
+def _number(v) -> bool:
+    return type(v) in (int, float) and v >= 0   # (NaN is not >= 0)
+
+
+def _range_fits(result: dict) -> bool:
+    """Whether a result's range (if any) is one its forecasts can be shown with."""
+    if not any(k in result for k in (P10, P90, TOTAL_P10, TOTAL_P90)):
+        return True
+    lo, hi = result.get(P10), result.get(P90)
+    forecasts = [p[1] for p in result.get("shops") or []]
+    if not (isinstance(lo, (list, tuple)) and isinstance(hi, (list, tuple))
+            and len(lo) == len(hi) == len(forecasts)):
+        return False
+    total = result.get("total")
+    t_lo, t_hi = result.get(TOTAL_P10), result.get(TOTAL_P90)
+    if not (_number(t_lo) and _number(t_hi) and _number(total) and t_lo <= total <= t_hi):
+        return False
+    return all(_number(a) and _number(f) and _number(b) and a <= f <= b
+               for a, f, b in zip(lo, forecasts, hi))
+
+
+def range_columns(stored: dict) -> tuple[list, list] | None:
+    """(P10s, P90s) in the order of `shop_columns`, or None: a result without a (fitting) range.
+
+    Reads the stored or the unpacked form, and checks the range as `unpack` does."""
+    ids, values = shop_columns(stored)
+    view = {k: stored.get(k) for k in (P10, P90, TOTAL_P10, TOTAL_P90, "total") if k in stored}
+    view["shops"] = list(zip(ids, values))
+    if P10 not in stored or not _range_fits(view):
+        return None
+    return stored[P10], stored[P90]
 
 
 def shop_columns(stored: dict) -> tuple[list, list]:

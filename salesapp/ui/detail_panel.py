@@ -1,4 +1,5 @@
-"""The selected item: its per-shop forecasts (table) and its sales history with the forecast."""
+"""The selected item: its per-shop forecasts and ranges (table) and its sales history with the
+forecast."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
+from salesapp.ui.job_table_model import range_text
 from salesapp.ui.months import month_label
 from salesapp.ui.reasons_view import ReasonsView
 
@@ -26,13 +28,15 @@ class DetailPanel(QWidget):
         self.title = QLabel("Select an item to see its forecast per shop.")
         self.title.setObjectName("detailTitle")
         self.title.setWordWrap(True)
-        self.shops = QStandardItemModel(0, 3, self)
-        self.shops.setHorizontalHeaderLabels(["Shop id", "Shop name", "Forecast"])
+        self.shops = QStandardItemModel(0, 4, self)
+        self.shops.setHorizontalHeaderLabels(["Shop id", "Shop name", "Forecast",
+                                              "Range P10-P90"])
         self.table = QTableView()
         self.table.setModel(self.shops)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableView.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeToContents)
         self.table.setSelectionBehavior(QTableView.SelectRows)
         self.table.setMinimumHeight(120)   # a few shops stay visible beside the reasons
         self.table.hide()   # until an item with a forecast is shown: no empty table
@@ -97,16 +101,21 @@ class DetailPanel(QWidget):
             self.title.setText(f"Item {item_id}: {result.get('error')}.")
             return
         month = month_label(int(result["forecast_block"]))
+        span = range_text(result.get("total_p10"), result.get("total_p90"))
         self.title.setText(f"{item_id} — {result['item_name']} ({result['category_name']}): "
                            f"{result['total']:.1f} units forecast in {month}"
                            + (f" by model {other}, not the active one (Models → Re-forecast "
                               "with the active model gives its history and reasons)"
-                              if other else ""))
-        for shop_id, forecast in sorted(result["shops"], key=lambda s: -s[1]):
+                              if other else "")
+                           + ((";" if other else ",") + f" likely {span} (P10-P90)" if span else ""))
+        n = len(result["shops"])
+        lows, highs = result.get("p10") or [None] * n, result.get("p90") or [None] * n
+        rows = sorted(zip(result["shops"], lows, highs), key=lambda s: -s[0][1])
+        for (shop_id, forecast), low, high in rows:
             cells = [QStandardItem(str(shop_id)),
                      QStandardItem(self._shop_names.get(shop_id, "")),
-                     QStandardItem(f"{forecast:.2f}")]
-            for c in (0, 2):
+                     QStandardItem(f"{forecast:.2f}"), QStandardItem(range_text(low, high))]
+            for c in (0, 2, 3):
                 cells[c].setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             self.shops.appendRow(cells)
         # the shop the reasons show is the table's current row: the one picked before (the same

@@ -1,4 +1,5 @@
-"""Monthly units sold for one item, with the forecast month highlighted (pyqtgraph)."""
+"""Monthly units sold for one item, with the forecast month highlighted and its P10-P90 band
+(pyqtgraph)."""
 
 from __future__ import annotations
 
@@ -43,13 +44,19 @@ class HistoryChart(pg.PlotWidget):
         self._history = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#7a9cc6", pen=None)
         self._forecast = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#f5a623",
                                          pen=pg.mkPen("#b36b00", width=1.5))
+        # the P10-P90 range of the total: a translucent band behind the forecast bar, wider than it
+        self._band = pg.BarGraphItem(x=[], y0=[], height=[], width=0.95,
+                                     brush=pg.mkBrush(31, 111, 209, 55),
+                                     pen=pg.mkPen("#1f6fd1", width=1, style=Qt.DashLine))
         self.addItem(self._history)
+        self.addItem(self._band)
         self.addItem(self._forecast)
         self._forecast_text = pg.TextItem("", color="#8a5200", anchor=(0.5, 1.0))
         self.addItem(self._forecast_text)
         self.addLegend(offset=(-10, 5))   # top right: history starts at the left
         self.plotItem.legend.addItem(self._history, "sold")
         self.plotItem.legend.addItem(self._forecast, "forecast")
+        self.plotItem.legend.addItem(self._band, "P10-P90 range")
         self.showGrid(y=True, alpha=0.25)
         for side in ("left", "bottom"):   # never "(x0.001)" on an empty chart
             self.getAxis(side).enableAutoSIPrefix(False)
@@ -67,12 +74,21 @@ class HistoryChart(pg.PlotWidget):
         self._history.setOpts(x=xs, height=[float(y) for _, y in history])
         axis = self.getAxis("bottom")
         axis.forecast_block = None if block is None else int(block)
+        low, high = (result or {}).get("total_p10"), (result or {}).get("total_p90")
         if block is not None and total is not None:
             self._forecast.setOpts(x=[int(block)], height=[float(total)])
-            self._forecast_text.setText(f"{float(total):.1f}")
-            self._forecast_text.setPos(int(block), float(total))
+            text, top = f"{float(total):.1f}", float(total)
+            if low is not None and high is not None:
+                self._band.setOpts(x=[int(block)], y0=[float(low)],
+                                   height=[float(high) - float(low)])
+                text, top = f"{text} ({float(low):.1f}-{float(high):.1f})", max(top, float(high))
+            else:
+                self._band.setOpts(x=[], y0=[], height=[])
+            self._forecast_text.setText(text)
+            self._forecast_text.setPos(int(block), top)
         else:
             self._forecast.setOpts(x=[], height=[])
+            self._band.setOpts(x=[], y0=[], height=[])
             self._forecast_text.setText("")
         lo = min(xs + ([block] if block is not None else [0]))
         hi = max(xs + ([block] if block is not None else [1]))
@@ -90,6 +106,11 @@ class HistoryChart(pg.PlotWidget):
         """(x, height) of the highlighted forecast bar (for tests and screenshots)."""
         opts = self._forecast.opts
         return list(opts["x"]), list(opts["height"])
+
+    def range_band(self) -> tuple[list, list, list]:
+        """(x, bottom, height) of the P10-P90 band (for tests and screenshots)."""
+        opts = self._band.opts
+        return list(opts["x"]), list(opts["y0"]), list(opts["height"])
 
     def forecast_text(self) -> str:
         """The value printed above the forecast bar."""

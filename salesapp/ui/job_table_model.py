@@ -25,20 +25,21 @@ StatusRole = Qt.UserRole + 1
 ResultRole = Qt.UserRole + 2
 SortRole = Qt.UserRole + 3
 
-COLUMNS = ("Item id", "Item name", "Category", "Status", "Total forecast", "Top shops", "Note",
-           "Model")
+COLUMNS = ("Item id", "Item name", "Category", "Status", "Total forecast", "Range P10-P90",
+           "Top shops", "Note", "Model")
 # "unsaved": asked for and shown, its store write not yet returned (a crash now would lose it)
 STATUSES = ("unsaved", "queued", "running", "done", UNKNOWN_ITEM, "failed", "cancelled")
 STATUS_TEXT = {"unsaved": "not yet saved"}   # a status's words in the table, where not its key
 STATUS_COLOURS = {"unsaved": "#a05a00", "queued": "#6b717a", "running": "#1f6fd1", "done": "#23803f",
                   UNKNOWN_ITEM: "#6a4c93", "failed": "#b3261e", "cancelled": "#8a6410"}
 STATUS_COLUMN = 3   # holds StatusRole and ResultRole besides the status text, icon and colour
-TOTAL_COLUMN, MODEL_COLUMN = 4, 7   # marked when the result is another model's than the active one
+TOTAL_COLUMN, MODEL_COLUMN = 4, 8   # marked when the result is another model's than the active one
 OTHER_MODEL_COLOUR = "#7a7f87"
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter
 _N_COLUMNS = len(COLUMNS)
-_TEXT_COLUMNS = (1, 2, 4, 5, 6, 7)   # written as plain text when they change
+_TEXT_COLUMNS = (1, 2, 4, 5, 6, 7, 8)   # written as plain text when they change
 MAIN_COLUMN = 4   # the total over the shops, or the one shop a manager chose (`set_main_shop`)
+RANGE_COLUMN = 5   # the main column's P10-P90 range
 # roles as the ints `setItemData` takes
 _DISPLAY, _DECORATION, _FOREGROUND, _ALIGN, _FONT, _TOOLTIP = (int(r) for r in (
     Qt.DisplayRole, Qt.DecorationRole, Qt.ForegroundRole, Qt.TextAlignmentRole, Qt.FontRole,
@@ -69,6 +70,11 @@ def _forecast_month(result: dict, form: str = "{}") -> str:
     if isinstance(block, bool) or not isinstance(block, int) or block < 0:
         return ""
     return form.format(month_label(block))
+
+
+def range_text(low, high) -> str:
+    """A P10-P90 range as the table and the detail panel show it ("" without one)."""
+    return "" if low is None or high is None else f"{low:.1f} – {high:.1f}"
 
 
 def _model_text(result: dict) -> str:
@@ -167,6 +173,8 @@ class JobTableModel(QStandardItemModel):
             roles[_ALIGN] = _RIGHT
             if row.result is not None:
                 roles[_SORT] = self._sort_key(row, 4)
+        if col == RANGE_COLUMN:
+            roles[_ALIGN] = _RIGHT
         if col in (TOTAL_COLUMN, MODEL_COLUMN):
             roles.update(self._mark_roles(row))
         self.setItemData(self.index(pos, col), roles)
@@ -228,13 +236,23 @@ class JobTableModel(QStandardItemModel):
             return None
         return next((f for s, f in result.get("shops") or () if s == self._main_shop), None)
 
+    def _main_range(self, result: dict) -> str:
+        """The main column's range: the total's own, or the chosen shop's ("" without one)."""
+        if self._main_shop is None:
+            return range_text(result.get("total_p10"), result.get("total_p90"))
+        shops, lows, highs = (result.get(k) or () for k in ("shops", "p10", "p90"))
+        at = next((k for k, (s, _) in enumerate(shops) if s == self._main_shop), None)
+        if at is None or len(lows) != len(shops) or len(highs) != len(shops):
+            return ""
+        return range_text(lows[at], highs[at])
+
     def _cells(self, row: JobRow) -> tuple:
         if not row.cells:
             r = row.result or {}
             main = self._main_value(r)
             row.cells = (str(row.item_id), r.get("item_name") or "", r.get("category_name") or "",
                          STATUS_TEXT.get(row.status, row.status),
-                         "" if main is None else f"{main:.2f}",
+                         "" if main is None else f"{main:.2f}", self._main_range(r),
                          _top_shops(r, self._shop_names) if r else "", row.note,
                          _model_text(r))
         return row.cells
@@ -297,10 +315,11 @@ class JobTableModel(QStandardItemModel):
             for pos, row in enumerate(self._rows):
                 row.cells = ()
                 if row.result is not None:
-                    self._put_text(pos, MAIN_COLUMN, self._cells(row)[MAIN_COLUMN], row)
+                    for col in (MAIN_COLUMN, RANGE_COLUMN):
+                        self._put_text(pos, col, self._cells(row)[col], row)
         if self._rows:
             self.dataChanged.emit(self.index(0, MAIN_COLUMN),
-                                  self.index(len(self._rows) - 1, MAIN_COLUMN))
+                                  self.index(len(self._rows) - 1, RANGE_COLUMN))
 
     def main_shop(self) -> int | None:
         """The shop whose forecast the main column shows (None: the total over the shops)."""
@@ -525,6 +544,9 @@ def compact_result(result: dict) -> StoredResult:
     pairs = out.get("shops")
     if isinstance(pairs, list):
         out["shops"] = tuple(map(tuple, pairs))
+    for name in ("p10", "p90"):   # the range's lists, likewise
+        if isinstance(out.get(name), list):
+            out[name] = tuple(out[name])
     return out
 
 

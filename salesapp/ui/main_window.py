@@ -43,7 +43,7 @@ from salesapp.ui.status_panel import StatusPanel
 from salesapp.ui.table_state import column_widths, restore_layout, save_layout, set_column_widths
 from salesapp.ui.training_panel import TrainingPanel
 
-_COLUMN_WIDTHS = (70, 260, 170, 125, 100, 300, 130)   # status: "not yet saved" on one line
+_COLUMN_WIDTHS = (70, 260, 170, 125, 100, 110, 300, 130)   # status: "not yet saved" on one line
 
 
 class MainWindow(QMainWindow):
