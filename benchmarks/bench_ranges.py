@@ -16,6 +16,7 @@ higher.
 
 Run: nice python -m benchmarks.bench_ranges [--cases bundled,s0.05_seed1] [--regimes a,b|none]
      [--regime-scale 0.05] [--out PATH]
+     python -m benchmarks.bench_ranges --predict-cost BUNDLE   (the ranges' cost in predict)
 """
 
 from __future__ import annotations
@@ -76,6 +77,27 @@ def _scores(f, lo, hi, y, naive, ranges) -> dict:
     return {"rows": len(y), "bins": ranges.coverage(f, lo, hi, y),
             "pinball": ranges.pinball(lo, hi, y), "pinball_naive": ranges.pinball(*naive, y),
             "inside_inclusive": float(((y >= lo) & (y <= hi)).mean())}
+
+
+def predict_cost(bundle_dir: str, repeats: int = 5) -> dict:
+    """Seconds of `Predictor.predict` for every item of the bundle, with its ranges and with
+    them switched off, alternated in one process (best of `repeats`): the ranges' cost."""
+    import time
+
+    from salesapp.model.predictor import Predictor
+
+    p = Predictor.load(bundle_dir)
+    ids = [int(i) for i in p.item_ids]
+    tables, best = p.ranges, {"with_ranges": float("inf"), "without": float("inf")}
+    p.predict(ids)   # warm: the pair slices and the first call's allocations
+    for _ in range(repeats):
+        for name, value in (("with_ranges", tables), ("without", None)):
+            p.ranges = value
+            start = time.perf_counter()
+            p.predict(ids)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {"items": len(ids), "shops": len(p.shop_ids), **best,
+            "ratio": best["with_ranges"] / best["without"]}
 
 
 CHILD = """
@@ -139,6 +161,17 @@ def _print(case: str, res: dict) -> None:
                   f"{s['pinball_naive']:.3f}  above/below by bin {tails}", flush=True)
 
 
+def summary_of(rows: dict, args) -> dict:
+    """The JSON of the cases run so far: how many checks passed, and every case's scores."""
+    checks = [s["verdict"] for r in rows.values() for part in r.values() for s in part.values()]
+    summary = {k: sum(bool(c[k]) for c in checks) for k in checks[0] if k != "bins_judged"}
+    return {"min_rows_per_bin": MIN_ROWS, "regime_scale": args.regime_scale,
+            "load_average": os.getloadavg(),
+            "code": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                   check=False, capture_output=True, text=True).stdout.strip(),
+            "checks_passed_of": len(checks), "checks_passed": summary, "cases": rows}
+
+
 def main(argv=None) -> int:
     from salesapp.model.regimes import REGIMES
 
@@ -147,22 +180,23 @@ def main(argv=None) -> int:
     parser.add_argument("--regimes", default=",".join(REGIMES), help="or 'none'")
     parser.add_argument("--regime-scale", type=float, default=0.05)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--predict-cost", metavar="BUNDLE",
+                        help="only time predict with and without the ranges of BUNDLE")
     args = parser.parse_args(argv)
+    if args.predict_cost:
+        print(json.dumps(predict_cost(args.predict_cost)))
+        return 0
     cases = [c for c in args.cases.split(",") if c]
     if args.regimes != "none":
         cases += [f"regime:{r}" for r in args.regimes.split(",") if r]
-    rows = {case: run_case(case, args.regime_scale) for case in cases}
-    checks = [s["verdict"] for r in rows.values() for part in r.values() for s in part.values()]
-    summary = {k: sum(bool(c[k]) for c in checks) for k in checks[0] if k != "bins_judged"}
-    result = {"min_rows_per_bin": MIN_ROWS, "regime_scale": args.regime_scale,
-              "load_average": os.getloadavg(),
-              "code": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                     check=False, capture_output=True, text=True).stdout.strip(),
-              "checks_passed_of": len(checks), "checks_passed": summary, "cases": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    print(f"{len(checks)} score sets; passed: " + ", ".join(f"{k} {v}" for k, v in
-                                                           summary.items()))
+    rows: dict = {}
+    for case in cases:   # the JSON is rewritten after each case: a long run keeps what it did
+        rows[case] = run_case(case, args.regime_scale)
+        result = summary_of(rows, args)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"{result['checks_passed_of']} score sets; passed: " + ", ".join(
+        f"{k} {v}" for k, v in result["checks_passed"].items()))
     return 0
 
 
