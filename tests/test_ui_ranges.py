@@ -29,7 +29,14 @@ def test_the_table_shows_the_totals_range(qtbot, predicted):
     assert col == COLUMNS.index("Total forecast") + 1
     for pos, r in enumerate(res):
         assert model.index(pos, col).data() == f"{r['total_p10']:.1f} – {r['total_p90']:.1f}"
-    assert COLUMNS[-1] == "Note"
+    # a manager's chosen shop in the main column: the range follows it
+    shop = p.shop_ids[1]
+    model.set_main_shop(shop, "a shop")
+    for pos, r in enumerate(res):
+        k = [s for s, _ in r["shops"]].index(shop)
+        assert model.index(pos, col).data() == f"{r['p10'][k]:.1f} – {r['p90'][k]:.1f}"
+    model.set_main_shop(None)
+    assert model.index(0, col).data() == f"{res[0]['total_p10']:.1f} – {res[0]['total_p90']:.1f}"
 
 
 def test_the_detail_panel_gives_each_shop_its_range(qtbot, predicted):
