@@ -51,7 +51,8 @@ class HistoryChart(pg.PlotWidget):
         self.addItem(self._history)
         self.addItem(self._band)
         self.addItem(self._forecast)
-        self._forecast_text = pg.TextItem("", color="#8a5200", anchor=(0.5, 1.0))
+        # right-aligned on the forecast bar, the last one: centred, its range ran off the chart
+        self._forecast_text = pg.TextItem("", color="#8a5200", anchor=(1.0, 1.0))
         self.addItem(self._forecast_text)
         self.addLegend(offset=(-10, 5))   # top right: history starts at the left
         self.plotItem.legend.addItem(self._history, "sold")
@@ -85,7 +86,7 @@ class HistoryChart(pg.PlotWidget):
             else:
                 self._band.setOpts(x=[], y0=[], height=[])
             self._forecast_text.setText(text)
-            self._forecast_text.setPos(int(block), top)
+            self._forecast_text.setPos(int(block) + 0.45, top)
         else:
             self._forecast.setOpts(x=[], height=[])
             self._band.setOpts(x=[], y0=[], height=[])
