@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from salesapp.model.unknown_items import UNKNOWN_ITEM
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,7 +135,7 @@ def _all_final(window, ids) -> bool:
     if window.model.pending_updates() or window.session.submitting():
         return False
     c = window.model.counts()   # kept incrementally by the model: cheap to poll
-    return c["done"] + c["failed"] >= len(ids)
+    return c["done"] + c[UNKNOWN_ITEM] + c["failed"] >= len(ids)
 
 
 def _load() -> list[float]:
@@ -162,7 +164,7 @@ class BatchDriver:
 
     def _on_check(self) -> None:
         c = self.window.model.counts()
-        if self.shot_mid is None and c["done"] + c["failed"] > len(self.ids) // 4:
+        if self.shot_mid is None and c["done"] + c[UNKNOWN_ITEM] + c["failed"] > len(self.ids) // 4:
             self.meter.pause()
             self.window.grab().save(str(ROOT / "docs" / "screenshot_mid_batch.png"))
             self.meter.resume()
