@@ -7,7 +7,7 @@ Cold start = from exec until the window is shown and takes ids (SALESAPP_STARTUP
 the window print "ready in N ms"); model ready = until the engine, loaded in the background after
 the window shows, is attached (it prints "model ready in M ms" and quits). Offscreen, with an
 empty store in a fresh user dir (so the feature-context cache is cold too).
-Budgets (DESIGN.md, issue 6): folder <= 300 MB, frozen self-test <= 5 s, cold start <= 3 s.
+Budgets: folder <= 300 MB, frozen self-test <= 5 s, cold start <= 3 s.
 Writes benchmarks/results/frozen.json.
 """
 

@@ -1,7 +1,7 @@
 """Benchmark: the longest event-loop stall of the real window while 10,000 ids are processed.
 
 A QTimer ticking every 5 ms records the gaps between its ticks while the window submits 10,000
-ids through the real store and worker pool and applies every result. Budget (DESIGN.md): no stall
+ids through the real store and worker pool and applies every result. Budget: no stall
 over 50 ms. Writes benchmarks/results/gui_stall.json and, with --screenshots, three PNGs in docs/
 (empty window, mid-batch, detail with chart).
 

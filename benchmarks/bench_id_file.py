@@ -1,6 +1,6 @@
 """Benchmark: peak memory and time of reading a 1 GB id file, and of refusing a .gz bomb.
 
-DESIGN's budget: a 1 GB id file is streamed, peak memory <= 300 MB. The file has the shape of the
+The budget: a 1 GB id file is streamed, peak memory <= 300 MB. The file has the shape of the
 competition's test.csv (`ID,shop_id,item_id`, ids from a 22,170-item catalogue) and is written to
 /tmp, then deleted. Each read runs in a child process of its own; its peak RSS is read there
 (`resource.getrusage` and VmHWM; the files are written by other children, so

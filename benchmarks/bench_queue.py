@@ -5,7 +5,7 @@ first recorded result (fresh process).
 Usage: nice python benchmarks/bench_queue.py [MODEL_DIR] [--repeat N]
 MODEL_DIR must be a bundle with >= 5,100 items (e.g. trained on `generate-data --scale 1`);
 without it, data is generated and a model trained into /tmp/bench_queue (slow, once).
-Budgets (DESIGN.md): queue path <= 2 s and <= 2 x bare; start-up to first result <= 1 s.
+Budgets: queue path <= 2 s and <= 2 x bare; start-up to first result <= 1 s.
 The machine is shared: every figure is the median of N runs (default 3), with the process CPU
 seconds beside the wall seconds and the load average before and after.
 Writes benchmarks/results/queue.json.

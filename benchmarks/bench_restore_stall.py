@@ -17,7 +17,7 @@ whatever adds the first rows), and give the longest gap after those (`max_stall_
 Modes: `sliced` (the window as it is: `SessionRestore`) and `one_call` (the way before it, as a
 peer in the same code: every row in one chunk, so one `add_rows` in one turn, and every result
 asked of the writer at once).
-Writes benchmarks/results/restore_stall.json. Budget (DESIGN.md): no stall over 50 ms.
+Writes benchmarks/results/restore_stall.json. Budget: no stall over 50 ms.
 """
 
 from __future__ import annotations

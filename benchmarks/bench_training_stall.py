@@ -5,7 +5,7 @@ generated data set of --scale (default 0.25): the child process `salesapp train 
 then the new bundle kept in the model library, loaded and made active, all as a user's click
 would. A QTimer ticking every 10 ms records the gaps between its ticks from the click until the
 new model is active. The peer, in the same process and run: the same window with no training,
-for as long. Budget (DESIGN.md): no stall over 50 ms while a model trains; at scale 1 training
+for as long. Budget: no stall over 50 ms while a model trains; at scale 1 training
 <= 5 min and <= 4 GB, read here from the window path (the child's wall time and peak RSS, which
 it reports in its last progress line).
 

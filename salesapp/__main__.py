@@ -20,9 +20,9 @@ def _run() -> int:
 def _exit_now(code: int) -> None:
     """Flush and leave without the interpreter's teardown.
 
-    Tearing down Qt, pandas and LightGBM objects one by one takes about half a second and saves
-    nothing: every store write is durable before its call returns (DESIGN.md: killing the process
-    at any instant loses nothing), and output files are closed by the commands themselves.
+    Tearing down Qt, pandas and LightGBM objects one by one is slow and saves nothing: every
+    store write is durable before its call returns (killing the process at any instant loses
+    nothing), and output files are closed by the commands themselves.
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):

@@ -60,7 +60,7 @@ SUBMIT_BATCH = 2000
 STORE_SUBMIT_CHUNK = 5000
 # ... and between two of them the submit pauses this share of the last one's time (at least the
 # minimum): a writer taking its next transaction at once starves the others, whose SQLite busy
-# handler only looks again every few up to 100 ms, so without a gap they still fail "locked".
+# handler only looks again after growing sleeps, so without a gap they still fail "locked".
 STORE_SUBMIT_GAP_SHARE = 0.15
 STORE_SUBMIT_GAP_MIN_SECONDS = 0.01
 

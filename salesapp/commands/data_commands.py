@@ -8,8 +8,8 @@ import argparse
 from salesapp.commands.argument_checks import writable_folder_for
 from salesapp.errors import InputError
 
-# Sales rows per unit of --scale: scale 1 is the real 1C data set's size (the committed data set,
-# scale 0.05, has 145,714 rows; rows grow in proportion).
+# Sales rows per unit of --scale: scale 1 is the real 1C data set's size (rows grow in proportion
+# to the scale).
 ROWS_PER_SCALE = 2_914_000
 # Compressed bytes of sales_train.csv.gz per unit of --scale: names the size of a refused scale.
 BYTES_PER_SCALE = 12_800_000

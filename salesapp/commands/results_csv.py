@@ -1,8 +1,8 @@
 """The long CSV of `salesapp results`: one row per (item, shop), failures and unknown ids one row each.
 
 Columns `exports.layouts.LONG_COLUMNS`, byte for byte what `csv.writer` writes to a UTF-8 file
-for `layouts.long_rows`, every cell by the export rule of `salesapp.csv_cells`. 5,100 items x 44
-shops is 224,400 rows, so a row costs no Python bytecode of its own: an item's rows are one
+for `layouts.long_rows`, every cell by the export rule of `salesapp.csv_cells`. A store's export is
+hundreds of thousands of rows, so a row costs no Python bytecode of its own: an item's rows are one
 `bytes.join` over a frame of pieces (item prefix, shop cells, forecast text, range texts, line
 end) whose shop cells are made once per list of shops, and whose number texts come from one dict
 lookup per value (the number's JSON text -> the same text, and the line end where it ends one,

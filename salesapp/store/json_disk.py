@@ -29,7 +29,7 @@ STORE_SETTINGS = {
     "sqlite_synchronous": 2,  # FULL: a committed job survives a power cut
     "disk_min_file_size": HUGE,
     "tag_index": True,  # job state lives in the tag column; counts and lease scans use it
-    # diskcache maps 64 MB of the file: a database truncated under a running worker then kills
+    # diskcache memory-maps the file: a database truncated under a running worker then kills
     # it with SIGBUS instead of an I/O error the store can name.
     "sqlite_mmap_size": 0,
 }
