@@ -11,6 +11,13 @@ def as_sentence(text: object) -> str:
     return text if not text or text.endswith((".", "!", "?")) else text + "."
 
 
+def listed_ids(ids, shown: int) -> str:
+    """The first `shown` of `ids` for a sentence: '5, 7, 9' or '5, 7, … (first 2)'."""
+    ids = list(ids)
+    more = f", … (first {shown})" if len(ids) > shown else ""
+    return ", ".join(str(i) for i in ids[:shown]) + more
+
+
 class SalesAppError(Exception):
     """Base of every error that is shown to a user as one clear sentence (never a traceback)."""
 

@@ -14,7 +14,7 @@ import pandas as pd
 from salesapp.commands.argument_checks import writable_folder_for
 from salesapp.commands.export_options import export_target
 from salesapp.commands.id_arguments import requested_ids
-from salesapp.errors import InputError
+from salesapp.errors import InputError, listed_ids
 from salesapp.exports.layouts import Entry, table
 from salesapp.exports.writers import write_table
 from salesapp.model import bundle, cleaning
@@ -220,7 +220,6 @@ def _unknown_summary(failed: list[dict]) -> str:
     """One line for any number of ids without a forecast: millions must not be a line each."""
     if len(failed) == 1:
         return failed[0]["error"]
-    shown = ", ".join(str(r["item_id"]) for r in failed[:UNKNOWN_SHOWN])
-    more = f", … (first {UNKNOWN_SHOWN})" if len(failed) > UNKNOWN_SHOWN else ""
+    shown = listed_ids((r["item_id"] for r in failed), UNKNOWN_SHOWN)
     return (f"{len(failed):,} ids have no forecast (not in the model's product list; listed "
-            f"in the file with the reason): {shown}{more}")
+            f"in the file with the reason): {shown}")

@@ -15,6 +15,7 @@ import logging
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 
 from salesapp import pacing
+from salesapp.errors import listed_ids
 from salesapp.model.unknown_items import UNKNOWN_ITEM
 from salesapp.ui.id_import import FileImporter
 from salesapp.ui.id_submission import IdSubmission
@@ -290,9 +291,8 @@ class Session(QObject):
 
     def _on_results_unreadable(self, ids: list) -> None:
         self.model.queue_status(ids, "queued", "its stored result could not be read: computed again")
-        named = ", ".join(str(i) for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-        self.report.emit(f"The stored results of items {named} could not be read (damaged); "
-                         "they are being computed again.")
+        self.report.emit(f"The stored results of items {listed_ids(ids, 5)} could not be read "
+                         "(damaged); they are being computed again.")
 
     def _on_write_failed(self, kind: str, ids: list, reason: str) -> None:
         if kind == "submit":
