@@ -111,3 +111,15 @@ def test_a_pasted_spreadsheet_column_reads_as_typed(qtbot, window):
     qtbot.waitUntil(lambda: w.model.rowCount() == 5, timeout=WAIT_MS)
     assert sorted(w.model.item_ids()) == [7, 10, 11, 12, 1003]
     assert w.input.text() == "1e3" and w.input.property("rejected") is True
+
+
+def test_a_later_idle_with_nothing_run_does_not_replace_the_last_message(qtbot, window):
+    w = window
+    enter(qtbot, w, "1, 2")
+    wait_done(qtbot, w, [1, 2])
+    qtbot.waitUntil(lambda: "All queued items" in w.statusBar().currentMessage(), timeout=WAIT_MS)
+    w.statusBar().showMessage("Export failed: the folder cannot be written.")
+    with qtbot.waitSignal(w.session.dispatcher.idle, timeout=WAIT_MS):
+        w.session.dispatcher._check_idle()   # a recount that finds nothing new to run
+    qtbot.wait(50)
+    assert w.statusBar().currentMessage() == "Export failed: the folder cannot be written."

@@ -62,6 +62,9 @@ class Session(QObject):
         self.library_root = None   # the model library switched in (None: the user's)
         self._switcher = None
         self._closing = self._closed = False
+        # "All queued items are forecast." is news only after workers ran since the last idle:
+        # a later idle (a restore, a recount) must not replace what the user was just told.
+        self._ran_since_idle = False
         self.submission = IdSubmission(model, self)
         self.restore = SessionRestore(model, self)
         self.importer = FileImporter(self)
@@ -279,6 +282,7 @@ class Session(QObject):
 
     # -- the dispatcher's news -----------------------------------------------------------------
     def _on_jobs_started(self, ids: list) -> None:
+        self._ran_since_idle = True
         self.model.queue_status(ids, "running")
 
     def _on_jobs_requeued(self, ids: list) -> None:
@@ -307,6 +311,9 @@ class Session(QObject):
             self.report.emit(f"The stored results of {len(ids)} items could not be read: {reason}")
 
     def _on_idle(self) -> None:
+        ran, self._ran_since_idle = self._ran_since_idle, False
+        if not ran:
+            return
         if self.submission.stopped:
             n = self.model.counts()["cancelled"]
             self.message.emit(f"Stopped: {n} items cancelled; the batches already running were "
