@@ -62,12 +62,13 @@ def test_results_neutralises_names_shop_ids_forecasts_and_errors(tmp_path):
     body = rows[1:]
     for i, name in zip(items, EVIL):
         assert [r for r in body if r[0] == str(i)] == [
-            [str(i), _safe(name), "", "", "v1", _safe(name), "", "0.5", "", "", ""],
-            [str(i), _safe(name), "", "", "v1", "3", "'+1", "1.0", "", "", ""]]
+            [str(i), _safe(name), "", "", "v1", _safe(name), "", "0.5", "", "", "", ""],
+            [str(i), _safe(name), "", "", "v1", "3", "'+1", "1.0", "", "", "", ""]]
     assert [r for r in body if r[0] == "100"] == [
-        ["100", _safe(EVIL[0]), "", "", "v1", _safe(EVIL[1]), "", _safe(EVIL[2]), "", "", ""]]
+        ["100", _safe(EVIL[0]), "", "", "v1", _safe(EVIL[1]), "", _safe(EVIL[2]), "", "", "",
+         ""]]
     assert [r for r in body if r[0] == "101"] == [["101", "", "", "", "v1", "", "", "",
-                                                   _safe(EVIL[0]), "", ""]]
+                                                   _safe(EVIL[0]), "", "", ""]]
 
 
 def test_the_window_export_and_the_clipboard_neutralise_every_text_cell(tmp_path):
@@ -80,8 +81,9 @@ def test_the_window_export_and_the_clipboard_neutralise_every_text_cell(tmp_path
     expected = []
     for name in EVIL:
         expected += [["7", _safe(name), _safe(name), "", "", "2", _safe(EVIL[0]), "0.5", "", "",
-                      ""],
-                     ["7", _safe(name), _safe(name), "", "", _safe(name), "", "1.0", "", "", ""]]
+                      "", ""],
+                     ["7", _safe(name), _safe(name), "", "", _safe(name), "", "1.0", "", "", "",
+                      ""]]
     assert rows[1:] == expected
     tsv = list(csv.reader(io.StringIO(to_tsv([EVIL, [1, -2.5]])), delimiter="\t"))
     assert tsv == [[_safe(t) for t in EVIL], ["1", "-2.5"]]
@@ -94,9 +96,9 @@ def test_predict_writes_its_rows_by_the_same_rule(tmp_path):
                {"item_id": 2, "status": "unknown", "error": EVIL[0]}]
     write_csv(out, LONG_COLUMNS, long_rows([Entry(r["item_id"], r) for r in results], {}))
     assert _read(out) == [list(LONG_COLUMNS),
-                          *[["1", "", "", "", "", _safe(name), "", "0.5", "", "", ""]
+                          *[["1", "", "", "", "", _safe(name), "", "0.5", "", "", "", ""]
                             for name in EVIL],
-                          ["2", "", "", "", "", "", "", "", _safe(EVIL[0]), "", ""]]
+                          ["2", "", "", "", "", "", "", "", _safe(EVIL[0]), "", "", ""]]
 
 
 @pytest.mark.parametrize("how", ["items", "pairs"])

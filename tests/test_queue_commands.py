@@ -77,7 +77,7 @@ def test_results_csv_neutralises_formula_names(tmp_path):
     assert main(["results", "--store", str(store_dir), "--out", str(out)]) == 0
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
     assert rows[1] == _long(1, "'=HYPERLINK(\"x\")", 0, "1.5")
-    assert rows[2] == ["2", "", "", "", "v1", "", "", "", "'-boom", "", ""]
+    assert rows[2] == ["2", "", "", "", "v1", "", "", "", "'-boom", "", "", ""]
 
 
 def test_results_csv_is_what_csv_writer_writes(tmp_path):
@@ -184,7 +184,7 @@ def _long(item_id, name, shop, forecast, version="v1") -> list:
     """A long-layout row of `results` (no --model: the default bundle names the shops)."""
     shop_name = neutralise(shop_names_of(default_model_dir())[0].get(shop, ""))
     value = "" if forecast is None else str(forecast)
-    return [str(item_id), name, "", "", version, str(shop), shop_name, value, "", "", ""]
+    return [str(item_id), name, "", "", version, str(shop), shop_name, value, "", "", "", ""]
 
 
 def _csv_writer_bytes(tmp_path, rows) -> bytes:

@@ -12,6 +12,7 @@ import random
 import sqlite3
 
 import pytest
+from ahead import with_ahead
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ from salesapp.store.job_store import JobStore
 from salesapp.store.reads import ExportRow
 
 HEADER = ["item_id", "item_name", "category", "forecast_month", "model", "shop_id", "shop_name",
-          "forecast", "error", "p10", "p90"]
+          "forecast", "error", "p10", "p90", "month"]
 AWKWARD_NAMES = ['Игра "Ведьмак", 3', "two\nlines", "cr\rlf\r\n", "=HYPERLINK(\"x\")", "+1",
                  "-minus", "@at", "", 'only "quotes"', "comma, only", "  spaced  ", "'=quoted"]
 
@@ -40,6 +41,18 @@ def _month(block) -> str:
     return "" if block is None else f"{2013 + block // 12}-{block % 12 + 1:02d}"
 
 
+def _months(r: dict) -> list[tuple]:
+    """(block, [[shop, forecast], ...], p10s, p90s) of each month of a stored result: the next
+    month, then each of "ahead" (written here again, so the reference does not share the code)."""
+    n = len(r["shops"])   # a range the store dropped on read (it did not fit): empty
+    out = [(r.get("forecast_block"), r["shops"], r.get("p10", [""] * n), r.get("p90", [""] * n))]
+    for month in r.get("ahead") or []:
+        out.append((month["forecast_block"], [[s, f] for (s, _), f in
+                                              zip(r["shops"], month["forecasts"])],
+                    month.get("p10", [""] * n), month.get("p90", [""] * n)))
+    return out
+
+
 def _reference(store_dir, shop_names=None) -> bytes:
     """csv.writer over every finished job and its unpacked result, in item id order."""
     # without --model, `results` names the shops of the default bundle
@@ -51,19 +64,21 @@ def _reference(store_dir, shop_names=None) -> bytes:
         for job in sorted(store.jobs(), key=lambda j: j.item_id):
             if job.state == "failed":
                 writer.writerow([job.item_id, "", "", "", job.model_version, "", "", "",
-                                 _plain(job.error or "failed"), "", ""])
+                                 _plain(job.error or "failed"), "", "", ""])
             if job.state != "done" or (r := store.result(job.model_version, job.item_id)) is None:
                 continue
-            head = [job.item_id, _plain(r.get("item_name") or ""),
-                    _plain(r.get("category_name") or ""), _month(r.get("forecast_block")),
-                    r.get("model_version")]
+            name, category = _plain(r.get("item_name") or ""), _plain(r.get("category_name") or "")
             if r.get("status") != "ok":
-                writer.writerow([*head, "", "", "", _plain(r.get("error") or ""), "", ""])
-            else:
-                n = len(r["shops"])   # a range the store dropped on read (it did not fit): empty
-                lows, highs = r.get("p10", [""] * n), r.get("p90", [""] * n)
-                writer.writerows([*head, s, _plain(names.get(s, "")), f, "", lo, hi]
-                                 for (s, f), lo, hi in zip(r["shops"], lows, highs))
+                block = r.get("forecast_block")
+                writer.writerow([job.item_id, name, category, _month(block), r.get("model_version"),
+                                 "", "", "", _plain(r.get("error") or ""), "", "",
+                                 "" if block is None else block])
+                continue
+            for block, shops, lows, highs in _months(r):
+                head = [job.item_id, name, category, _month(block), r.get("model_version")]
+                writer.writerows([*head, s, _plain(names.get(s, "")), f, "", lo, hi,
+                                  "" if block is None else block]
+                                 for (s, f), lo, hi in zip(shops, lows, highs))
     return buf.getvalue().encode("utf-8")
 
 
@@ -91,6 +106,8 @@ def test_the_export_of_a_real_store_is_what_csv_writer_writes(tmp_path, small_bu
     results = {r["item_id"]: r for r in predictor.predict(ids + [999_999])}
     for item_id, name in zip(ids, AWKWARD_NAMES):
         results[item_id]["item_name"] = name
+    for item_id in ids[:3]:   # the months after the next, as a bundle with horizons gives them
+        results[item_id] = with_ahead(results[item_id])
     # The clip's ends, and a shop list of its own (a result of another bundle).
     bounds = results[ids[-1]]
     bounds["shops"] = [[s, 20.0 if k % 2 else 0.0] for k, (s, _) in enumerate(bounds["shops"])]
@@ -115,11 +132,12 @@ def test_the_export_of_a_real_store_is_what_csv_writer_writes(tmp_path, small_bu
     shop = bounds["shops"][1][0]
     assert (f"{ids[-1]},{text_cell(last['item_name'])},{text_cell(last['category_name'])},"
             f"{_month(last['forecast_block'])},{predictor.version},{shop},"
-            f"{text_cell(predictor.shop_names[shop])},20.0,,20.0,20.0") in lines
+            f"{text_cell(predictor.shop_names[shop])},20.0,,20.0,20.0,{last['forecast_block']}"
+            ) in lines
     v = predictor.version
-    assert lines[-3:] == [f"424242,,,,{v},,,,\"'-crashed, \"\"badly\"\"\",,",
+    assert lines[-3:] == [f"424242,,,,{v},,,,\"'-crashed, \"\"badly\"\"\",,,",
                           (f"999999,,,{_month(predictor.forecast_block)},{v},,,,item 999999 is not "
-                           f"in the product list of model {v},,"),
+                           f"in the product list of model {v},,,{predictor.forecast_block}"),
                           ""]
 
 
@@ -149,27 +167,28 @@ def _row(shops: str, forecasts: str, name="n", p10=None, p90=None, total=None) -
 def test_stored_text_outside_the_plain_form_is_left_to_the_whole_result():
     rows = ResultRows()
     assert rows.exported(_row("[2,3]", "[0.125,20.0]")) == (
-        b"1,n,,,v1,2,,0.125,,,\r\n1,n,,,v1,3,,20.0,,,\r\n", 2)
+        b"1,n,,,v1,2,,0.125,,,,\r\n1,n,,,v1,3,,20.0,,,,\r\n", 2)
     assert rows.exported(_row("[2,3]", "[3,1e-07]")) == (
-        b"1,n,,,v1,2,,3,,,\r\n1,n,,,v1,3,,1e-07,,,\r\n", 2)
+        b"1,n,,,v1,2,,3,,,,\r\n1,n,,,v1,3,,1e-07,,,,\r\n", 2)
     ranged = _row("[2,3]", "[3,1.5]", p10="[0,1.5]", p90="[7.25,4]", total=4.5)
-    assert rows.exported(ranged) == (b"1,n,,,v1,2,,3,,0,7.25\r\n1,n,,,v1,3,,1.5,,1.5,4\r\n", 2)
+    assert rows.exported(ranged) == (b"1,n,,,v1,2,,3,,0,7.25,\r\n1,n,,,v1,3,,1.5,,1.5,4,\r\n",
+                                     2)
     # a range that does not fit its forecasts (length, order, half of it, a text) is left out,
     # as the whole result's rows leave it out
     for p10, p90 in (("[0]", "[7,4]"), ("[0,2]", "[7,4]"), ("[0,1]", None), ('[0,"1"]', "[7,4]")):
         assert rows.exported(ranged._replace(p10_json=p10, p90_json=p90)) == (
-            b"1,n,,,v1,2,,3,,,\r\n1,n,,,v1,3,,1.5,,,\r\n", 2), (p10, p90)
+            b"1,n,,,v1,2,,3,,,,\r\n1,n,,,v1,3,,1.5,,,,\r\n", 2), (p10, p90)
     assert rows.exported(ranged._replace(p10_json="[0,1.50]")) is None   # not as csv writes it
     for forecasts in ("[0.125,-0]", "[0.125,007]", "[0.125,1E5]", "[0.125,Infinity]",
                       "[0.125,NaN]", "[0.125,null]", "[0.125,true]", '[0.125,"1"]', "[0.125]",
                       "[1.0,2.0,3.0]", "[0.125,[1]]"):
         assert rows.exported(_row("[2,3]", forecasts)) is None, forecasts
     assert rows.exported(_row("[]", "[]")) == (b"", 0)
-    assert rows.exported(_row("[2]", "[0.0]", name=5)) == (b"1,5,,,v1,2,,0.0,,,\r\n", 1)
+    assert rows.exported(_row("[2]", "[0.0]", name=5)) == (b"1,5,,,v1,2,,0.0,,,,\r\n", 1)
     named = ResultRows({2: "=Shop, two"}).exported(
         _row("[2]", "[0.5]")._replace(category_name="Игры", forecast_block=34))
-    assert named == (b"1,n,\xd0\x98\xd0\xb3\xd1\x80\xd1\x8b,2015-11,v1,2,\"'=Shop, two\",0.5,,,\r\n",
-                     1)
+    line = "1,n,Игры,2015-11,v1,2,\"'=Shop, two\",0.5,,,,34\r\n".encode()
+    assert named == (line, 1)
 
 
 def _store_of_two_results(tmp_path):
@@ -205,7 +224,7 @@ def test_a_bad_result_row_is_named_and_skipped_and_the_rest_exported(tmp_path, c
     with open(out, newline="", encoding="utf-8") as f:
         shop = _plain(shop_names_of(default_model_dir())[0].get(2, ""))
         assert list(csv.reader(f)) == [HEADER, ["1", "", "", "", "v1", "2", shop, "0.5", "", "",
-                                                ""]]
+                                                "", ""]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "s"]   # no temporary left
 
 
@@ -216,7 +235,7 @@ def test_a_failed_export_leaves_the_last_good_file(tmp_path, capsys, monkeypatch
     from salesapp.commands import results_csv
 
     def broken(store, on_bad, tally=None, names=None):
-        yield b"1,,,,v1,2,,0.5,,,\r\n", 1
+        yield b"1,,,,v1,2,,0.5,,,,\r\n", 1
         raise StoreError("the store s could not be read (disk I/O error)")
 
     monkeypatch.setattr(results_csv, "result_chunks", broken)
@@ -270,7 +289,7 @@ def test_a_range_that_does_not_fit_its_result_is_dropped_and_the_forecast_kept(t
         assert "p90" not in store.result("v1", 2) and store.result("v1", 2)["shops"] == [
             [2, 0.5], [3, 1.0]]
     lines = _export(store_dir, tmp_path / "r.csv").decode().splitlines()
-    rows = [[r[5], *r[7:]] for r in csv.reader(lines)]   # shop id, forecast, error, p10, p90
+    rows = [[r[5], *r[7:11]] for r in csv.reader(lines)]   # shop id, forecast, error, p10, p90
     assert rows[1:] == [["2", "0.5", "", "0.0", "2.0"], ["3", "1.0", "", "0.0", "3.0"],
                         ["2", "0.5", "", "", ""], ["3", "1.0", "", "", ""]]
     assert _export(store_dir, tmp_path / "r.csv") == _reference(store_dir)

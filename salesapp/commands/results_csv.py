@@ -1,13 +1,15 @@
-"""The long CSV of `salesapp results`: one row per (item, shop), failures and unknown ids one row each.
+"""The long CSV of `salesapp results`: one row per (item, shop, month), failures and unknown ids one
+row each.
 
 Columns `exports.layouts.LONG_COLUMNS`, byte for byte what `csv.writer` writes to a UTF-8 file
 for `layouts.long_rows`, every cell by the export rule of `salesapp.csv_cells`. A store's export is
-hundreds of thousands of rows, so a row costs no Python bytecode of its own: an item's rows are one
-`bytes.join` over a frame of pieces (item prefix, shop cells, forecast text, range texts, line
-end) whose shop cells are made once per list of shops, and whose number texts come from one dict
-lookup per value (the number's JSON text -> the same text, and the line end where it ends one,
-accepted only where it is what `csv.writer` writes for that number). The text is built as UTF-8 bytes: only the item prefix holds
-Cyrillic, which would make every chunk a string of wider characters to encode again on write.
+hundreds of thousands of rows, so a row costs no Python bytecode of its own: an item's rows of a
+month are one `bytes.join` over a frame of pieces (item prefix, shop cells, forecast text, range
+texts, month and line end) whose shop cells are made once per list of shops, and whose number
+texts come from one dict lookup per value (the number's JSON text -> the same text, and the
+empty cells after it where a forecast has no range, accepted only where it is what `csv.writer`
+writes for that number). The text is built as UTF-8 bytes: only the item prefix holds Cyrillic,
+which would make every chunk a string of wider characters to encode again on write.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from collections.abc import Callable, Iterator
 from salesapp.csv_cells import cell_text
 from salesapp.errors import StoreError
 from salesapp.exports.layouts import LONG_COLUMNS, Entry, item_cells, long_rows
+from salesapp.exports.result_months import months_of
 from salesapp.model.unknown_items import UNKNOWN_ITEM
 from salesapp.store.result_codec import range_columns
 
 COLUMNS = list(LONG_COLUMNS)
-END = ",,,\r\n"   # the empty error and range cells and csv.writer's line end
+UNRANGED = ",,,"   # after a forecast without a range: the empty error and range cells
 
 
 def csv_row(cells: list) -> str:
@@ -32,9 +35,10 @@ def csv_row(cells: list) -> str:
     return ",".join(map(cell_text, cells)) + "\r\n"
 
 
-def _prefix(row) -> bytes:
-    """The item's cells of its rows (an `ExportRow`), UTF-8, without the comma that follows."""
-    item = item_cells(Entry(row.item_id, _head(row)))
+def _prefix(row, block) -> bytes:
+    """The item's cells of its rows of month `block` (an `ExportRow`), UTF-8, without the
+    comma that follows."""
+    item = item_cells(Entry(row.item_id, {**_head(row), "forecast_block": block}))
     return ",".join(map(cell_text, item)).encode()
 
 
@@ -79,9 +83,8 @@ class ResultRows:
 
     def __init__(self, shop_names: dict | None = None):
         self._shop_names = shop_names or {}
-        self._line_end_of = _NumberTexts(END.encode())   # one lookup per row
+        self._unranged_of = _NumberTexts(UNRANGED.encode())   # one lookup per row
         self._text_of = _NumberTexts(b"")
-        self._range_end_of = _NumberTexts(b"\r\n")
         self._frames: dict = {}         # (shop ids JSON, ranged) of the last row -> its frame
 
     def failure(self, item_id: int, reason: str, model_version: str | None = None) -> bytes:
@@ -101,7 +104,8 @@ class ResultRows:
 
         Needs the stored result's shop ids and forecasts (and its range) as JSON text (the
         current layout). A range that does not fit its forecasts (`range_columns`) is left
-        out, as the whole result's rows leave it out.
+        out, as the whole result's rows leave it out; the months after the next (`ahead`)
+        follow it, each checked as `result_months` checks them.
         """
         if row.status != "ok":
             return self._rows([Entry(row.item_id, {**_head(row), "status": row.status,
@@ -111,43 +115,68 @@ class ResultRows:
         ranged = row.p10_json is not None and _range_fits(row)
         if ranged is None:   # a range that is not JSON numbers: the whole result
             return None
-        frame = self._frame_of(row.shop_ids_json, ranged)
-        width = 7 if ranged else 3
-        n = len(frame) // width
         try:
             if ranged:
                 parts = (_texts(row.forecasts_json, self._text_of),
                          _texts(row.p10_json, self._text_of),
-                         _texts(row.p90_json, self._range_end_of))
+                         _texts(row.p90_json, self._text_of))
             else:
-                parts = (_texts(row.forecasts_json, self._line_end_of),)
+                parts = (_texts(row.forecasts_json, self._unranged_of),)
         except KeyError:   # outside the table (rare): the whole result is read
             return None
-        if any(len(p) != n for p in parts):   # shops and values differ in length: the slow way
+        first = self._month_rows(row, row.forecast_block, row.shop_ids_json, ranged, parts)
+        if first is None:   # shops and values differ in length: the slow way
+            return None
+        if row.ahead_json is None or not first[1]:
+            return first
+        chunks, n = [first[0]], first[1]
+        for month in _ahead_months(row):
+            if month.ranged:
+                texts = [self._text_of[repr(v).encode()] for v in month.forecasts]
+                parts = (texts, [self._text_of[repr(v).encode()] for v in month.p10],
+                         [self._text_of[repr(v).encode()] for v in month.p90])
+            else:
+                parts = ([self._unranged_of[repr(v).encode()] for v in month.forecasts],)
+            chunk, rows = self._month_rows(row, month.block, row.shop_ids_json, month.ranged,
+                                           parts)
+            chunks.append(chunk)
+            n += rows
+        return b"".join(chunks), n
+
+    def _month_rows(self, row, block, shops_json: str, ranged: bool,
+                    parts: tuple) -> tuple[bytes, int] | None:
+        """CSV bytes and rows of one month of an export row: its number texts `parts`
+        (forecasts with the empty cells after them, or forecasts, P10s and P90s) laid into
+        the frame of its shops; None when their lengths differ."""
+        frame = self._frame_of(shops_json, ranged)
+        width = 8 if ranged else 4
+        n = len(frame) // width
+        if any(len(p) != n for p in parts):
             return None
         if not n:
             return b"", 0
-        frame[0::width] = [_prefix(row)] * n
+        frame[0::width] = [_prefix(row, block)] * n
         for slot, texts in zip((2, 4, 6), parts):
             frame[slot::width] = texts
+        frame[width - 1::width] = [f",{cell_text(block)}\r\n".encode()] * n
         return b"".join(frame), n
 
     def _frame_of(self, shops_json: str, ranged: bool) -> list:
         # Every result of a bundle names the same open shops: their cells are made once. The
-        # frame holds, per shop, (prefix, shop cells, forecast + the empty cells + line end)
-        # or, with a range, (prefix, shop cells, forecast, ",,", p10, ",", p90 + line end);
-        # the prefix and the numbers are filled per item.
+        # frame holds, per shop, (prefix, shop cells, forecast + the empty cells, month + line
+        # end) or, with a range, (prefix, shop cells, forecast, ",,", p10, ",", p90, month +
+        # line end); the prefix, the numbers and the month are filled per item and month.
         key = (shops_json, ranged)
         if key not in self._frames:
             names = self._shop_names
             cells = [f",{cell_text(s)},{cell_text(names.get(s, ''))},".encode()
                      for s in json.loads(shops_json)]
-            width = 7 if ranged else 3
+            width = 8 if ranged else 4
             frame = [b""] * (width * len(cells))
             frame[1::width] = cells
             if ranged:
-                frame[3::7] = [b",,"] * len(cells)
-                frame[5::7] = [b","] * len(cells)
+                frame[3::8] = [b",,"] * len(cells)
+                frame[5::8] = [b","] * len(cells)
             self._frames = {key: frame}
         return self._frames[key]
 
@@ -162,6 +191,18 @@ def _range_fits(row) -> bool | None:
     except (TypeError, ValueError):
         return None
     return range_columns(view) is not None
+
+
+def _ahead_months(row) -> list:
+    """The checked months after the next of an `ExportRow` (`result_months.months_of`)."""
+    try:
+        view = {"status": "ok", "forecast_block": row.forecast_block,
+                "shop_ids": json.loads(row.shop_ids_json),
+                "forecasts": json.loads(row.forecasts_json), "total": row.total,
+                "ahead": json.loads(row.ahead_json)}
+    except (TypeError, ValueError):
+        return []
+    return months_of(view)[1:]
 
 
 def result_chunks(store, on_bad: Callable[[int, str], None], tally: Counter | None = None,
@@ -236,11 +277,13 @@ def _parts(row) -> dict | None:
     if len(shops) != len(values) or not all(type(v) in (int, float) and math.isfinite(v)
                                             for v in values):
         return None
-    out = {**head, "shop_ids": shops, "forecasts": values}
-    if row.p10_json is not None:   # the layouts check the range against the forecasts
-        try:
+    out = {**head, "shop_ids": shops, "forecasts": values, "total": row.total}
+    try:   # the layouts check the range and the months after the next against the forecasts
+        if row.p10_json is not None:
             out.update(p10=json.loads(row.p10_json), p90=json.loads(row.p90_json or "null"),
-                       total=row.total, total_p10=row.total_p10, total_p90=row.total_p90)
-        except ValueError:
-            return None
+                       total_p10=row.total_p10, total_p90=row.total_p90)
+        if row.ahead_json is not None:
+            out["ahead"] = json.loads(row.ahead_json)
+    except ValueError:
+        return None
     return out

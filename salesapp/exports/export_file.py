@@ -10,8 +10,10 @@ from salesapp.exports.writers import PLAIN, CsvStyle, format_of, write_table
 
 
 def write_export(path: str | Path, entries: Iterable[Entry], shop_names: dict,
-                 layout: str = "long", fmt: str | None = None, style: CsvStyle = PLAIN) -> int:
-    """Write `entries` in `layout` to `path` (format `fmt`, else by its extension); returns the
-    rows written (the header not counted)."""
-    header, rows = table(layout, entries, shop_names)
+                 layout: str = "long", fmt: str | None = None, style: CsvStyle = PLAIN,
+                 months: int | None = None) -> int:
+    """Write `entries` in `layout` to `path` (format `fmt`, else by its extension), at most
+    `months` months of each result (None: all it has); returns the rows written (the header
+    not counted)."""
+    header, rows = table(layout, entries, shop_names, months)
     return write_table(path, format_of(path, fmt), header, rows, style)

@@ -1,9 +1,16 @@
 """The two export layouts, as rows of typed cells (numbers stay numbers, text stays text).
 
-- long: one row per item and shop (`LONG_COLUMNS`); an item without a forecast is one row
+- long: one row per item, shop and month (`LONG_COLUMNS`); an item without a forecast is one row
   whose `error` says why.
-- wide: one row per item (`WIDE_COLUMNS`, then one column per shop): the total and the shops
-  side by side, as a store manager reads them in a spreadsheet.
+- wide: one row per item and month (`WIDE_COLUMNS`, then one column per shop): the total and the
+  shops side by side, as a store manager reads them in a spreadsheet.
+
+A result from a bundle with horizons forecasts several months (`result_months`): each month is
+one set of rows, the next month's first, so that a script that reads the first month's rows
+finds them where they were. The long layout's `month` (the date_block_num forecast, last so that
+the columns before it keep their places) tells the sets apart; in the wide layout
+`forecast_month` does, and the months are rows rather than columns: a sheet of three months of
+every shop side by side is too wide to read, and rows filter and pivot in Excel.
 
 There is no "total" row in the long layout: summing its forecast column must give the total.
 So the long layout has each shop's range (`p10`, `p90`), the wide one the total's own range
@@ -16,13 +23,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from salesapp.store.result_codec import range_columns
+from salesapp.exports.result_months import Month, months_of
 
 LAYOUTS = ("long", "wide")
 ITEM_COLUMNS = ("item_id", "item_name", "category", "forecast_month", "model")
 # the P10-P90 range after the columns before it, so that scripts reading those by position keep
 # working; its cells are empty for a result without a range (a bundle trained before them)
-LONG_COLUMNS = (*ITEM_COLUMNS, "shop_id", "shop_name", "forecast", "error", "p10", "p90")
+LONG_COLUMNS = (*ITEM_COLUMNS, "shop_id", "shop_name", "forecast", "error", "p10", "p90", "month")
 WIDE_COLUMNS = (*ITEM_COLUMNS, "total", "error", "total_p10", "total_p90")   # then a column per shop
 
 
@@ -65,17 +72,36 @@ def error_of(entry: Entry) -> str:
     return r.get("error") or entry.reason or "no forecast"
 
 
-def long_rows(entries: Iterable[Entry], shop_names: dict) -> Iterator[list]:
-    """The rows of the long layout (without its header, `LONG_COLUMNS`)."""
+def month_cells(head: list, month: Month) -> list:
+    """`head` (an entry's `item_cells`) with the forecast month of `month`."""
+    head = list(head)
+    head[3] = forecast_month(month.block)
+    return head
+
+
+def _block_of(entry: Entry):
+    block = (entry.result or {}).get("forecast_block")
+    return block if type(block) is int else None
+
+
+def long_rows(entries: Iterable[Entry], shop_names: dict,
+              months: int | None = None) -> Iterator[list]:
+    """The rows of the long layout (without its header, `LONG_COLUMNS`): per entry, a set of
+    rows per month, at most `months` of them (None: every month its result has)."""
     for entry in entries:
         head = item_cells(entry)
-        if not _ok(entry.result):
-            yield [*head, None, "", None, error_of(entry), None, None]
+        found = months_of(entry.result, months) if _ok(entry.result) else []
+        if not found:
+            why = error_of(entry) if not _ok(entry.result) else "no forecast"
+            yield [*head, None, "", None, why, None, None, _block_of(entry)]
             continue
-        pairs = _pairs(entry.result)
-        lows, highs = range_columns(entry.result) or ([None] * len(pairs), [None] * len(pairs))
-        for (shop_id, value), low, high in zip(pairs, lows, highs):
-            yield [*head, shop_id, shop_names.get(shop_id, ""), value, "", low, high]
+        for month in found:
+            cells = month_cells(head, month)
+            n = len(month.shop_ids)
+            lows, highs = (month.p10, month.p90) if month.ranged else ([None] * n, [None] * n)
+            for shop_id, value, low, high in zip(month.shop_ids, month.forecasts, lows, highs):
+                yield [*cells, shop_id, shop_names.get(shop_id, ""), value, "", low, high,
+                       month.block]
 
 
 def shop_header(shop_id, shop_names: dict) -> str:
@@ -84,8 +110,10 @@ def shop_header(shop_id, shop_names: dict) -> str:
     return f"{shop_id} {name}" if name else f"shop {shop_id}"
 
 
-def wide_table(entries: Iterable[Entry], shop_names: dict) -> tuple[list, list[list]]:
-    """(header, rows) of the wide layout: the shops are every shop of any result, by id."""
+def wide_table(entries: Iterable[Entry], shop_names: dict,
+               months: int | None = None) -> tuple[list, list[list]]:
+    """(header, rows) of the wide layout: the shops are every shop of any result, by id; a row
+    per entry and month, at most `months` (None: every month its result has)."""
     entries = list(entries)
     shops = sorted({s for e in entries if _ok(e.result) for s, _ in _pairs(e.result)},
                    key=lambda s: (not isinstance(s, int), str(s) if not isinstance(s, int) else s))
@@ -93,25 +121,28 @@ def wide_table(entries: Iterable[Entry], shop_names: dict) -> tuple[list, list[l
     header = [*WIDE_COLUMNS, *(shop_header(s, shop_names) for s in shops)]
     rows = []
     for entry in entries:
-        row = item_cells(entry)
-        cells = [None] * len(shops)
-        if _ok(entry.result):
-            for shop_id, value in _pairs(entry.result):
+        head = item_cells(entry)
+        found = months_of(entry.result, months) if _ok(entry.result) else []
+        if not found:
+            why = error_of(entry) if not _ok(entry.result) else "no forecast"
+            rows.append([*head, None, why, None, None] + [None] * len(shops))
+        for month in found:
+            cells = [None] * len(shops)
+            for shop_id, value in zip(month.shop_ids, month.forecasts):
                 cells[column[shop_id]] = value
-            total = entry.result.get("total")
+            total = month.total
             if total is None:   # a result stored without one: its shops add up to it
                 total = round(sum(v for v in cells if v is not None), 3)
-            ranged = range_columns(entry.result) is not None
-            row += [total, "", *((entry.result["total_p10"], entry.result["total_p90"]) if ranged
-                                 else (None, None))]
-        else:
-            row += [None, error_of(entry), None, None]
-        rows.append(row + cells)
+            rows.append([*month_cells(head, month), total, "",
+                         *((month.total_p10, month.total_p90) if month.ranged else (None, None)),
+                         *cells])
     return header, rows
 
 
-def table(layout: str, entries: Iterable[Entry], shop_names: dict) -> tuple[list, Iterable]:
-    """(header, rows) of `layout` ('long' or 'wide')."""
+def table(layout: str, entries: Iterable[Entry], shop_names: dict,
+          months: int | None = None) -> tuple[list, Iterable]:
+    """(header, rows) of `layout` ('long' or 'wide'), at most `months` months of each result
+    (None: all it has)."""
     if layout == "wide":
-        return wide_table(entries, shop_names)
-    return list(LONG_COLUMNS), long_rows(entries, shop_names)
+        return wide_table(entries, shop_names, months)
+    return list(LONG_COLUMNS), long_rows(entries, shop_names, months)

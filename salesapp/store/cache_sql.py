@@ -201,7 +201,7 @@ def _field(alias: str, path: str) -> str:
 # By item id: (item_id, tag, job mode, job filename, job readable, job error, model version,
 # has result, result mode, result filename, result readable, item_name, status, error, shop ids
 # JSON, forecasts JSON, category_name, forecast_block, the range: p10 JSON, p90 JSON, total,
-# total_p10, total_p90). The arrays come back as minified JSON text (`[2,3,4]`), numbers as
+# total_p10, total_p90, the months after the next as JSON: ahead). The arrays come back as minified JSON text (`[2,3,4]`), numbers as
 # they were written. "readable": plain JSON that SQLite reads (a pickle or damaged row: 0).
 EXPORT_ROWS = f"""
 SELECT CAST(substr(j.key, 3) AS INTEGER) AS item_id, j.tag, j.mode, j.filename,
@@ -212,7 +212,7 @@ SELECT CAST(substr(j.key, 3) AS INTEGER) AS item_id, j.tag, j.mode, j.filename,
        {_field("r", "$.shop_ids")}, {_field("r", "$.forecasts")},
        {_field("r", "$.category_name")}, {_field("r", "$.forecast_block")},
        {_field("r", "$.p10")}, {_field("r", "$.p90")}, {_field("r", "$.total")},
-       {_field("r", "$.total_p10")}, {_field("r", "$.total_p90")}
+       {_field("r", "$.total_p10")}, {_field("r", "$.total_p90")}, {_field("r", "$.ahead")}
 FROM Cache AS j LEFT JOIN Cache AS r
   ON j.tag = 'done' AND r.raw = 1
   AND r.key = CASE WHEN {_json("j")} THEN 'r:' || json_extract(CAST(j.value AS TEXT),

@@ -41,6 +41,7 @@ class ExportRow(NamedTuple):
     total: float | None = None
     total_p10: float | None = None
     total_p90: float | None = None
+    ahead_json: str | None = None  # the months after the next, as stored (None: none)
 
 
 def _unreadable(mode, filename) -> str:
@@ -136,7 +137,7 @@ class Reads:
     def _export_row(self, item_id, tag, j_mode, j_file, j_ok, job_error, version, has_result,
                     r_mode, r_file, r_ok, name, status, error, shops, forecasts, category=None,
                     block=None, p10=None, p90=None, total=None, total_p10=None,
-                    total_p90=None) -> ExportRow:
+                    total_p90=None, ahead=None) -> ExportRow:
         if not j_ok:
             why = _unreadable(j_mode, j_file)
             return ExportRow(item_id, "failed", f"its stored job row is {why}; ask for the id "
@@ -149,7 +150,7 @@ class Reads:
         return ExportRow(item_id, tag, job_error, version, bool(has_result), name, status,
                          error, shops, forecasts, category_name=category, forecast_block=block,
                          p10_json=p10, p90_json=p90, total=total, total_p10=total_p10,
-                         total_p90=total_p90)
+                         total_p90=total_p90, ahead_json=ahead)
 
     def _set_aside_reason(self, item_id: int) -> str | None:
         """Why the failed job of `item_id` has no reason of its own: its row was set aside."""

@@ -1,0 +1,117 @@
+"""The months a result forecasts: the next month (the result's own fields) and the months after it
+(its "ahead" list, from a bundle with horizons), each read back checked.
+
+One reader for the table, the detail panel, the chart and every export, so that a month shown is a
+month exported. A result may come from a bundle without horizons or from the store of an older
+version: it then has one month, and everything works with one. What does not fit is not shown:
+an "ahead" month whose length or numbers do not fit its result, or whose block does not come
+after the month before it, is dropped, the other months kept (each names its own block, so
+none is shown under another's month); a month's range that does not fit its forecasts is
+dropped, the forecast kept (as `result_codec` does for the first month).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from salesapp.store.result_codec import range_columns, shop_columns
+
+AHEAD = "ahead"
+
+
+class Month(NamedTuple):
+    """One month of a result's forecast, in the order of its shops."""
+
+    block: int | None          # the date_block_num forecast (None: a result that does not say)
+    shop_ids: list
+    forecasts: list
+    total: float | None
+    p10: list | None = None    # None: no (fitting) range
+    p90: list | None = None
+    total_p10: float | None = None
+    total_p90: float | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return self.p10 is not None
+
+
+def _number(v) -> bool:
+    return type(v) in (int, float) and math.isfinite(v) and v >= 0
+
+
+def _block(result: dict) -> int | None:
+    block = result.get("forecast_block")
+    return block if type(block) is int and block >= 0 else None
+
+
+def first_month(result: dict) -> Month | None:
+    """The result's next month (None: not a forecast)."""
+    if result.get("status") != "ok":
+        return None
+    block = _block(result)
+    ids, values = shop_columns(result)
+    ids, values = list(ids), list(values)
+    total = result.get("total")
+    bounds = range_columns(result)
+    if bounds is None:
+        return Month(block, ids, values, total)
+    return Month(block, ids, values, total, list(bounds[0]), list(bounds[1]),
+                 result["total_p10"], result["total_p90"])
+
+
+def _ahead_month(entry, after: int, ids: list) -> Month | None:
+    """An "ahead" entry read as a month after block `after` of a result with shops `ids`, or
+    None."""
+    if type(entry) is not dict:
+        return None
+    block = entry.get("forecast_block")
+    if type(block) is not int or block <= after:
+        return None
+    values, total = entry.get("forecasts"), entry.get("total")
+    if not (isinstance(values, (list, tuple)) and len(values) == len(ids)
+            and all(map(_number, values)) and _number(total)):
+        return None
+    values = list(values)
+    lo, hi = entry.get("p10"), entry.get("p90")
+    t_lo, t_hi = entry.get("total_p10"), entry.get("total_p90")
+    if (isinstance(lo, (list, tuple)) and isinstance(hi, (list, tuple))
+            and len(lo) == len(hi) == len(values) and _number(t_lo) and _number(t_hi)
+            and t_lo <= total <= t_hi
+            and all(_number(a) and _number(b) and a <= f <= b for a, f, b in zip(lo, values, hi))):
+        return Month(block, ids, values, total, list(lo), list(hi), t_lo, t_hi)
+    return Month(block, ids, values, total)
+
+
+def months_of(result: dict | None, limit: int | None = None) -> list[Month]:
+    """The months `result` forecasts, in order, at most `limit` (None: all); [] for no forecast."""
+    first = first_month(result or {})
+    if first is None:
+        return []
+    out = [first]
+    ahead = result.get(AHEAD)
+    if first.block is None or not isinstance(ahead, (list, tuple)):
+        return out
+    for entry in ahead:
+        if limit is not None and len(out) >= limit:
+            break
+        month = _ahead_month(entry, out[-1].block, first.shop_ids)
+        if month is not None:
+            out.append(month)
+    return out[:limit] if limit is not None else out
+
+
+def month_in(result: dict | None, block: int) -> Month | None:
+    """The result's forecast of month `block` (a date_block_num), or None when it has none."""
+    first = first_month(result or {})
+    if first is None or first.block is None or block < first.block:
+        return None
+    if block == first.block:
+        return first
+    return next((m for m in months_of(result)[1:] if m.block == block), None)
+
+
+def month_count(result: dict | None) -> int:
+    """How many months `result` forecasts, checked (0: no forecast)."""
+    return len(months_of(result))
