@@ -79,8 +79,8 @@ def test_export_neutralises_formulas(tmp_path):
     assert write_export(out, entries, {2: "-Shop, \"A\""}, style=EXCEL_COMMA) == 2
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[1] == ["1", "'@SUM(A1)", "", "", "", "2", "'-Shop, \"A\"", "0.5", "", "", ""]
-    assert rows[2] == ["2", "", "", "", "", "", "", "", "no forecast", "", ""]
+    assert rows[1] == ["1", "'@SUM(A1)", "", "", "", "2", "'-Shop, \"A\"", "0.5", "", "", "", ""]
+    assert rows[2] == ["2", "", "", "", "", "", "", "", "no forecast", "", "", ""]
     assert neutralise(-3) == -3 and neutralise("+1") == "'+1" and neutralise("ok") == "ok"
     assert to_tsv([["=1", "a\tb"]]) == "'=1\t\"a\tb\"\n"
 
@@ -92,10 +92,10 @@ def test_chart_and_card(qtbot, results):
     assert chart.viewRange()[1] == [0, 1]   # empty from the start: no negative units
     history = predictor.history(res[0]["item_id"])
     chart.show_result(res[0], history)
-    assert chart.history_bars()[0] == [m for m, _ in history]
-    assert chart.forecast_bar()[0] == [res[0]["forecast_block"]]
+    assert chart.history_line()[0] == [m for m, _ in history]
+    assert chart.forecast_points()[0] == [res[0]["forecast_block"]]
     chart.show_result(None)
-    assert chart.forecast_bar() == ([], [])
+    assert chart.forecast_points() == ([], [])
     assert month_label(34) == "Nov 2015"
     text = card_text(predictor.card, predictor.version)
     assert predictor.version in text and "RMSE" in text and "items" in text

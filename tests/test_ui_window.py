@@ -201,9 +201,9 @@ def test_detail_panel_shows_shops_and_chart(qtbot, make_window, predictor):
     forecasts = [float(w.detail.shops.item(r, 2).text()) for r in range(w.detail.shops.rowCount())]
     assert forecasts == sorted(forecasts, reverse=True)
     chart = w.detail.chart
-    x, h = chart.forecast_bar()
+    x, h = chart.forecast_points()
     assert x == [result["forecast_block"]] and h == [pytest.approx(result["total"])]
-    assert chart.history_bars()[0] == [m for m, _ in predictor.history(item)]
+    assert chart.history_line()[0] == [m for m, _ in predictor.history(item)]
     month = month_label(result["forecast_block"])
     assert month in chart.tick_labels()   # the forecast month is always a labelled tick
     assert chart.forecast_text().startswith(f"{result['total']:.1f} (")   # and its range

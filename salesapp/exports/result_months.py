@@ -93,6 +93,8 @@ def months_of(result: dict | None, limit: int | None = None) -> list[Month]:
     ahead = result.get(AHEAD)
     if first.block is None or not isinstance(ahead, (list, tuple)):
         return out
+    if ahead and all(type(m) is Month for m in ahead):   # checked already (`checked_ahead`)
+        return out + list(ahead[:None if limit is None else max(limit - 1, 0)])
     for entry in ahead:
         if limit is not None and len(out) >= limit:
             break
@@ -115,3 +117,13 @@ def month_in(result: dict | None, block: int) -> Month | None:
 def month_count(result: dict | None) -> int:
     """How many months `result` forecasts, checked (0: no forecast)."""
     return len(months_of(result))
+
+
+def checked_ahead(result: dict) -> tuple[Month, ...]:
+    """The months after the next of `result`, checked, as tuples (a `Month` each, its lists
+    tuples): what the window keeps, so that the cyclic GC need not walk them and later reads
+    need not check them again."""
+    return tuple(m._replace(shop_ids=tuple(m.shop_ids), forecasts=tuple(m.forecasts),
+                            p10=None if m.p10 is None else tuple(m.p10),
+                            p90=None if m.p90 is None else tuple(m.p90))
+                 for m in months_of(result)[1:])

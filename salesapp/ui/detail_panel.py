@@ -1,5 +1,5 @@
-"""The selected item: its per-shop forecasts and ranges (table) and its sales history with the
-forecast."""
+"""The selected item: its per-shop forecasts and ranges for each month forecast (table) and its
+sales history with the forecast months."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
+from salesapp.exports.result_months import months_of
 from salesapp.ui.job_table_model import range_text
 from salesapp.ui.months import month_label
 from salesapp.ui.reasons_view import ReasonsView
@@ -29,8 +30,7 @@ class DetailPanel(QWidget):
         self.title.setObjectName("detailTitle")
         self.title.setWordWrap(True)
         self.shops = QStandardItemModel(0, 4, self)
-        self.shops.setHorizontalHeaderLabels(["Shop id", "Shop name", "Forecast",
-                                              "Range P10-P90"])
+        self.shops.setHorizontalHeaderLabels(ONE_MONTH_HEADER)
         self.table = QTableView()
         self.table.setModel(self.shops)
         self.table.verticalHeader().hide()
@@ -102,28 +102,60 @@ class DetailPanel(QWidget):
             return
         month = month_label(int(result["forecast_block"]))
         span = range_text(result.get("total_p10"), result.get("total_p90"))
+        months = months_of(result)
         self.title.setText(f"{item_id} — {result['item_name']} ({result['category_name']}): "
                            f"{result['total']:.1f} units forecast in {month}"
                            + (f" by model {other}, not the active one (Models → Re-forecast "
                               "with the active model gives its history and reasons)"
                               if other else "")
-                           + ((";" if other else ",") + f" likely {span} (P10-P90)" if span else ""))
-        n = len(result["shops"])
-        lows, highs = result.get("p10") or [None] * n, result.get("p90") or [None] * n
-        rows = sorted(zip(result["shops"], lows, highs), key=lambda s: -s[0][1])
-        for (shop_id, forecast), low, high in rows:
-            cells = [QStandardItem(str(shop_id)),
-                     QStandardItem(self._shop_names.get(shop_id, "")),
-                     QStandardItem(f"{forecast:.2f}"), QStandardItem(range_text(low, high))]
-            for c in (0, 2, 3):
-                cells[c].setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-            self.shops.appendRow(cells)
+                           + ((";" if other else ",") + f" likely {span} (P10-P90)" if span else "")
+                           + _later_months(months[1:]))
+        self._fill_shops(months)
         # the shop the reasons show is the table's current row: the one picked before (the same
         # item's new result), else the top one
         ids = [int(self.shops.item(r, 0).text()) for r in range(self.shops.rowCount())]
         keep = self.reasons.shop()
         if ids:
             self.table.setCurrentIndex(self.shops.index(ids.index(keep) if keep in ids else 0, 0))
+
+
+    def _fill_shops(self, months: list) -> None:
+        """One row per shop, by the next month's forecast (descending): each month's forecast
+        and range side by side."""
+        if len(months) > 1:
+            header = ["Shop id", "Shop name"]
+            for m in months:
+                header += [month_label(m.block), "P10-P90"]
+        else:
+            header = ONE_MONTH_HEADER
+        self.shops.setColumnCount(len(header))
+        self.shops.setHorizontalHeaderLabels(header)
+        for col in range(2, len(header)):
+            self.table.horizontalHeader().setSectionResizeMode(col, QHeaderView.ResizeToContents)
+        first = months[0]
+        order = sorted(range(len(first.shop_ids)), key=lambda k: -first.forecasts[k])
+        for k in order:
+            shop_id = first.shop_ids[k]
+            cells = [QStandardItem(str(shop_id)), QStandardItem(self._shop_names.get(shop_id, ""))]
+            for m in months:
+                cells += [QStandardItem(f"{m.forecasts[k]:.2f}"),
+                          QStandardItem(range_text(m.p10[k], m.p90[k]) if m.ranged else "")]
+            for c in range(len(cells)):
+                if c != 1:
+                    cells[c].setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.shops.appendRow(cells)
+
+
+ONE_MONTH_HEADER = ["Shop id", "Shop name", "Forecast", "Range P10-P90"]
+
+
+def _later_months(months: list) -> str:
+    """'; then 10.4 in Dec 2015 (7.0 – 15.0) and 9.1 in Jan 2016 (...)' ('' without any)."""
+    said = [f"{m.total:.1f} in {month_label(m.block)}"
+            + (f" ({range_text(m.total_p10, m.total_p90)})" if m.ranged else "") for m in months]
+    if not said:
+        return ""
+    return "; then " + (said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1])
 
 
 def _other_model(result: dict | None, active: str | None) -> str | None:

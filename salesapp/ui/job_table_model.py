@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QStandardItemModel
 
 from salesapp import pacing
+from salesapp.exports.result_months import AHEAD, checked_ahead, month_in, months_of
 from salesapp.model.unknown_items import UNKNOWN_ITEM, is_unknown_item
 from salesapp.paths import resource_path
 from salesapp.ui.months import month_label
@@ -40,6 +41,8 @@ _N_COLUMNS = len(COLUMNS)
 _TEXT_COLUMNS = (1, 2, 4, 5, 6, 7, 8)   # written as plain text when they change
 MAIN_COLUMN = 4   # the total over the shops, or the one shop a manager chose (`set_main_shop`)
 RANGE_COLUMN = 5   # the main column's P10-P90 range
+TOP_SHOPS_COLUMN = 6
+NO_MONTH = "—"   # the main column of a forecast that has no figure for the month picked
 # roles as the ints `setItemData` takes
 _DISPLAY, _DECORATION, _FOREGROUND, _ALIGN, _FONT, _TOOLTIP = (int(r) for r in (
     Qt.DisplayRole, Qt.DecorationRole, Qt.ForegroundRole, Qt.TextAlignmentRole, Qt.FontRole,
@@ -85,8 +88,8 @@ def _model_text(result: dict) -> str:
     return f"{version}{_forecast_month(result, ' · {}')}"
 
 
-def _top_shops(result: dict, shop_names: dict[int, str], n: int = 3) -> str:
-    best = sorted(result.get("shops") or [], key=lambda s: -s[1])[:n]
+def _top_shops(pairs, shop_names: dict[int, str], n: int = 3) -> str:
+    best = sorted(pairs or [], key=lambda s: -s[1])[:n]
     return ", ".join(f"{shop_names.get(s, s)} ({f:.1f})" for s, f in best)
 
 
@@ -109,6 +112,11 @@ class JobTableModel(QStandardItemModel):
         self._index: dict[int, int] = {}
         self._shop_names = shop_names or {}
         self._main_shop: int | None = None
+        self._shop_label = ""
+        # The month the main columns show: None, each row's next month (the result's own
+        # fields); else a date_block_num, read from the months ahead (`set_main_month`).
+        self._main_block: int | None = None
+        self._main_month_label = ""
         self._waiting: dict[int, list] = {}   # item id -> its updates not yet applied, in order
         self._touched: list[int] = []   # rows changed in this slice, for its one dataChanged
         self._counts = dict.fromkeys(STATUSES, 0)   # kept incrementally: no full scan per update
@@ -175,7 +183,9 @@ class JobTableModel(QStandardItemModel):
                 roles[_SORT] = self._sort_key(row, 4)
         if col == RANGE_COLUMN:
             roles[_ALIGN] = _RIGHT
-        if col in (TOTAL_COLUMN, MODEL_COLUMN):
+        if col == TOTAL_COLUMN:
+            roles.update(self._total_roles(row))
+        elif col == MODEL_COLUMN:
             roles.update(self._mark_roles(row))
         self.setItemData(self.index(pos, col), roles)
 
@@ -190,6 +200,24 @@ class JobTableModel(QStandardItemModel):
                 _TOOLTIP: f"computed with model {version}"
                           f"{_forecast_month(row.result, ' (forecasts {})')}; the active model "
                           f"is {active}: Models → Re-forecast with the active model asks again"}
+
+    def _total_roles(self, row: JobRow) -> dict:
+        """The main column's marks: another model's (`_mark_roles`), and why it shows NO_MONTH."""
+        roles = self._mark_roles(row)
+        if (row.cells or self._cells(row))[MAIN_COLUMN] == NO_MONTH:
+            roles[_TOOLTIP] = self._no_month_reason(row)
+        return roles
+
+    def _no_month_reason(self, row: JobRow) -> str:
+        version = row.result.get("model_version") or "unknown"
+        has = [month_label(m.block) for m in months_of(row.result) if m.block is not None]
+        said = ", ".join(has) if len(has) > 1 else f"{has[0]} only" if has else "no month"
+        why = (f"no forecast for {self._main_month_label}: this result, of model {version}, "
+               f"forecasts {said}")
+        if self.is_other_model(row):
+            return (f"{why} (an older model than the active {self._active_version}: Models → "
+                    "Re-forecast with the active model asks again)")
+        return why
 
     def set_active_version(self, version: str | None) -> None:
         """The model that answers from now on: rows whose result is another's are marked (grey
@@ -220,24 +248,49 @@ class JobTableModel(QStandardItemModel):
                 pos = self._index.get(item_id)
                 if pos is None or self._rows[pos].result is None:
                     continue
-                roles = self._mark_roles(self._rows[pos])
-                for col in (TOTAL_COLUMN, MODEL_COLUMN):
-                    self.setItemData(self.index(pos, col), roles)
+                row = self._rows[pos]
+                self.setItemData(self.index(pos, TOTAL_COLUMN), self._total_roles(row))
+                self.setItemData(self.index(pos, MODEL_COLUMN), self._mark_roles(row))
                 self._touched.append(pos)
 
     # -- rows ---------------------------------------------------------------------------------
-    def _main_value(self, result: dict | None) -> float | None:
+    def _picked(self, result: dict | None):
+        """The month of `result` the main columns show: None for the result's own fields (the
+        next month), else its `Month` of the picked block, or NO_MONTH when it has none."""
+        if self._main_block is None or not result or result.get("status") != "ok":
+            return None
+        return month_in(result, self._main_block) or NO_MONTH
+
+    def _main_value(self, result: dict | None, picked=None) -> float | None:
         """The main column's number: the total, or the chosen shop's forecast (None: none)."""
         if not result:
             return None
+        if picked is None:
+            picked = self._picked(result)
+        if picked is NO_MONTH:
+            return None
+        if picked is not None:
+            if self._main_shop is None:
+                return picked.total
+            return next((f for s, f in zip(picked.shop_ids, picked.forecasts)
+                         if s == self._main_shop), None)
         if self._main_shop is None:
             return result.get("total")
         if result.get("total") is None:   # an unknown item or an error: no shop has a forecast
             return None
         return next((f for s, f in result.get("shops") or () if s == self._main_shop), None)
 
-    def _main_range(self, result: dict) -> str:
+    def _main_range(self, result: dict, picked=None) -> str:
         """The main column's range: the total's own, or the chosen shop's ("" without one)."""
+        if picked is NO_MONTH:
+            return ""
+        if picked is not None:
+            if not picked.ranged:
+                return ""
+            if self._main_shop is None:
+                return range_text(picked.total_p10, picked.total_p90)
+            at = next((k for k, s in enumerate(picked.shop_ids) if s == self._main_shop), None)
+            return "" if at is None else range_text(picked.p10[at], picked.p90[at])
         if self._main_shop is None:
             return range_text(result.get("total_p10"), result.get("total_p90"))
         shops, lows, highs = (result.get(k) or () for k in ("shops", "p10", "p90"))
@@ -249,12 +302,18 @@ class JobTableModel(QStandardItemModel):
     def _cells(self, row: JobRow) -> tuple:
         if not row.cells:
             r = row.result or {}
-            main = self._main_value(r)
+            picked = self._picked(r)
+            main = self._main_value(r, picked)
+            if picked is NO_MONTH:
+                main_text, shops = NO_MONTH, ""
+            else:
+                main_text = "" if main is None else f"{main:.2f}"
+                pairs = (r.get("shops") if picked is None
+                         else zip(picked.shop_ids, picked.forecasts))
+                shops = _top_shops(pairs, self._shop_names) if r else ""
             row.cells = (str(row.item_id), r.get("item_name") or "", r.get("category_name") or "",
-                         STATUS_TEXT.get(row.status, row.status),
-                         "" if main is None else f"{main:.2f}", self._main_range(r),
-                         _top_shops(r, self._shop_names) if r else "", row.note,
-                         _model_text(r))
+                         STATUS_TEXT.get(row.status, row.status), main_text,
+                         self._main_range(r, picked), shops, row.note, _model_text(r))
         return row.cells
 
     def _sort_key(self, row: JobRow, col: int):
@@ -305,21 +364,43 @@ class JobTableModel(QStandardItemModel):
         if shop_id == self._main_shop:
             return
         self._main_shop = shop_id
+        self._shop_label = label
+        self._rewrite_main()
+
+    def set_main_month(self, block: int | None, label: str = "") -> None:
+        """Show the forecasts of month `block` (a date_block_num) in the main, range and top
+        shops columns (None: each row's next month, its result's own fields); a result without
+        that month shows NO_MONTH, its tooltip says why. Every row is written again."""
+        block = None if block is None else int(block)
+        if block == self._main_block and label == self._main_month_label:
+            return
+        self._main_block, self._main_month_label = block, label
+        self._rewrite_main()
+
+    def main_month(self) -> int | None:
+        """The month block the main columns show (None: each row's next month)."""
+        return self._main_block
+
+    def _rewrite_main(self) -> None:
+        shop_id, month = self._main_shop, self._main_month_label
         # "Shop 31" fits the column; the shop's full name is in the tooltip and the shop choice
         header = COLUMNS[MAIN_COLUMN] if shop_id is None else f"Shop {shop_id}"
-        tip = ("Forecast over all open shops" if shop_id is None
-               else f"Forecast for {label or shop_id}")
+        if self._main_block is not None:
+            header = f"{'Total' if shop_id is None else header} {month}"
+        where = ("over all open shops" if shop_id is None
+                 else f"for {self._shop_label or shop_id}")
+        tip = f"Forecast {where}" + (f", {month}" if month else "")
         self.setHeaderData(MAIN_COLUMN, Qt.Horizontal, header)
         self.setHeaderData(MAIN_COLUMN, Qt.Horizontal, tip, Qt.ToolTipRole)
         with self._held():
             for pos, row in enumerate(self._rows):
                 row.cells = ()
                 if row.result is not None:
-                    for col in (MAIN_COLUMN, RANGE_COLUMN):
+                    for col in (MAIN_COLUMN, RANGE_COLUMN, TOP_SHOPS_COLUMN):
                         self._put_text(pos, col, self._cells(row)[col], row)
         if self._rows:
             self.dataChanged.emit(self.index(0, MAIN_COLUMN),
-                                  self.index(len(self._rows) - 1, RANGE_COLUMN))
+                                  self.index(len(self._rows) - 1, TOP_SHOPS_COLUMN))
 
     def main_shop(self) -> int | None:
         """The shop whose forecast the main column shows (None: the total over the shops)."""
@@ -547,6 +628,8 @@ def compact_result(result: dict) -> StoredResult:
     for name in ("p10", "p90"):   # the range's lists, likewise
         if isinstance(out.get(name), list):
             out[name] = tuple(out[name])
+    if AHEAD in out:   # the months after the next: checked once, kept as tuples
+        out[AHEAD] = checked_ahead(out)
     return out
 
 

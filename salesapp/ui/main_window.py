@@ -35,6 +35,7 @@ from salesapp.ui.job_table_model import STATUSES, JobTableModel
 from salesapp.ui.job_table_view import JobTableView
 from salesapp.ui.menus import build_menus
 from salesapp.ui.model_card import card_html
+from salesapp.ui.month_choice import MonthChoice
 from salesapp.ui.notice_bar import PROBLEM, NoticeBar
 from salesapp.ui.row_menu import build_row_menu
 from salesapp.ui.session import Session
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.category_filter.setMinimumContentsLength(14)
         self.category_filter.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.shop_choice = ShopChoice()
+        self.month_choice = MonthChoice()
         self.banner = NoticeBar()
         self.table = self._build_table()
         self.detail = DetailPanel({})
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
         top.addWidget(self.filter_box, 1)
         top.addWidget(self.status_filter)
         top.addWidget(self.category_filter)
+        top.addWidget(self.month_choice)
         top.addWidget(self.shop_choice)
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.table)
@@ -175,6 +178,7 @@ class MainWindow(QMainWindow):
         self.status_filter.currentTextChanged.connect(self._on_status_filter_changed)
         self.category_filter.currentIndexChanged.connect(self._on_category_changed)
         self.shop_choice.shop_chosen.connect(self.model.set_main_shop)
+        self.month_choice.month_chosen.connect(self.model.set_main_month)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.model.counts_changed.connect(self.status_panel.show_counts)
         self.model.dataChanged.connect(self._on_model_data_changed)
@@ -203,6 +207,9 @@ class MainWindow(QMainWindow):
         self._set_catalogue(self.session.predictor.catalogue())
         self.shop_choice.set_shops(self.session.predictor.shop_ids,
                                    self.session.predictor.shop_names)
+        predictor = self.session.predictor   # a bundle without horizons forecasts one month
+        self.month_choice.set_months(predictor.forecast_block,
+                                     len(getattr(predictor, "horizons", (1,))))
         self._show_detail(self.table.currentIndex())
 
     def _set_catalogue(self, catalogue) -> None:
