@@ -233,6 +233,10 @@ def test_the_window_picks_a_month_for_its_table_and_remembers_it(qtbot, tmp_path
             assert w.model.index(pos, MAIN_COLUMN).data() == f"{month.total:.2f}"
         w.table.setCurrentIndex(w.table.model().index(0, 0))
         assert w.detail.shops.columnCount() == 8   # every month in the detail panel
+        w.table.selectRow(0)   # copied rows say which month their forecast is
+        header, first = w.selection.tsv().splitlines()[:2]
+        assert f"Total {month_label(blocks[1])}" in header.split("\t")
+        assert first.split("\t")[MAIN_COLUMN] == w.model.index(0, MAIN_COLUMN).data()
     finally:
         w.close()
     again = open_window("store2")

@@ -3,7 +3,7 @@ sits between the view and the model: rows, their results, their cells as TSV, th
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 
 from salesapp.csv_cells import to_tsv
 from salesapp.exports.layouts import Entry
@@ -62,11 +62,13 @@ class JobSelection:
         return [r for r in out if r]
 
     def tsv(self) -> str:
-        """The selected rows' cells as TSV, with the header."""
+        """The selected rows' cells as TSV, with the header as the table shows it (the month
+        and shop its forecast column holds)."""
         model = self._model
+        header = [model.headerData(c, Qt.Horizontal) for c in range(len(COLUMNS))]
         cells = [[model.data(model.index(r, c)) for c in range(len(COLUMNS))]
                  for r in self.rows()]
-        return to_tsv([list(COLUMNS)] + cells)
+        return to_tsv([header] + cells)
 
     def current_id(self) -> int | None:
         """The item id of the table's current row, or None."""
