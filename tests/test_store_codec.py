@@ -56,3 +56,41 @@ def test_decode_json_refuses_what_json_refuses():
             continue
         raise AssertionError(f"{bad!r} was accepted")
     assert decode_json(b' {"a": 1}\n') == {"a": 1}
+
+
+@given(st.sampled_from([float("nan"), float("inf"), float("-inf")]),
+       st.sampled_from(["total", "error", "item_name"]))
+def test_a_non_finite_number_beside_nulls_or_nested_is_refused(number, null_field):
+    """The fast encoder writes NaN as null: a null among the result's own Nones, or in a later
+    month's list, must still be refused, never stored as null."""
+    import pytest
+
+    for value in ({null_field: None, "total": number, "forecasts": [0.5]},
+                  {"error": None, "ahead": [{"forecasts": [0.5, number]}]},
+                  {"item_name": "null", "p10": [number]}, [None, number], number):
+        with pytest.raises(ValueError):
+            encode_json(value)
+
+
+def test_nulls_and_the_text_null_are_written_as_json_writes_them():
+    for value in ({"error": None, "item_name": "null", "ahead": [{"x": None}]}, [None, [None]],
+                  None, {"big": 2**70, "n": None}):
+        assert json.loads(encode_json(value)) == value
+
+
+range_values = st.one_of(st.floats(-1, 5), st.integers(-2, 5), st.just(float("nan")),
+                         st.just(float("inf")), st.booleans(), st.none(), st.just("1"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(range_values, range_values, range_values), max_size=5))
+def test_a_range_is_in_order_exactly_when_each_shop_is(triples):
+    """`in_order` (C loops) says what a check of each shop's value says."""
+    from salesapp.store.result_codec import in_order
+
+    def number(v):
+        return type(v) in (int, float) and v >= 0
+
+    each = all(number(a) and number(f) and number(b) and a <= f <= b for a, f, b in triples)
+    lo, mid, hi = ([t[k] for t in triples] for k in range(3))
+    assert in_order(lo, mid, hi) == each
