@@ -24,7 +24,7 @@ from salesapp.errors import StoreError
 from salesapp.exports.layouts import LONG_COLUMNS, Entry, item_cells, long_rows
 from salesapp.exports.result_months import months_of
 from salesapp.model.unknown_items import UNKNOWN_ITEM
-from salesapp.store.result_codec import range_columns
+from salesapp.store.result_codec import range_fits
 
 COLUMNS = list(LONG_COLUMNS)
 UNRANGED = ",,,"   # after a forecast without a range: the empty error and range cells
@@ -49,12 +49,24 @@ def _head(row) -> dict:
             "status": "ok"}
 
 
+def _number_of(text: bytes):
+    """The number a JSON text (bytes) is, if `csv.writer` writes it as that same text; else
+    KeyError (`Infinity`, `1E5`, `null`, a string...)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise KeyError(text) from None
+    if type(value) not in (int, float) or repr(value).encode() != text:
+        raise KeyError(text)
+    return value
+
+
 class _NumberTexts(dict):
     """JSON text of a number (bytes) -> its CSV text followed by `suffix` (bytes).
 
     Filled on first use: an export meets a few thousand distinct values. A text that is not what
-    `csv.writer` writes for the number it reads as (`Infinity`, `1E5`, `null`, a string...)
-    raises KeyError: the item then goes the whole-result way.
+    `csv.writer` writes for the number it reads as raises KeyError (`_number_of`): the item then
+    goes the whole-result way.
     """
 
     def __init__(self, suffix: bytes):
@@ -62,20 +74,36 @@ class _NumberTexts(dict):
         self._suffix = suffix
 
     def __missing__(self, text: bytes) -> bytes:
-        try:
-            value = json.loads(text)
-        except ValueError:
-            raise KeyError(text) from None
-        if type(value) not in (int, float) or repr(value).encode() != text:
-            raise KeyError(text)
+        _number_of(text)
         self[text] = out = text + self._suffix
         return out
 
 
-def _texts(array_json: str, table: _NumberTexts) -> list[bytes]:
-    """Each number of a JSON array's text through `table` (KeyError: one it does not take)."""
+class _NumberValues(dict):
+    """An array item's JSON text (bytes) -> the number it is, or None for anything else (a
+    range holding it does not fit): the range check reads the values without decoding each
+    array again. Any JSON number counts, as when the array is decoded whole."""
+
+    def __missing__(self, text: bytes):
+        try:
+            value = json.loads(text)
+        except ValueError:   # a piece of a nested array or of a text
+            value = None
+        if type(value) not in (int, float):
+            value = None
+        self[text] = value
+        return value
+
+
+def _tokens(array_json: str) -> list[bytes]:
+    """The items of a JSON array's text of numbers, as bytes (no decoding)."""
     values = array_json[1:-1].encode()
-    return list(map(table.__getitem__, values.split(b","))) if values else []
+    return values.split(b",") if values else []
+
+
+def _texts(tokens: list[bytes], table: _NumberTexts) -> list[bytes]:
+    """Each number of an array's `_tokens` through `table` (KeyError: one it does not take)."""
+    return list(map(table.__getitem__, tokens))
 
 
 class ResultRows:
@@ -85,6 +113,7 @@ class ResultRows:
         self._shop_names = shop_names or {}
         self._unranged_of = _NumberTexts(UNRANGED.encode())   # one lookup per row
         self._text_of = _NumberTexts(b"")
+        self._value_of = _NumberValues()
         self._frames: dict = {}         # (shop ids JSON, ranged) of the last row -> its frame
 
     def failure(self, item_id: int, reason: str, model_version: str | None = None) -> bytes:
@@ -103,7 +132,7 @@ class ResultRows:
         """CSV bytes and row count of a `store.export_rows()` row; None: read the whole result.
 
         Needs the stored result's shop ids and forecasts (and its range) as JSON text (the
-        current layout). A range that does not fit its forecasts (`range_columns`) is left
+        current layout). A range that does not fit its forecasts (`range_fits`) is left
         out, as the whole result's rows leave it out; the months after the next (`ahead`)
         follow it, each checked as `result_months` checks them.
         """
@@ -112,19 +141,18 @@ class ResultRows:
                                                    "error": row.error})])
         if row.shop_ids_json is None or row.forecasts_json is None:
             return None
-        ranged = row.p10_json is not None and _range_fits(row)
-        if ranged is None:   # a range that is not JSON numbers: the whole result
-            return None
+        forecasts = _tokens(row.forecasts_json)
         try:
+            lo, hi = self._range_of(row, forecasts)
+            ranged = lo is not None
             if ranged:
-                parts = (_texts(row.forecasts_json, self._text_of),
-                         _texts(row.p10_json, self._text_of),
-                         _texts(row.p90_json, self._text_of))
+                parts = (_texts(forecasts, self._text_of), _texts(lo, self._text_of),
+                         _texts(hi, self._text_of))
             else:
-                parts = (_texts(row.forecasts_json, self._unranged_of),)
-        except KeyError:   # outside the table (rare): the whole result is read
+                parts = (_texts(forecasts, self._unranged_of),)
+            first = self._month_rows(row, row.forecast_block, row.shop_ids_json, ranged, parts)
+        except (KeyError, ValueError):   # not numbers as written here (rare): the whole result
             return None
-        first = self._month_rows(row, row.forecast_block, row.shop_ids_json, ranged, parts)
         if first is None:   # shops and values differ in length: the slow way
             return None
         if row.ahead_json is None or not first[1]:
@@ -161,6 +189,18 @@ class ResultRows:
         frame[width - 1::width] = [f",{cell_text(block)}\r\n".encode()] * n
         return b"".join(frame), n
 
+    def _range_of(self, row, forecasts: list[bytes]) -> tuple[list, list] | tuple[None, None]:
+        """The tokens of an `ExportRow`'s P10s and P90s, or (None, None): no range, or one that
+        does not fit its forecasts (`result_codec.range_fits`, on the tokens' values)."""
+        if row.p10_json is None or row.p90_json is None:
+            return None, None
+        lo, hi = _tokens(row.p10_json), _tokens(row.p90_json)
+        value = self._value_of.__getitem__
+        if range_fits(list(map(value, forecasts)), list(map(value, lo)), list(map(value, hi)),
+                      row.total, row.total_p10, row.total_p90):
+            return lo, hi
+        return None, None
+
     def _frame_of(self, shops_json: str, ranged: bool) -> list:
         # Every result of a bundle names the same open shops: their cells are made once. The
         # frame holds, per shop, (prefix, shop cells, forecast + the empty cells, month + line
@@ -179,18 +219,6 @@ class ResultRows:
                 frame[5::8] = [b","] * len(cells)
             self._frames = {key: frame}
         return self._frames[key]
-
-
-def _range_fits(row) -> bool | None:
-    """Whether an `ExportRow`'s range fits its forecasts; None: its parts are not JSON."""
-    try:
-        view = {"shop_ids": json.loads(row.shop_ids_json),
-                "forecasts": json.loads(row.forecasts_json), "p10": json.loads(row.p10_json),
-                "p90": json.loads(row.p90_json or "null"), "total": row.total,
-                "total_p10": row.total_p10, "total_p90": row.total_p90}
-    except (TypeError, ValueError):
-        return None
-    return range_columns(view) is not None
 
 
 def _ahead_months(row) -> list:

@@ -18,6 +18,8 @@ does not).
 
 from __future__ import annotations
 
+import operator
+
 SHOP_IDS, FORECASTS = "shop_ids", "forecasts"
 P10, P90, TOTAL_P10, TOTAL_P90 = "p10", "p90", "total_p10", "total_p90"
 _MILLI = "forecasts_milli"   # an older layout: integer thousandths of the forecasts
@@ -66,17 +68,37 @@ def _range_fits(result: dict) -> bool:
     """Whether a result's range (if any) is one its forecasts can be shown with."""
     if not any(k in result for k in (P10, P90, TOTAL_P10, TOTAL_P90)):
         return True
-    lo, hi = result.get(P10), result.get(P90)
-    forecasts = [p[1] for p in result.get("shops") or []]
+    return range_fits([p[1] for p in result.get("shops") or []], result.get(P10),
+                      result.get(P90), result.get("total"), result.get(TOTAL_P10),
+                      result.get(TOTAL_P90))
+
+
+def range_fits(forecasts: list, lo, hi, total, total_lo, total_hi) -> bool:
+    """`_range_fits` of a result's columns: its forecasts in the order of `lo` and `hi` (the
+    P10s and P90s), its total and the total's range. For readers that have the columns."""
     if not (isinstance(lo, (list, tuple)) and isinstance(hi, (list, tuple))
             and len(lo) == len(hi) == len(forecasts)):
         return False
-    total = result.get("total")
-    t_lo, t_hi = result.get(TOTAL_P10), result.get(TOTAL_P90)
-    if not (_number(t_lo) and _number(t_hi) and _number(total) and t_lo <= total <= t_hi):
+    if not (_number(total_lo) and _number(total_hi) and _number(total)
+            and total_lo <= total <= total_hi):
         return False
-    return all(_number(a) and _number(f) and _number(b) and a <= f <= b
-               for a, f, b in zip(lo, forecasts, hi))
+    return in_order(lo, forecasts, hi)
+
+
+_NUMBER_TYPES = frozenset((int, float))
+
+
+def in_order(lo, mid, hi) -> bool:
+    """Whether 0 <= lo[k] <= mid[k] <= hi[k] for every k of three lists of the same length, each
+    value an int or float (what `_number` takes).
+
+    Checked by C loops (`map`), not a Python step per value: an export checks every range of
+    every stored result. A NaN compares false, so it fails one of the two orders.
+    """
+    return (_NUMBER_TYPES.issuperset(map(type, lo)) and _NUMBER_TYPES.issuperset(map(type, mid))
+            and _NUMBER_TYPES.issuperset(map(type, hi))
+            and all(map(operator.le, lo, mid)) and all(map(operator.le, mid, hi))
+            and (not lo or min(lo) >= 0))
 
 
 def range_columns(stored: dict) -> tuple[list, list] | None:
