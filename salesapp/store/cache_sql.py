@@ -4,7 +4,8 @@ diskcache has no API for a range of keys, a batched upsert, or an edit of a valu
 The store needs all three for batches of thousands of jobs (lease and complete edit the job rows
 with SQLite's JSON functions, counts read the indexed tag column, an export reads the few fields
 it writes in one query), so they are written here against diskcache's table, and nowhere else;
-so is `BoundedCache`, which bounds diskcache's wait on a locked database at open.
+so is `BoundedCache`, which bounds diskcache's wait on a locked database at open and writes its
+set-up in one transaction.
 `SCHEMA` names what this module relies on; tests/test_store_schema.py compares it with the database
 a real `Cache` creates, so an upgrade that changes it fails a test instead of a user's store.
 
@@ -223,11 +224,54 @@ ORDER BY item_id
 
 
 class BoundedCache(Cache):
-    """`Cache` whose set-up statements give up after `timeout` instead of diskcache's 60 s."""
+    """`Cache` whose set-up statements give up after `timeout` instead of diskcache's 60 s, and
+    whose set-up writes share one transaction.
+
+    diskcache's set-up writes every setting again at each open, each write its own commit: under
+    FULL sync one disk flush each, the most of an open's time. The writes from the first
+    setting written on are one transaction instead, committed before diskcache closes its set-up
+    connection; a pragma changed meanwhile (only when the file held another value; some cannot
+    change inside a transaction) commits what came before it first. A crash in between leaves
+    the settings as they were, which the next open writes again.
+    """
 
     def __init__(self, directory, timeout, **kwargs):
         self._busy_budget = timeout
-        super().__init__(directory, timeout=timeout, **kwargs)
+        self._setup_open = True       # diskcache's __init__ is running
+        self._setup_in_txn = False    # ... inside our transaction of its writes
+        try:
+            super().__init__(directory, timeout=timeout, **kwargs)
+        except BaseException:
+            self._end_setup("ROLLBACK")
+            raise
+        finally:
+            self._setup_open = False
+
+    def _end_setup(self, how: str) -> None:
+        if self._setup_in_txn:
+            self._setup_in_txn = False
+            self._con.execute(how)
+
+    def close(self):
+        # diskcache's set-up ends by closing its connection: commit its writes first
+        self._end_setup("COMMIT")
+        super().close()
+
+    @property
+    def _sql(self):
+        execute = Cache._sql.fget(self)
+        if not self.__dict__.get("_setup_open"):
+            return execute
+
+        def setup_execute(statement, *args, **kwargs):
+            if statement.startswith("PRAGMA") and "=" in statement:
+                self._end_setup("COMMIT")
+            elif not self._setup_in_txn and statement.startswith("INSERT"):
+                execute("BEGIN IMMEDIATE")   # "locked": `_sql_retry` tries the write again
+                self._setup_in_txn = True
+            return execute(statement, *args, **kwargs)
+
+        return setup_execute
 
     @property
     def _sql_retry(self):
