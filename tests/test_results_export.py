@@ -298,3 +298,23 @@ def test_a_range_that_does_not_fit_its_result_is_dropped_and_the_forecast_kept(t
                  "wide"]) == 0
     cells = list(csv.DictReader(wide.read_text(encoding="utf-8").splitlines()))
     assert [(c["total_p10"], c["total_p90"]) for c in cells] == [("0.0", "4.0"), ("", "")]
+
+
+cell_values = st.one_of(st.none(), st.integers(-3, 40), st.text(max_size=6),
+                        st.sampled_from(["=1+2", "-x", 'a"b', "a,b", "Игры", "\tt", ""]))
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), cell_values, cell_values, cell_values,
+                          cell_values), min_size=1, max_size=8))
+def test_an_items_cells_are_written_as_each_cell_on_its_own(items):
+    """The fast CSV makes the cells after an item's name once per category, month and version:
+    each row still says what `item_cells` and `cell_text` say for that item."""
+    from salesapp.commands.results_csv import _prefix
+
+    rows = ResultRows()
+    for item_id, name, category, block, version in items:
+        row = _row("[2]", "[0.5]", name=name)._replace(
+            item_id=item_id, category_name=category, forecast_block=block,
+            model_version=version)
+        assert rows._prefix(row, block) == _prefix(row, block)
+        assert rows._prefix(row, 35) == _prefix(row, 35)

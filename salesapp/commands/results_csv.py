@@ -115,6 +115,7 @@ class ResultRows:
         self._text_of = _NumberTexts(b"")
         self._value_of = _NumberValues()
         self._frames: dict = {}         # (shop ids JSON, ranged) of the last row -> its frame
+        self._tails: dict = {}          # (category, month, version) -> their cells' text
 
     def failure(self, item_id: int, reason: str, model_version: str | None = None) -> bytes:
         """The one row of a job that failed."""
@@ -183,11 +184,22 @@ class ResultRows:
             return None
         if not n:
             return b"", 0
-        frame[0::width] = [_prefix(row, block)] * n
+        frame[0::width] = [self._prefix(row, block)] * n
         for slot, texts in zip((2, 4, 6), parts):
             frame[slot::width] = texts
         frame[width - 1::width] = [f",{cell_text(block)}\r\n".encode()] * n
         return b"".join(frame), n
+
+    def _prefix(self, row, block) -> bytes:
+        """`_prefix` of a row's month `block`, the cells after its name made once per category,
+        month and model version (an export has few)."""
+        key = (row.category_name, block, row.model_version)
+        tail = self._tails.get(key)
+        if tail is None:
+            head = {**_head(row), "forecast_block": block}
+            tail = self._tails[key] = ",".join(
+                map(cell_text, item_cells(Entry(row.item_id, head))[2:]))
+        return f"{row.item_id},{cell_text(row.item_name or '')},{tail}".encode()
 
     def _range_of(self, row, forecasts: list[bytes]) -> tuple[list, list] | tuple[None, None]:
         """The tokens of an `ExportRow`'s P10s and P90s, or (None, None): no range, or one that
