@@ -117,6 +117,9 @@ def _median_run(bundle: Path, ids: list[int], tmp: Path, run: int) -> dict:
     out = _bare(bundle, ids)
     out.update(_queue(bundle, ids, tmp / f"store{run}"))
     out["ratio_queue_vs_bare"] = out["total_s"] / out["bare_predict_s"]
+    # The same ratio of process CPU seconds: on a shared machine the wall ratio also measures
+    # who else had the cores; this one only what each path computed.
+    out["ratio_queue_vs_bare_cpu"] = out["total_cpu_s"] / out["bare_predict_cpu_s"]
     # The queue path's own cost: everything that is not the model call it makes anyway.
     out["queue_overhead_s"] = out["total_s"] - out["bare_predict_s"]
     out["queue_overhead_cpu_s"] = out["total_cpu_s"] - out["bare_predict_cpu_s"]
