@@ -137,6 +137,13 @@ def test_a_month_that_does_not_fit_its_result_is_left_out(tmp_path, small_bundle
     assert month_in(damaged, r["forecast_block"] + 2).total == r["ahead"][1]["total"]
     assert months_of({**r, "ahead": "soon"}) == months_of({k: v for k, v in r.items()
                                                            if k != "ahead"})
+    good = r["ahead"][0]
+    for bad in (True, "1", float("nan"), float("inf"), -0.5, None, [1.0]):
+        values = [bad, *good["forecasts"][1:]]
+        assert len(months_of({**r, "ahead": [{**good, "forecasts": values}]})) == 1, bad
+        ranged = months_of({**r, "ahead": [{**good, "p90": [bad, *good["p90"][1:]]}]})
+        assert len(ranged) == 2 and not ranged[1].ranged, bad
+    assert months_of({**r, "ahead": [{**good, "total": "9"}]})[1:] == []
     store_dir = _store_with(tmp_path, p.version, {r["item_id"]: damaged})
     out = tmp_path / "r.csv"
     assert main(["results", "--store", str(store_dir), "--model", str(small_bundle),

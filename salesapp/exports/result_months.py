@@ -13,6 +13,7 @@ dropped, the forecast kept (as `result_codec` does for the first month).
 from __future__ import annotations
 
 import math
+import operator
 from typing import NamedTuple
 
 from salesapp.store.result_codec import range_columns, shop_columns
@@ -41,6 +42,24 @@ def _number(v) -> bool:
     return type(v) in (int, float) and math.isfinite(v) and v >= 0
 
 
+_NUMBER_TYPES = frozenset((int, float))
+
+
+def _numbers(values) -> bool:
+    """Whether `values` (a list or tuple) are all finite numbers >= 0 (not bools, not text).
+
+    In C-level passes over the list (types, min, sum): a table of 10,000 results with months
+    ahead checks each once, on the GUI thread."""
+    if not isinstance(values, (list, tuple)) or not set(map(type, values)) <= _NUMBER_TYPES:
+        return False
+    return not values or (min(values) >= 0 and math.isfinite(sum(values)))
+
+
+def _ordered(low, mid, high) -> bool:
+    """low[k] <= mid[k] <= high[k] for every k (lists of numbers of one length)."""
+    return all(map(operator.le, low, mid)) and all(map(operator.le, mid, high))
+
+
 def _block(result: dict) -> int | None:
     block = result.get("forecast_block")
     return block if type(block) is int and block >= 0 else None
@@ -61,7 +80,7 @@ def first_month(result: dict) -> Month | None:
                  result["total_p10"], result["total_p90"])
 
 
-def _ahead_month(entry, after: int, ids: list) -> Month | None:
+def _ahead_month(entry, after: int, ids) -> Month | None:
     """An "ahead" entry read as a month after block `after` of a result with shops `ids`, or
     None."""
     if type(entry) is not dict:
@@ -70,38 +89,40 @@ def _ahead_month(entry, after: int, ids: list) -> Month | None:
     if type(block) is not int or block <= after:
         return None
     values, total = entry.get("forecasts"), entry.get("total")
-    if not (isinstance(values, (list, tuple)) and len(values) == len(ids)
-            and all(map(_number, values)) and _number(total)):
+    if not (_numbers(values) and len(values) == len(ids) and _number(total)):
         return None
-    values = list(values)
     lo, hi = entry.get("p10"), entry.get("p90")
     t_lo, t_hi = entry.get("total_p10"), entry.get("total_p90")
-    if (isinstance(lo, (list, tuple)) and isinstance(hi, (list, tuple))
-            and len(lo) == len(hi) == len(values) and _number(t_lo) and _number(t_hi)
-            and t_lo <= total <= t_hi
-            and all(_number(a) and _number(b) and a <= f <= b for a, f, b in zip(lo, values, hi))):
-        return Month(block, ids, values, total, list(lo), list(hi), t_lo, t_hi)
+    if (_numbers(lo) and _numbers(hi) and len(lo) == len(hi) == len(values) and _number(t_lo)
+            and _number(t_hi) and t_lo <= total <= t_hi and _ordered(lo, values, hi)):
+        return Month(block, ids, values, total, lo, hi, t_lo, t_hi)
     return Month(block, ids, values, total)
+
+
+def _later(result: dict, block: int | None, ids, limit: int | None) -> list[Month]:
+    """The checked months after the next (block `block`, shops `ids`), at most `limit`."""
+    ahead = result.get(AHEAD)
+    if block is None or not isinstance(ahead, (list, tuple)) or limit == 0:
+        return []
+    if ahead and all(type(m) is Month for m in ahead):   # checked already (`checked_ahead`)
+        return list(ahead[:limit])
+    out: list[Month] = []
+    for entry in ahead:
+        if limit is not None and len(out) >= limit:
+            break
+        month = _ahead_month(entry, out[-1].block if out else block, ids)
+        if month is not None:
+            out.append(month)
+    return out
 
 
 def months_of(result: dict | None, limit: int | None = None) -> list[Month]:
     """The months `result` forecasts, in order, at most `limit` (None: all); [] for no forecast."""
     first = first_month(result or {})
-    if first is None:
+    if first is None or limit == 0:
         return []
-    out = [first]
-    ahead = result.get(AHEAD)
-    if first.block is None or not isinstance(ahead, (list, tuple)):
-        return out
-    if ahead and all(type(m) is Month for m in ahead):   # checked already (`checked_ahead`)
-        return out + list(ahead[:None if limit is None else max(limit - 1, 0)])
-    for entry in ahead:
-        if limit is not None and len(out) >= limit:
-            break
-        month = _ahead_month(entry, out[-1].block, first.shop_ids)
-        if month is not None:
-            out.append(month)
-    return out[:limit] if limit is not None else out
+    return [first, *_later(result, first.block, first.shop_ids,
+                           None if limit is None else limit - 1)]
 
 
 def month_in(result: dict | None, block: int) -> Month | None:
@@ -123,7 +144,10 @@ def checked_ahead(result: dict) -> tuple[Month, ...]:
     """The months after the next of `result`, checked, as tuples (a `Month` each, its lists
     tuples): what the window keeps, so that the cyclic GC need not walk them and later reads
     need not check them again."""
-    return tuple(m._replace(shop_ids=tuple(m.shop_ids), forecasts=tuple(m.forecasts),
+    if result.get("status") != "ok":
+        return ()
+    ids = tuple(shop_columns(result)[0])
+    return tuple(m._replace(shop_ids=ids, forecasts=tuple(m.forecasts),
                             p10=None if m.p10 is None else tuple(m.p10),
                             p90=None if m.p90 is None else tuple(m.p90))
-                 for m in months_of(result)[1:])
+                 for m in _later(result, _block(result), ids, None))
