@@ -67,6 +67,15 @@ def test_the_long_layout_writes_a_set_of_rows_per_month(tmp_path, predicted):
     assert len(first) == (len(res) - 1) * n + 2
     item = str(res[0]["item_id"])
     assert [row for row in first if row[0] == item] == [row for row in body if row[0] == item][:n]
+    # only one month: that month's rows; a result without it one row saying why
+    later = tmp_path / "later.csv"
+    old = Entry(5, {k: v for k, v in res[0].items() if k != "ahead"})
+    write_export(later, [*entries, old], p.shop_names, block=p.forecast_block + 1)
+    rows = _rows(later)
+    assert {r["month"] for r in rows if r["forecast"]} == {str(p.forecast_block + 1)}
+    assert [r["error"] for r in rows if r["item_id"] == "5"] == [
+        f"no forecast for {forecast_month(p.forecast_block + 1)}: its model forecasts "
+        f"{forecast_month(p.forecast_block)}"]
 
 
 def test_the_wide_layout_writes_a_row_per_item_and_month(tmp_path, predicted):

@@ -4,6 +4,8 @@ is remembered. From a real model's results with the months ahead."""
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from ahead import with_ahead
 from PySide6.QtCore import Qt
@@ -237,6 +239,26 @@ def test_the_window_picks_a_month_for_its_table_and_remembers_it(qtbot, tmp_path
         header, first = w.selection.tsv().splitlines()[:2]
         assert f"Total {month_label(blocks[1])}" in header.split("\t")
         assert first.split("\t")[MAIN_COLUMN] == w.model.index(0, MAIN_COLUMN).data()
+        # the export: every month, or only the month the table shows
+        out = tmp_path / "dec.csv"
+
+        def fill(d):
+            d.months_box.setCurrentIndex(d.months_box.findData("shown"))
+            d.format_box.setCurrentIndex(d.format_box.findData("csv"))
+            d.file.setText(str(out))
+            return [d.months_box.itemText(k) for k in range(d.months_box.count())]
+
+        seen = _answer_export_dialog(fill)
+        with qtbot.waitSignal(w.export_runner.finished, timeout=20000):
+            w.export_all()
+        assert seen == [[f"Every month forecast ({month_label(blocks[0])} – "
+                         f"{month_label(blocks[2])})",
+                         f"Only {month_label(blocks[1])}, the month the table shows"]]
+        with open(out, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert {r["month"] for r in rows} == {str(blocks[1])}
+        assert len(rows) == len(ids) * len(small_predictor.shop_ids)
+        assert w.export_dialog().months_box.currentData() == "shown"   # remembered
     finally:
         w.close()
     again = open_window("store2")
@@ -244,3 +266,24 @@ def test_the_window_picks_a_month_for_its_table_and_remembers_it(qtbot, tmp_path
         assert again.month_choice.currentIndex() == 1 and again.model.main_month() == blocks[1]
     finally:
         again.close()
+
+
+def _answer_export_dialog(fill) -> list:
+    """Answer the next modal export dialog with `fill(dialog)`; returns what fill saw."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from salesapp.ui.export import ExportDialog
+
+    seen = []
+
+    def run():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ExportDialog):   # not shown yet: the next turn
+            QTimer.singleShot(10, run)
+            return
+        seen.append(fill(dialog))
+        dialog.accept()
+
+    QTimer.singleShot(0, run)
+    return seen

@@ -84,15 +84,29 @@ def _block_of(entry: Entry):
     return block if type(block) is int else None
 
 
-def long_rows(entries: Iterable[Entry], shop_names: dict,
-              months: int | None = None) -> Iterator[list]:
+def _wanted(entry: Entry, months: int | None, block: int | None) -> tuple[list[Month], str]:
+    """(the months of `entry` to write, why there are none): at most `months`, or only the
+    month `block` (a date_block_num) when given."""
+    if not _ok(entry.result):
+        return [], error_of(entry)
+    found = months_of(entry.result, months if block is None else None)
+    if block is None:
+        return found, "no forecast"
+    if picked := [m for m in found if m.block == block]:
+        return picked, ""
+    has = ", ".join(forecast_month(m.block) or "another month" for m in found)
+    return [], f"no forecast for {forecast_month(block)}: its model forecasts {has}"
+
+
+def long_rows(entries: Iterable[Entry], shop_names: dict, months: int | None = None,
+              block: int | None = None) -> Iterator[list]:
     """The rows of the long layout (without its header, `LONG_COLUMNS`): per entry, a set of
-    rows per month, at most `months` of them (None: every month its result has)."""
+    rows per month, at most `months` of them (None: every month its result has), or only the
+    month `block` when given."""
     for entry in entries:
         head = item_cells(entry)
-        found = months_of(entry.result, months) if _ok(entry.result) else []
+        found, why = _wanted(entry, months, block)
         if not found:
-            why = error_of(entry) if not _ok(entry.result) else "no forecast"
             yield [*head, None, "", None, why, None, None, _block_of(entry)]
             continue
         for month in found:
@@ -110,10 +124,11 @@ def shop_header(shop_id, shop_names: dict) -> str:
     return f"{shop_id} {name}" if name else f"shop {shop_id}"
 
 
-def wide_table(entries: Iterable[Entry], shop_names: dict,
-               months: int | None = None) -> tuple[list, list[list]]:
+def wide_table(entries: Iterable[Entry], shop_names: dict, months: int | None = None,
+               block: int | None = None) -> tuple[list, list[list]]:
     """(header, rows) of the wide layout: the shops are every shop of any result, by id; a row
-    per entry and month, at most `months` (None: every month its result has)."""
+    per entry and month, at most `months` (None: every month its result has), or only the
+    month `block` when given."""
     entries = list(entries)
     shops = sorted({s for e in entries if _ok(e.result) for s, _ in _pairs(e.result)},
                    key=lambda s: (not isinstance(s, int), str(s) if not isinstance(s, int) else s))
@@ -122,9 +137,8 @@ def wide_table(entries: Iterable[Entry], shop_names: dict,
     rows = []
     for entry in entries:
         head = item_cells(entry)
-        found = months_of(entry.result, months) if _ok(entry.result) else []
+        found, why = _wanted(entry, months, block)
         if not found:
-            why = error_of(entry) if not _ok(entry.result) else "no forecast"
             rows.append([*head, None, why, None, None] + [None] * len(shops))
         for month in found:
             cells = [None] * len(shops)
@@ -139,10 +153,10 @@ def wide_table(entries: Iterable[Entry], shop_names: dict,
     return header, rows
 
 
-def table(layout: str, entries: Iterable[Entry], shop_names: dict,
-          months: int | None = None) -> tuple[list, Iterable]:
+def table(layout: str, entries: Iterable[Entry], shop_names: dict, months: int | None = None,
+          block: int | None = None) -> tuple[list, Iterable]:
     """(header, rows) of `layout` ('long' or 'wide'), at most `months` months of each result
-    (None: all it has)."""
+    (None: all it has), or only its month `block` when given."""
     if layout == "wide":
-        return wide_table(entries, shop_names, months)
-    return list(LONG_COLUMNS), long_rows(entries, shop_names, months)
+        return wide_table(entries, shop_names, months, block)
+    return list(LONG_COLUMNS), long_rows(entries, shop_names, months, block)

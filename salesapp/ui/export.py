@@ -25,7 +25,7 @@ from salesapp.csv_cells import neutralise, to_tsv
 from salesapp.exports.writers import EXCEL_COMMA, EXCEL_SEMICOLON, CsvStyle, with_suffix
 from salesapp.ui.settings import app_settings
 
-__all__ = ["ExportChoice", "ExportDialog", "documents_folder", "neutralise", "to_tsv"]
+__all__ = ["ExportChoice", "ExportDialog", "MonthsShown", "documents_folder", "neutralise", "to_tsv"]
 
 SCOPES = ("shown", "all", "selected")
 LAYOUT_TEXT = {"long": "One row per item and shop (long)",
@@ -39,13 +39,24 @@ DEFAULT_NAME = "forecasts"
 
 
 class ExportChoice(NamedTuple):
-    """What the user chose: the file (with its extension), rows, layout, format, CSV style."""
+    """What the user chose: the file (with its extension), rows, layout, format, CSV style, and
+    the months (`exports.layouts.table`'s `months` and `block`: None, None for every month)."""
 
     path: Path
     scope: str
     layout: str
     fmt: str
     style: CsvStyle
+    months: int | None = None
+    block: int | None = None
+
+
+class MonthsShown(NamedTuple):
+    """The months the table can show: their labels, and which one it shows (0: the next)."""
+
+    labels: tuple[str, ...]
+    picked: int
+    picked_block: int | None   # None: each row's own next month
 
 
 def documents_folder() -> Path:
@@ -64,7 +75,7 @@ class ExportDialog(QDialog):
     the layout and the format for next time (`settings.app_settings`)."""
 
     def __init__(self, counts: dict[str, int], filtered: bool, scope: str = "shown",
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, months: MonthsShown | None = None):
         super().__init__(parent)
         self.setWindowTitle("Export forecasts")
         self._settings = app_settings()
@@ -82,6 +93,15 @@ class ExportDialog(QDialog):
         for key, text in LAYOUT_TEXT.items():
             self.layout_box.addItem(text, key)
         self._pick(self.layout_box, self._settings.value("export/layout", "long"))
+        # a model of several months: all of them, or the one the table shows
+        self._months = months
+        self.months_box = QComboBox()
+        if months is not None and len(months.labels) > 1:
+            self.months_box.addItem(f"Every month forecast ({months.labels[0]} – "
+                                    f"{months.labels[-1]})", "all")
+            self.months_box.addItem(f"Only {months.labels[months.picked]}, the month the table "
+                                    "shows", "shown")
+            self._pick(self.months_box, self._settings.value("export/months", "all"))
         self.format_box = QComboBox()
         for key, (text, _, _) in FORMATS.items():
             self.format_box.addItem(text, key)
@@ -101,6 +121,8 @@ class ExportDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("Rows:", self.rows)
         form.addRow("Layout:", self.layout_box)
+        if self.months_box.count():
+            form.addRow("Months:", self.months_box)
         form.addRow("Format:", self.format_box)
         form.addRow("File:", file_row)
         form.addRow(buttons)
@@ -143,8 +165,13 @@ class ExportDialog(QDialog):
         elif suffix == ".csv" and fmt == "xlsx":
             fmt, style, key = "csv", FORMATS[locale_format()][2], locale_format()
         path = with_suffix(path, fmt)
+        months = block = None
+        if self.months_box.currentData() == "shown":
+            # the next month is each row's own, as the table shows it; a later one is that month
+            months, block = ((1, None) if self._months.picked_block is None
+                             else (None, self._months.picked_block))
         return ExportChoice(path, self.rows.currentData(), self.layout_box.currentData(), fmt,
-                            style)
+                            style, months, block)
 
     def accept(self) -> None:
         """Remember the folder, layout and format, then close."""
@@ -156,4 +183,6 @@ class ExportDialog(QDialog):
         s.setValue("export/folder", str(choice.path.parent))
         s.setValue("export/layout", choice.layout)
         s.setValue("export/format", self._format_key())
+        if self.months_box.count():
+            s.setValue("export/months", self.months_box.currentData())
         super().accept()

@@ -25,17 +25,18 @@ class ExportRunner(QObject):
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, path, entries: list, shop_names: dict, layout: str, fmt: str,
-              style) -> None:
+              style, months: int | None = None, block: int | None = None) -> None:
         """Write `entries` to `path` on the thread (see `exports.export_file.write_export`)."""
         self._thread = threading.Thread(
-            target=self._run, args=(str(path), entries, dict(shop_names), layout, fmt, style),
+            target=self._run, args=(str(path), entries, dict(shop_names), layout, fmt, style,
+                                    months, block),
             name="export", daemon=True)
         self._thread.start()
 
-    def _run(self, path, entries, shop_names, layout, fmt, style) -> None:
+    def _run(self, path, entries, shop_names, layout, fmt, style, months, block) -> None:
         from salesapp.exports.export_file import write_export
         try:
-            n = write_export(path, entries, shop_names, layout, fmt, style)
+            n = write_export(path, entries, shop_names, layout, fmt, style, months, block)
         except OSError as exc:   # the file or its folder: said, nothing else changed
             self.finished.emit(path, 0, exc.strerror or str(exc))
             return

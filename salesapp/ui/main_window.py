@@ -391,10 +391,14 @@ class MainWindow(QMainWindow):
         return n
 
     def export_dialog(self, scope: str = "shown") -> ExportDialog:
-        """The export dialog, filled for this window's rows (not shown)."""
+        """The export dialog, filled for this window's rows and months (not shown)."""
+        from salesapp.ui.export import MonthsShown
         counts = {"shown": len(self.selection.shown_rows()), "all": self.model.rowCount(),
                   "selected": len(self.selection.rows())}
-        return ExportDialog(counts, self.table.model() is not self.model, scope, self)
+        box = self.month_choice
+        months = MonthsShown(tuple(box.itemText(k) for k in range(box.count())),
+                             box.months_ahead(), self.model.main_month())
+        return ExportDialog(counts, self.table.model() is not self.model, scope, self, months)
 
     def _export(self, scope: str) -> None:
         if self.export_runner.busy():
@@ -409,7 +413,7 @@ class MainWindow(QMainWindow):
         entries = self.selection.entries(self.selection.scope_rows(c.scope))
         self.statusBar().showMessage(f"Writing {len(entries):,} items to {c.path}…")
         self.export_runner.start(c.path, entries, predictor.shop_names if predictor else {},
-                                 c.layout, c.fmt, c.style or EXCEL_COMMA)
+                                 c.layout, c.fmt, c.style or EXCEL_COMMA, c.months, c.block)
 
     def _on_export_finished(self, path: str, rows: int, error: str) -> None:
         if error:
