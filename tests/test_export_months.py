@@ -74,8 +74,8 @@ def test_the_long_layout_writes_a_set_of_rows_per_month(tmp_path, predicted):
     rows = _rows(later)
     assert {r["month"] for r in rows if r["forecast"]} == {str(p.forecast_block + 1)}
     assert [r["error"] for r in rows if r["item_id"] == "5"] == [
-        f"no forecast for {forecast_month(p.forecast_block + 1)}: its model forecasts "
-        f"{forecast_month(p.forecast_block)}"]
+        (f"no forecast for {forecast_month(p.forecast_block + 1)}: its model forecasts "
+        f"{forecast_month(p.forecast_block)}")]
 
 
 def test_the_wide_layout_writes_a_row_per_item_and_month(tmp_path, predicted):

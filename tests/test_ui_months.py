@@ -251,8 +251,8 @@ def test_the_window_picks_a_month_for_its_table_and_remembers_it(qtbot, tmp_path
         seen = _answer_export_dialog(fill)
         with qtbot.waitSignal(w.export_runner.finished, timeout=20000):
             w.export_all()
-        assert seen == [[f"Every month forecast ({month_label(blocks[0])} – "
-                         f"{month_label(blocks[2])})",
+        assert seen == [[(f"Every month forecast ({month_label(blocks[0])} – "
+                         f"{month_label(blocks[2])})"),
                          f"Only {month_label(blocks[1])}, the month the table shows"]]
         with open(out, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.DictReader(f))
