@@ -1,14 +1,15 @@
-"""Results with months ahead built from a real result (the agreed "ahead" format), for the tests
-of the window and the exports that must not wait for a bundle with horizons."""
+"""Results with months ahead: a real result's own, or built from it in the agreed "ahead" format
+where its bundle has no horizons (the tests of the window and the exports work with either)."""
 
 from __future__ import annotations
 
 
 def with_ahead(result: dict, months: int = 2) -> dict:
-    """`result` (a real forecast) with `months` months after its own: month k's forecasts are
-    the next month's scaled by 1 - k/10 (so that each month differs), its range likewise."""
+    """`result` (a real forecast) with `months` months after its own: its own when its model
+    gave them (a bundle with horizons), else month k's forecasts are the next month's scaled
+    by 1 - k/10 (so that each month differs), its range likewise."""
     out = dict(result)
-    if result.get("status") != "ok":
+    if result.get("status") != "ok" or "ahead" in result:
         return out
     ahead = []
     for k in range(1, months + 1):

@@ -63,7 +63,8 @@ def test_export_takes_the_filtered_rows_adds_the_extension_and_remembers(
     sheet = openpyxl.load_workbook(folder / "mine.xlsx").active
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[0][:len(WIDE_COLUMNS)] == list(WIDE_COLUMNS)
-    assert sorted(r[0] for r in rows[1:]) == sorted(ids)   # the unknown row was filtered out
+    months = len(getattr(predictor, "horizons", (1,)))   # a row per item and month
+    assert sorted(r[0] for r in rows[1:]) == sorted(ids * months)   # not the unknown row
     assert all(isinstance(v, float | int) for r in rows[1:] for v in r[len(WIDE_COLUMNS):])
     again = w.export_dialog()   # the next export starts where this one went, as it was
     assert again.choice().path.parent == folder
@@ -91,7 +92,8 @@ def test_first_export_starts_in_documents_and_lists_items_without_forecast(
     error = LONG_COLUMNS.index("error")
     assert len(unknown) == 1 and "not in the product list" in unknown[0][error]
     forecasts = [r[LONG_COLUMNS.index("forecast")] for r in rows[1:] if r[0] != str(UNKNOWN)]
-    assert len(forecasts) == len(ids) * len(predictor.shop_ids)
+    months = len(getattr(predictor, "horizons", (1,)))
+    assert len(forecasts) == len(ids) * len(predictor.shop_ids) * months
     assert all("." not in v for v in forecasts) and any("," in v for v in forecasts)
 
 

@@ -93,7 +93,7 @@ def test_chart_and_card(qtbot, results):
     history = predictor.history(res[0]["item_id"])
     chart.show_result(res[0], history)
     assert chart.history_line()[0] == [m for m, _ in history]
-    assert chart.forecast_points()[0] == [res[0]["forecast_block"]]
+    assert chart.forecast_points()[0][0] == res[0]["forecast_block"]
     chart.show_result(None)
     assert chart.forecast_points() == ([], [])
     assert month_label(34) == "Nov 2015"

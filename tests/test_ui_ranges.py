@@ -62,9 +62,9 @@ def test_the_chart_draws_the_band_of_the_total(qtbot, predicted):
     qtbot.addWidget(chart)
     r = max(res, key=lambda x: x["total"])
     chart.show_result(r, p.history(r["item_id"]))
-    x, bottom, height = chart.range_band()
-    assert x == [r["forecast_block"]] and bottom == [pytest.approx(r["total_p10"])]
-    assert height == [pytest.approx(r["total_p90"] - r["total_p10"])]
+    x, bottom, height = chart.range_band()   # the next month's band first (then any later one's)
+    assert x[0] == r["forecast_block"] and bottom[0] == pytest.approx(r["total_p10"])
+    assert height[0] == pytest.approx(r["total_p90"] - r["total_p10"])
     assert chart.forecast_text() == (f"{r['total']:.1f} ({r['total_p10']:.1f}-"
                                      f"{r['total_p90']:.1f})")
     chart.plotItem.vb.updateAutoRange()   # (what the next paint does)
@@ -77,14 +77,16 @@ def test_the_window_export_writes_each_shops_range_and_the_totals(tmp_path, pred
     p, res = predicted
     entries = [Entry(r["item_id"], compact_result(r)) for r in res]   # as the table keeps them
     out = tmp_path / "long.csv"
-    assert write_export(out, entries, p.shop_names, "long") == len(res) * len(p.shop_ids)
+    # the next month's (`months=1`): the months ahead are test_export_months'
+    assert write_export(out, entries, p.shop_names, "long", months=1) == len(res) * len(
+        p.shop_ids)
     with open(out, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     first = [row for row in rows if row["item_id"] == str(res[0]["item_id"])]
     assert [float(row["p10"]) for row in first] == list(res[0]["p10"])
     assert [float(row["p90"]) for row in first] == list(res[0]["p90"])
     wide = tmp_path / "wide.csv"
-    assert write_export(wide, entries, p.shop_names, "wide") == len(res)
+    assert write_export(wide, entries, p.shop_names, "wide", months=1) == len(res)
     with open(wide, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(float(r["total_p10"]), float(r["total_p90"])) for r in rows] == [

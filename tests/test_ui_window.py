@@ -201,8 +201,10 @@ def test_detail_panel_shows_shops_and_chart(qtbot, make_window, predictor):
     forecasts = [float(w.detail.shops.item(r, 2).text()) for r in range(w.detail.shops.rowCount())]
     assert forecasts == sorted(forecasts, reverse=True)
     chart = w.detail.chart
-    x, h = chart.forecast_points()
-    assert x == [result["forecast_block"]] and h == [pytest.approx(result["total"])]
+    x, h = chart.forecast_points()   # the next month, then each month ahead the model gives
+    later = result.get("ahead") or ()
+    assert x == [result["forecast_block"], *(m.block for m in later)]
+    assert h == [pytest.approx(result["total"]), *(pytest.approx(m.total) for m in later)]
     assert chart.history_line()[0] == [m for m, _ in predictor.history(item)]
     month = month_label(result["forecast_block"])
     assert month in chart.tick_labels()   # the forecast month is always a labelled tick
@@ -230,11 +232,12 @@ def test_export_and_clipboard(qtbot, make_window, predictor, tmp_path):
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == list(LONG_COLUMNS)
-    assert len(rows) - 1 == n == sum(len(w.model.row_for(i).result["shops"]) for i in ids)
+    months = 1 + len(w.model.row_for(ids[0]).result.get("ahead") or ())   # every month
+    assert len(rows) - 1 == n == sum(len(w.model.row_for(i).result["shops"]) for i in ids) * months
     assert {r[1] for r in rows[1:] if r[0] == str(ids[0])} == {"'=HYPERLINK(\"x\")"}
     w.table.selectRow(0)
     assert w.export_to(str(out), "selected") == len(w.model.row_for(
-        int(w.table.model().index(0, 0).data())).result["shops"])
+        int(w.table.model().index(0, 0).data())).result["shops"]) * months
     w.copy_selection()
     text = QApplication.clipboard().text()
     assert text.splitlines()[0].startswith("Item id\tItem name")
