@@ -52,7 +52,7 @@ def test_the_picked_month_fills_the_forecast_range_and_top_shops(table, small_pr
     p = small_predictor
     last = p.forecast_block + 2
     model.set_main_month(last, month_label(last))
-    assert model.headerData(MAIN_COLUMN, Qt.Horizontal) == f"Total {month_label(last)}"
+    assert model.headerData(MAIN_COLUMN, Qt.Horizontal) == f"Total\n{month_label(last)}"
     for item_id, r in results.items():
         if item_id in (old, UNKNOWN):
             continue
@@ -73,7 +73,7 @@ def test_the_picked_month_fills_the_forecast_range_and_top_shops(table, small_pr
     # my shop in the month picked: that shop's forecast and range of that month
     shop = p.shop_ids[1]
     model.set_main_shop(shop, "a shop")
-    assert model.headerData(MAIN_COLUMN, Qt.Horizontal) == f"Shop {shop} {month_label(last)}"
+    assert model.headerData(MAIN_COLUMN, Qt.Horizontal) == f"Shop {shop}\n{month_label(last)}"
     for item_id, r in results.items():
         if item_id not in (old, UNKNOWN):
             k = [s for s, _ in r["shops"]].index(shop)

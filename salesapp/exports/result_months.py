@@ -13,10 +13,9 @@ dropped, the forecast kept (as `result_codec` does for the first month).
 from __future__ import annotations
 
 import math
-import operator
 from typing import NamedTuple
 
-from salesapp.store.result_codec import range_columns, shop_columns
+from salesapp.store.result_codec import range_columns, range_fits, shop_columns
 
 AHEAD = "ahead"
 
@@ -55,11 +54,6 @@ def _numbers(values) -> bool:
     return not values or (min(values) >= 0 and math.isfinite(sum(values)))
 
 
-def _ordered(low, mid, high) -> bool:
-    """low[k] <= mid[k] <= high[k] for every k (lists of numbers of one length)."""
-    return all(map(operator.le, low, mid)) and all(map(operator.le, mid, high))
-
-
 def _block(result: dict) -> int | None:
     block = result.get("forecast_block")
     return block if type(block) is int and block >= 0 else None
@@ -93,8 +87,7 @@ def _ahead_month(entry, after: int, ids) -> Month | None:
         return None
     lo, hi = entry.get("p10"), entry.get("p90")
     t_lo, t_hi = entry.get("total_p10"), entry.get("total_p90")
-    if (_numbers(lo) and _numbers(hi) and len(lo) == len(hi) == len(values) and _number(t_lo)
-            and _number(t_hi) and t_lo <= total <= t_hi and _ordered(lo, values, hi)):
+    if _numbers(lo) and _numbers(hi) and range_fits(values, lo, hi, total, t_lo, t_hi):
         return Month(block, ids, values, total, lo, hi, t_lo, t_hi)
     return Month(block, ids, values, total)
 

@@ -32,6 +32,9 @@ class MonthAxis(pg.AxisItem):
         return [(step, sorted(ticks))]
 
 
+HEADROOM = 1.3   # the y axis reaches this times the highest value: the legend's row fits above
+
+
 class HistoryChart(pg.PlotWidget):
     """A line of past monthly sales, then each forecast month as a point with its P10-P90 band."""
 
@@ -63,7 +66,9 @@ class HistoryChart(pg.PlotWidget):
         # off the chart when it was the last month
         self._forecast_text = pg.TextItem("", color="#8a5200", anchor=(1.0, 1.0))
         self.addItem(self._forecast_text)
-        self.addLegend(offset=(-10, 5))   # top right: history starts at the left
+        # one row along the top, in the headroom `show_result` leaves above the data: at the
+        # top right the legend covered the forecast months, which end the chart
+        self.addLegend(offset=(10, 2), colCount=3)
         self.plotItem.legend.addItem(self._history, "sold")
         self.plotItem.legend.addItem(self._forecast, "forecast")
         self.plotItem.legend.addItem(self._band, "P10-P90 range")
@@ -105,10 +110,9 @@ class HistoryChart(pg.PlotWidget):
         lo = min(xs + (fx or [0]))
         hi = max(xs + (fx or [1]))
         self.setXRange(lo - 0.7, hi + 0.7, padding=0)
-        if history or months:
-            self.enableAutoRange(axis="y")
-        else:
-            self.setYRange(0, 1, padding=0)
+        top = max([*ys, *(float(m.total) for m in months),
+                   *(float(m.total_p90) for m in ranged)], default=0.0)
+        self.setYRange(0, top * HEADROOM if top > 0 else 1, padding=0)
         self.plotItem.vb.setLimits(yMin=0)
         self.setToolTip("" if block is None else "forecast for " + ", ".join(
             f"{month_label(m.block)}: {m.total:.1f}" for m in months))

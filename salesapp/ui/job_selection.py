@@ -65,7 +65,8 @@ class JobSelection:
         """The selected rows' cells as TSV, with the header as the table shows it (the month
         and shop its forecast column holds)."""
         model = self._model
-        header = [model.headerData(c, Qt.Horizontal) for c in range(len(COLUMNS))]
+        header = [str(model.headerData(c, Qt.Horizontal)).replace("\n", " ")
+                  for c in range(len(COLUMNS))]
         cells = [[model.data(model.index(r, c)) for c in range(len(COLUMNS))]
                  for r in self.rows()]
         return to_tsv([header] + cells)

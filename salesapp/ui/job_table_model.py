@@ -385,8 +385,8 @@ class JobTableModel(QStandardItemModel):
         shop_id, month = self._main_shop, self._main_month_label
         # "Shop 31" fits the column; the shop's full name is in the tooltip and the shop choice
         header = COLUMNS[MAIN_COLUMN] if shop_id is None else f"Shop {shop_id}"
-        if self._main_block is not None:
-            header = f"{'Total' if shop_id is None else header} {month}"
+        if self._main_block is not None:   # on a line of its own: the column stays narrow
+            header = f"{'Total' if shop_id is None else header}\n{month}"
         where = ("over all open shops" if shop_id is None
                  else f"for {self._shop_label or shop_id}")
         tip = f"Forecast {where}" + (f", {month}" if month else "")
