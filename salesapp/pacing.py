@@ -89,6 +89,7 @@ GUI_SWITCH_INTERVAL = 0.001
 SQL_CHUNK = 500           # keys per SQL statement: under SQLite's bound on parameters (999 in old builds)
 ID_FILE_BLOCK = 1 << 20   # bytes of an id file read per step: its lines are strings only a block at a time
 EXPORT_FETCH = 1000       # export rows fetched per step: a large export never holds every row at once
+EXPORT_PARTS_KEPT = 2048  # forecast texts an export keeps for reuse: items alike (cold ones) share them, memory stays bounded
 STORE_BUSY_TIMEOUT = 2.0  # seconds one try waits for another process's lock before retrying
 STORE_BUSY_RETRIES = 2    # tries after the first before "locked by another process"
 STORE_BUSY_POLL = 0.005   # seconds between tries of a locked set-up statement: short, it is a wait

@@ -300,7 +300,8 @@ def test_a_range_that_does_not_fit_its_result_is_dropped_and_the_forecast_kept(t
     assert [(c["total_p10"], c["total_p90"]) for c in cells] == [("0.0", "4.0"), ("", "")]
 
 
-cell_values = st.one_of(st.none(), st.integers(-3, 40), st.text(max_size=6),
+cell_values = st.one_of(st.none(), st.integers(-3, 40), st.text(max_size=6), st.just(1.0),
+                        st.booleans(),
                         st.sampled_from(["=1+2", "-x", 'a"b', "a,b", "Игры", "\tt", ""]))
 
 
@@ -318,3 +319,23 @@ def test_an_items_cells_are_written_as_each_cell_on_its_own(items):
             model_version=version)
         assert rows._prefix(row, block) == _prefix(row, block)
         assert rows._prefix(row, 35) == _prefix(row, 35)
+
+
+def test_items_forecast_alike_share_their_texts_but_not_a_range_their_totals_refuse(monkeypatch):
+    """The fast CSV keeps the checked texts of arrays it met (items forecast alike): the same
+    arrays with a total outside its own range still leave the range out, and rows written from
+    kept texts equal rows written afresh, also once the kept texts were let go."""
+    from salesapp.commands import results_csv
+
+    monkeypatch.setattr(results_csv, "EXPORT_PARTS_KEPT", 2)
+    ranged = _row("[2,3]", "[3,1.5]", p10="[0,1.5]", p90="[7.25,4]", total=4.5)
+    outside = ranged._replace(total=9.5)   # above the total's P90 (9.0): the range is dropped
+    with_range = b"1,n,,,v1,2,,3,,0,7.25,\r\n1,n,,,v1,3,,1.5,,1.5,4,\r\n"
+    without = b"1,n,,,v1,2,,3,,,,\r\n1,n,,,v1,3,,1.5,,,,\r\n"
+    other = b"1,n,,,v1,2,,0.5,,,,\r\n1,n,,,v1,3,,1.0,,,,\r\n"
+    rows = ResultRows()
+    for row, expected in [(ranged, with_range), (outside, without), (ranged, with_range),
+                          (_row("[2,3]", "[0.5,1.0]"), other), (outside, without),
+                          (ranged, with_range)]:
+        assert rows.exported(row) == (expected, 2)
+        assert ResultRows().exported(row) == (expected, 2)

@@ -24,6 +24,7 @@ from salesapp.errors import StoreError
 from salesapp.exports.layouts import LONG_COLUMNS, Entry, item_cells, long_rows
 from salesapp.exports.result_months import months_of
 from salesapp.model.unknown_items import UNKNOWN_ITEM
+from salesapp.pacing import EXPORT_PARTS_KEPT
 from salesapp.store.result_codec import range_fits
 
 COLUMNS = list(LONG_COLUMNS)
@@ -116,6 +117,8 @@ class ResultRows:
         self._value_of = _NumberValues()
         self._frames: dict = {}         # (shop ids JSON, ranged) of the last row -> its frame
         self._tails: dict = {}          # (category, month, version) -> their cells' text
+        self._parts: dict = {}          # see `_parts_of`
+        self._month_ends: dict = {}     # month -> the text ending its rows
 
     def failure(self, item_id: int, reason: str, model_version: str | None = None) -> bytes:
         """The one row of a job that failed."""
@@ -142,15 +145,8 @@ class ResultRows:
                                                    "error": row.error})])
         if row.shop_ids_json is None or row.forecasts_json is None:
             return None
-        forecasts = _tokens(row.forecasts_json)
         try:
-            lo, hi = self._range_of(row, forecasts)
-            ranged = lo is not None
-            if ranged:
-                parts = (_texts(forecasts, self._text_of), _texts(lo, self._text_of),
-                         _texts(hi, self._text_of))
-            else:
-                parts = (_texts(forecasts, self._unranged_of),)
+            ranged, parts = self._parts_of(row)
             first = self._month_rows(row, row.forecast_block, row.shop_ids_json, ranged, parts)
         except (KeyError, ValueError):   # not numbers as written here (rare): the whole result
             return None
@@ -172,6 +168,28 @@ class ResultRows:
             n += rows
         return b"".join(chunks), n
 
+    def _parts_of(self, row) -> tuple[bool, tuple]:
+        """(whether the row's range fits, the number texts of its first month: forecasts with
+        the empty cells after them, or forecasts, P10s and P90s). KeyError: a number not as
+        written here. Kept by the texts they come from: items forecast alike (many cold ones)
+        are checked and looked up once."""
+        key = (row.forecasts_json, row.p10_json, row.p90_json, row.total, row.total_p10,
+               row.total_p90)
+        found = self._parts.get(key)
+        if found is not None:
+            return found
+        forecasts = _tokens(row.forecasts_json)
+        lo, hi = self._range_of(row, forecasts)
+        if lo is not None:
+            found = True, (_texts(forecasts, self._text_of), _texts(lo, self._text_of),
+                           _texts(hi, self._text_of))
+        else:
+            found = False, (_texts(forecasts, self._unranged_of),)
+        if len(self._parts) >= EXPORT_PARTS_KEPT:
+            self._parts.clear()
+        self._parts[key] = found
+        return found
+
     def _month_rows(self, row, block, shops_json: str, ranged: bool,
                     parts: tuple) -> tuple[bytes, int] | None:
         """CSV bytes and rows of one month of an export row: its number texts `parts`
@@ -187,13 +205,17 @@ class ResultRows:
         frame[0::width] = [self._prefix(row, block)] * n
         for slot, texts in zip((2, 4, 6), parts):
             frame[slot::width] = texts
-        frame[width - 1::width] = [f",{cell_text(block)}\r\n".encode()] * n
+        end = self._month_ends.get((type(block), block))   # (1 and 1.0 are one key)
+        if end is None:
+            end = self._month_ends[type(block), block] = f",{cell_text(block)}\r\n".encode()
+        frame[width - 1::width] = [end] * n
         return b"".join(frame), n
 
     def _prefix(self, row, block) -> bytes:
         """`_prefix` of a row's month `block`, the cells after its name made once per category,
         month and model version (an export has few)."""
-        key = (row.category_name, block, row.model_version)
+        cells = (row.category_name, block, row.model_version)
+        key = (*cells, *map(type, cells))   # 1 and 1.0 are one dict key, not one text
         tail = self._tails.get(key)
         if tail is None:
             head = {**_head(row), "forecast_block": block}
