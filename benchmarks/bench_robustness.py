@@ -96,12 +96,61 @@ def _pair_hat3_cat(rows):
     return rows.frame["item_rate_mean3"].to_numpy() * _shopcat_share(rows)
 
 
+def _chain_and_cat_rates(rows, lags):
+    """Units per open shop, chain and item's category, at each of `lags` months before the row."""
+    import numpy as np
+
+    from salesapp.model import features as f
+
+    ctx = rows.ctx
+    c = f._codes(ctx.cats, f._category_of(ctx, rows.item))
+    month = np.asarray(rows.month)
+    chain = np.stack([f._take(ctx.chain_rate, f._month(ctx, month - k)) for k in lags])
+    cat = np.stack([f._take(ctx.rates["cat"], f._month(ctx, month - k), c) for k in lags])
+    return chain.astype(np.float64), cat.astype(np.float64)
+
+
+def _momentum(level: int):
+    """This month's rate over the mean of the last three (chain: level 0, category: level 1)."""
+    def make(rows):
+        import numpy as np
+        rates = _chain_and_cat_rates(rows, (1, 2, 3))[level]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (rates[0] / np.nanmean(rates, axis=0)).astype(np.float32)
+    return make
+
+
+def _season3(rows):
+    """The category's month a year before the row over the mean of the three months before that:
+    the step from a 3-month mean to the forecast month, as it went last year."""
+    import numpy as np
+    cat = _chain_and_cat_rates(rows, (12, 13, 14, 15))[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (cat[0] / np.nanmean(cat[1:], axis=0)).astype(np.float32)
+
+
+def _pair_hat3_season3(rows):
+    import numpy as np
+    step = np.nan_to_num(_season3(rows), nan=1.0)
+    return rows.frame["pair_hat3"].to_numpy() * step
+
+
+def _pair_hat3_trend(rows):
+    """pair_hat3 carried forward by the category's momentum (a 3-month mean lags a trend)."""
+    import numpy as np
+    step = np.nan_to_num(_momentum(1)(rows), nan=1.0)
+    return rows.frame["pair_hat3"].to_numpy() * step
+
+
 # Candidate features, tried with `--extra NAME,...` before one earns a place in
 # salesapp/model/features.py: the mean of the lags 1, 2, 3, 6 and 12 (a longer memory than the
 # 3-month means, where demand is steady or noisy), and the shop's share of the category (shops
 # with their own mix of categories).
 CANDIDATES = {"pair_mean5": _mean_of_lags("pair"), "item_mean5": _mean_of_lags("item"),
-              "shopcat_share": _shopcat_share, "pair_hat3_cat": _pair_hat3_cat}
+              "shopcat_share": _shopcat_share, "pair_hat3_cat": _pair_hat3_cat,
+              "chain_momentum": _momentum(0), "cat_momentum": _momentum(1),
+              "pair_hat3_trend": _pair_hat3_trend, "cat_season3": _season3,
+              "pair_hat3_season3": _pair_hat3_season3}
 
 
 def group_columns(names: list[str], groups: list[str]) -> list[str]:
@@ -238,6 +287,22 @@ def summarise(rows: dict) -> dict:
     return out
 
 
+def merge(paths: list[Path], out: Path) -> int:
+    """Join runs of disjoint regimes (same arguments otherwise) into one result, in the suite's
+    order, with the worst, the mean and the verdicts over all of them."""
+    from salesapp.model.regimes import REGIMES
+
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    rows = {k: r["regimes"][k] for k in REGIMES for r in runs if k in r["regimes"]}
+    result = {**runs[0], "load_average": [r["load_average"] for r in runs],
+              "merged_from": [str(p) for p in paths], "regimes": rows, **summarise(rows)}
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"worst x{result['worst_vs_oracle']:.3f} oracle ({result['worst_regime']}), mean "
+          f"x{result['mean_vs_oracle']:.3f}; worst x{result['worst_vs_best_naive']:.3f} best "
+          f"naive ({result['worst_naive_regime']})")
+    return 0
+
+
 def main(argv=None) -> int:
     from salesapp.model.regimes import REGIMES
 
@@ -254,7 +319,12 @@ def main(argv=None) -> int:
                         help="backtest origins (default: the project's)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--quiet", action="store_true", help="no training log")
+    parser.add_argument("--merge", default="",
+                        help="PATH,...: one result of the regimes of these runs of the same "
+                             "arguments (the suite split over processes), written to --out")
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge([Path(p) for p in args.merge.split(",")], args.out)
     args.drop = [g for g in args.drop.split(",") if g]
     unknown = sorted(set(args.drop) - set(GROUPS))
     if unknown:
