@@ -22,3 +22,5 @@ def test_default_bundle_is_retrained_exactly_from_the_default_data(tmp_path):
         assert got["rounds"] == want["rounds"]
         assert got["model"] == pytest.approx(want["model"], rel=1e-9)
     assert again["rounds"] == card["rounds"]
+    assert {h: e["rounds"] for h, e in again.get("horizons", {}).items()} == \
+        {h: e["rounds"] for h, e in card.get("horizons", {}).items()}

@@ -23,7 +23,7 @@ def _cold_and_warm(bundle):
 RESULT_FIELDS = {"item_id", "status", "error", "item_name", "category_id", "category_name",
                  "cold_start", "total", "shops", "forecast_block", "model_version"}
 RANGE_FIELDS = {"p10", "p90", "total_p10", "total_p90"}   # a forecast's, not an unknown id's
-RANGE_FIELDS = {"p10", "p90", "total_p10", "total_p90"}   # a forecast's, not an unknown id's
+AHEAD_FIELDS = {"ahead"}   # a bundle with horizons: the months after the next (test_horizons)
 
 
 def test_results_follow_the_architecture_shape(small_bundle):
@@ -40,7 +40,8 @@ def test_results_follow_the_architecture_shape(small_bundle):
     assert new["total"] > 0, "cold start must come from category signals, not silent zeros"
     assert bad["status"] == "error" and "999999" in bad["error"]
     assert json.loads(json.dumps(results)) == results, "plain dicts and lists only"
-    assert [set(r) for r in results] == [RESULT_FIELDS | RANGE_FIELDS] * 2 + [RESULT_FIELDS], \
+    assert [set(r) for r in results] == \
+        [RESULT_FIELDS | RANGE_FIELDS | AHEAD_FIELDS] * 2 + [RESULT_FIELDS], \
         "no history: the bundle has it"
     assert all(r["model_version"] == p.version for r in results)
     assert p.history(999999) == []

@@ -18,11 +18,11 @@ from salesapp.errors import InputError, listed_ids
 from salesapp.exports.layouts import Entry, table
 from salesapp.exports.writers import write_table
 from salesapp.model import bundle, cleaning
-from salesapp.model.backtest_report import backtest_text
+from salesapp.model.backtest_report import backtest_text, horizons_text
 from salesapp.model.evaluation import oracle_rmse
 from salesapp.model.features import monthly_history
 from salesapp.model.ranges_report import ranges_text
-from salesapp.model.training import train_history
+from salesapp.model.training import train_horizons
 
 # a model's backtest needs one month to fit on, one to choose its rounds on and one to score
 MIN_MONTHS = 3
@@ -84,7 +84,7 @@ def train_held_bundle(out: str | Path, seed: int = 0, threads: int = 0,
 def _train_and_write(out, hist, data, open_shops: list[int], source: dict, seed: int,
                      threads: int, progress) -> dict:
     """Train on `hist`, write the bundle with `data`'s tables, shops and aliases; the card."""
-    booster, info = train_history(hist, data.items, seed, threads, progress)
+    boosters, info = train_horizons(hist, data.items, seed, threads, progress)
     progress("saving", 0.0)
     last = int(hist.month.max())
     card = {**info, **source, "seed": seed, "versions": _versions(),
@@ -95,8 +95,9 @@ def _train_and_write(out, hist, data, open_shops: list[int], source: dict, seed:
              "shop_aliases": {str(k): int(v) for k, v in sorted(data.shop_aliases.items())}}
     tables = {"items": data.items[["item_id", "item_category_id", "item_name"]],
               "categories": data.categories, "shops": data.shops}
-    card["model_version"] = bundle.write_bundle(out, booster.model_to_string(), card, state, hist,
-                                                tables)
+    later = tuple(boosters[h].model_to_string() for h in sorted(boosters) if h != 1)
+    card["model_version"] = bundle.write_bundle(out, boosters[1].model_to_string(), card, state,
+                                                hist, tables, later)
     progress("saving", 1.0)
     return card
 
@@ -124,6 +125,8 @@ def train(args) -> int:
         print(f"model {card['model_version']} kept in the model library (not active yet: "
               f"salesapp models activate {card['model_version']})", file=report)
     print(backtest_text(card["backtest"]), file=report)
+    if text := horizons_text(card):
+        print(text, file=report)
     if card.get("ranges") and (text := ranges_text(card["ranges"])):
         print(text, file=report)
     if card["oracle_rmse"] is not None:

@@ -46,3 +46,22 @@ def backtest_text(backtest: dict, month_name=lambda m: f"month {m}") -> str:
               f"{o['train_months'][0]}-{o['train_months'][1]}"
               for o, label in zip(backtest["origins"], labels)]
     return "\n".join(lines)
+
+
+def horizons_text(card: dict, month_name=lambda m: f"month {m}") -> str:
+    """A line per month after the next that the card's bundle forecasts (its model's own
+    backtest: mean RMSE, the best naive forecast made at the same origin, the ratio); "" for a
+    card without them."""
+    lines = []
+    for h, entry in sorted((card.get("horizons") or {}).items(), key=lambda kv: int(kv[0])):
+        mean = (entry.get("backtest") or {}).get("mean") or {}
+        origins = (entry.get("backtest") or {}).get("origins") or []
+        if "model" not in mean:
+            continue
+        naive = min(mean.get("last_month", float("inf")), mean.get("mean_last3", float("inf")))
+        months = (f" over {month_name(origins[0]['month'])}-{month_name(origins[-1]['month'])}"
+                  if origins else "")
+        lines.append(f"{h} months ahead (a model of its own, {entry.get('rounds')} rounds): "
+                     f"backtest RMSE {mean['model']:.4f}{months}, best naive from the same "
+                     f"origin {naive:.4f}, ratio {mean.get('model_vs_best_naive', float('nan')):.3f}")
+    return "\n".join(lines)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 FILES = ("model.txt", "card.json", "state.json", "history.npz", "items.csv", "categories.csv",
          "shops.csv")
+# the models of the months after the next (`horizons`), in order: a bundle has none (trained
+# before horizons, or asked for the next month only) or the first few; checked as model.txt is
+HORIZON_FILES = ("model_h2.txt", "model_h3.txt")
 
 
 def sha256(path: Path) -> str:
@@ -37,8 +40,10 @@ def sha256(path: Path) -> str:
 
 
 def write_manifest(out: Path) -> str:
-    """Hash every bundle file into manifest.json; returns the model version."""
-    manifest = {name: sha256(out / name) for name in FILES}
+    """Hash every bundle file (and the horizon models it has) into manifest.json; returns the
+    model version."""
+    names = FILES + tuple(n for n in HORIZON_FILES if (out / n).is_file())
+    manifest = {name: sha256(out / name) for name in names}
     text = json.dumps(manifest, indent=1, sort_keys=True)
     (out / MANIFEST).write_text(text, encoding="utf-8")
     return version_of(text)
@@ -59,7 +64,7 @@ def verify(directory: str | Path) -> str:
     if not isinstance(manifest, dict):
         raise BundleError(f"{mpath} is not a manifest: it must be an object of file names and "
                           "SHA-256s")
-    for name in FILES:
+    for name in FILES + horizon_files(manifest, mpath):
         if name not in manifest:
             raise BundleError(f"{mpath} does not list {name}; the bundle is incomplete")
         if not isinstance(manifest[name], str):
@@ -71,6 +76,16 @@ def verify(directory: str | Path) -> str:
             raise BundleError(f"{path} does not match its SHA-256 in {MANIFEST}; "
                               "the bundle was modified or damaged, retrain or reinstall it")
     return version_of(text)
+
+
+def horizon_files(manifest: dict, mpath: Path) -> tuple[str, ...]:
+    """The HORIZON_FILES a manifest lists: the first few, with none left out before the last."""
+    listed = tuple(n for n in HORIZON_FILES if n in manifest)
+    if listed != HORIZON_FILES[:len(listed)]:
+        missing = next(n for n in HORIZON_FILES if n not in manifest)
+        raise BundleError(f"{mpath} lists {listed[-1]} but not {missing}; the bundle is "
+                          "incomplete")
+    return listed
 
 
 def _json_file(path: Path) -> tuple[str, object]:
@@ -149,11 +164,18 @@ def load_history(path: Path) -> MonthlyHistory:
 
 
 def write_bundle(out: str | Path, model_text: str, card: dict, state: dict,
-                 hist: MonthlyHistory, tables: dict) -> str:
-    """Write every bundle file and the manifest; `tables`: name -> DataFrame. Returns the version."""
+                 hist: MonthlyHistory, tables: dict, horizon_texts: tuple[str, ...] = ()) -> str:
+    """Write every bundle file and the manifest; `tables`: name -> DataFrame; `horizon_texts`:
+    the models of the months after the next, in order (HORIZON_FILES). Returns the version."""
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
+    if len(horizon_texts) > len(HORIZON_FILES):
+        raise ValueError(f"a bundle holds at most {len(HORIZON_FILES) + 1} months' models")
     (d / "model.txt").write_text(model_text, encoding="utf-8")
+    for name in HORIZON_FILES:   # a folder written again keeps no model of an earlier bundle
+        (d / name).unlink(missing_ok=True)
+    for name, text in zip(HORIZON_FILES, horizon_texts):
+        (d / name).write_text(text, encoding="utf-8")
     (d / "card.json").write_text(json.dumps(card, indent=1, sort_keys=True), encoding="utf-8")
     (d / "state.json").write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
     save_history(d / "history.npz", hist)

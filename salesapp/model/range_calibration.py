@@ -53,8 +53,11 @@ def last_months(hist: MonthlyHistory, month: int, shop: np.ndarray, item: np.nda
 
 
 def origin_samples(hist: MonthlyHistory, month: int, shop: np.ndarray, item: np.ndarray,
-                   pred: np.ndarray, actual: np.ndarray, feats) -> tuple[Sample, Sample]:
-    """(pair sample, item-total sample) of one backtest origin's grid rows.
+                   pred: np.ndarray, actual: np.ndarray, feats,
+                   horizon: int = 1) -> tuple[Sample, Sample]:
+    """(pair sample, item-total sample) of one backtest origin's grid rows, forecast `horizon`
+    months ahead: `month` is the month forecast, its naive range the 12 months before its
+    origin (month - horizon + 1).
 
     `feats`: the rows' feature columns (item_age, pair_age, pair_months_since_sale, item_lag1).
     """
@@ -62,9 +65,9 @@ def origin_samples(hist: MonthlyHistory, month: int, shop: np.ndarray, item: np.
     actual = np.asarray(actual, dtype=np.float64)
     col = {k: np.asarray(feats[k]) for k in ("item_age", "pair_age", "pair_months_since_sale",
                                              "item_lag1")}
-    past = last_months(hist, month, shop, item)
+    past = last_months(hist, month - horizon + 1, shop, item)
     pairs = Sample(pred, actual, ranges.pair_classes(col["item_age"], col["pair_age"],
-                                                     col["pair_months_since_sale"]),
+                                                     col["pair_months_since_sale"], horizon),
                    *ranges.naive_range(past))
     # `first`: one row of each item, for the item's own columns
     items, first, code = np.unique(np.asarray(item), return_index=True, return_inverse=True)

@@ -48,11 +48,14 @@ MIN_ROWS = 60     # fewer residuals than this in a pool: too few for a 10th perc
 MAX_WIDEN = 2     # a sparse pool borrows from up to this many bins either side of its class
 
 
-def pair_classes(item_age, pair_age, months_since_sale) -> np.ndarray:
-    """PAIR_CLASSES code per (shop, item) row from its feature values."""
+def pair_classes(item_age, pair_age, months_since_sale, horizon: int = 1) -> np.ndarray:
+    """PAIR_CLASSES code per (shop, item) row from its feature values, those of a model
+    `horizon` months ahead (its ages are the target month's: "sold last month" is the origin's
+    last month, `horizon` months before the target)."""
     item_age, pair_age = np.asarray(item_age), np.asarray(pair_age)
     since = np.asarray(months_since_sale)
-    return np.select([item_age <= 0, pair_age <= 0, since == 1], [0, 1, 2], 3).astype(np.int8)
+    return np.select([item_age <= 0, pair_age <= 0, since == horizon], [0, 1, 2],
+                     3).astype(np.int8)
 
 
 def total_classes(item_age, item_lag1) -> np.ndarray:

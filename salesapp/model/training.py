@@ -27,7 +27,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from salesapp.model import range_calibration
+from salesapp.model import horizons, range_calibration
 from salesapp.model.evaluation import backtest_summary, segment_scores
 from salesapp.model.features import (
     FeatureContext,
@@ -36,6 +36,7 @@ from salesapp.model.features import (
     grid_month,
     monthly_history,
 )
+from salesapp.model.horizons import HORIZONS
 
 TRAIN_MONTHS = 12   # recent months only: bounds memory and time at full scale
 BACKTEST_ORIGINS = 3   # the issue's minimum; each origin is one more LightGBM fit
@@ -75,18 +76,25 @@ def item_categories(items: pd.DataFrame) -> pd.Series:
 
 
 def feature_table(hist: MonthlyHistory, cats: pd.Series, months: range,
-                  progress: Progress = _no_progress):
-    """(features float32 matrix, feature names, target, month) of the grid of the given months,
-    rows in month order; `progress("features", part done)` after each month."""
+                  progress: Progress = _no_progress, horizon: int = 1):
+    """(features float32 matrix, feature names, target, month) of the grid of the given target
+    months, rows in month order; `progress("features", part done)` after each month.
+
+    Horizon h: a target month m's rows are built at its origin m - h + 1 (`horizons.retarget`),
+    so a month's rows need an origin with history (m >= h)."""
     ctx = FeatureContext(hist, cats)
-    grids = [(m, g) for m in months if (g := grid_month(hist, m)) is not None]
+    grids = [(m, g) for m in months if m >= horizon and (g := grid_month(hist, m)) is not None]
     total = sum(len(g[0]) for _, g in grids)
     X = names = None
     y = np.empty(total, dtype=np.float32)
     month = np.empty(total, dtype=np.int16)
     at = 0
     for m, (shop, item, target) in grids:
-        feats = build_features(ctx, np.full(len(shop), m), shop, item)
+        origin = np.full(len(shop), m - horizon + 1)
+        feats = build_features(ctx, origin, shop, item)
+        if horizon != 1:
+            for name, values in horizons.retarget(ctx, feats, origin, item, horizon).items():
+                feats[name] = values
         if X is None:
             names = list(feats.columns)
             X = np.empty((total, len(names)), dtype=np.float32)
@@ -103,15 +111,17 @@ def train_model(sales: pd.DataFrame, items: pd.DataFrame, seed: int = 0,
     return train_history(monthly_history(sales), items, seed, threads, progress)
 
 
-def validation_months(last: int) -> list[int]:
-    """Months an early-stopped fit is validated on, oldest first: the one before the first
-    backtest origin, then every origin (month 0 has no lags, so a fit starts at month 1)."""
-    return [v for v in range(last - BACKTEST_ORIGINS, last + 1) if v >= 2]
+def validation_months(last: int, horizon: int = 1) -> list[int]:
+    """Months an early-stopped fit of `horizon` is validated on, oldest first: the one each
+    backtest origin's rounds are chosen on (horizon months before it), then every origin. A fit
+    validated on month v learns from targets up to v - horizon (known at v's origin); month 0
+    has no lags, so its first target month is `horizon` and its first v is 2 * horizon."""
+    return [v for v in range(last - BACKTEST_ORIGINS - horizon + 1, last + 1) if v >= 2 * horizon]
 
 
 def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
                   threads: int = 0, progress: Progress = _no_progress) -> tuple[lgb.Booster, dict]:
-    """`train_model` from the monthly history (what the bundle keeps).
+    """`train_model` from the monthly history (what the bundle keeps): the next month's model.
 
     info["backtest"]: per origin month its model's and the naive baselines' RMSE, overall and by
     segment, the rounds and the months its model was fit on; and their mean. info["ranges"]: the
@@ -119,28 +129,101 @@ def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
     `progress(stage, fraction)` is called as the stages "features", "backtest" and "final fit"
     advance (see STAGES), from this thread; fractions of one stage never go down.
     """
+    boosters, info = train_horizons(hist, items, seed, threads, progress, horizons=(1,))
+    return boosters[1], info
+
+
+def train_horizons(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0, threads: int = 0,
+                   progress: Progress = _no_progress,
+                   horizons: tuple[int, ...] = HORIZONS) -> tuple[dict[int, lgb.Booster], dict]:
+    """A direct model per horizon ({h: booster}, info), each trained and backtested on its own
+    exactly as if it were the only one (so a horizon's model does not depend on the others).
+
+    info holds horizon 1's figures as `train_history` gives them (or the first horizon's), and
+    info["horizons"]: {str(h): {"rounds", "rounds_chosen_on", "backtest", "ranges"}} of every
+    horizon but 1. Every horizon's backtest and its Dataset for the final fit are made first, one
+    horizon's feature matrix in memory at a time; then the final fits.
+    """
     last = int(hist.month.max())
-    _log(f"{len(hist.month):,} monthly pairs, months 0..{last}")
-    chain = validation_months(last)
-    first = max(1, (chain[0] if chain else last + 1) - TRAIN_MONTHS)
+    _log(f"{len(hist.month):,} monthly pairs, months 0..{last}, horizons {list(horizons)}")
+    cats = item_categories(items)
+    p = params(seed, threads)
+    n = len(horizons)
+    steps = []
+    for k, h in enumerate(horizons):
+        step = _backtest_horizon(hist, cats, h, p, last, _horizon_progress(progress, k, n),
+                                 required=k == 0)
+        if step is None or (k and not step[3]["backtest"]["origins"]):
+            # a model whose months ahead no backtest month scored has no ranges either: the
+            # history is too short for it (and for the horizons after it)
+            _log(f"months 0..{last} are too few for a backtest {h} months ahead: the bundle "
+                 f"forecasts {horizons[k - 1]} month(s)")
+            horizons, n = horizons[:k], k
+            break
+        steps.append(step)
+    boosters, per_horizon = {}, {}
+    progress("final fit", 0.0)
+    for k, (h, (rounds, chosen_on, dfinal, summary)) in enumerate(zip(horizons, steps)):
+        boosters[h] = lgb.train(p, dfinal, rounds, callbacks=[_round_progress(
+            progress, rounds, lo=k / n, hi=(k + 1) / n)])
+        _log(f"horizon {h}: model for month {last + h}: {rounds} rounds "
+             f"(chosen on month {chosen_on})")
+        per_horizon[h] = {"rounds": rounds, "rounds_chosen_on": chosen_on, **summary}
+        del dfinal
+    steps.clear()
+    gc.collect()
+    first = per_horizon[horizons[0]]
+    info = {"rounds": first["rounds"], "rounds_chosen_on": first["rounds_chosen_on"], "backtest": first["backtest"],
+            "params": p, "features": first["features"], "train_rows": first["train_rows"],
+            "months": last + 1, "ranges": first["ranges"]}
+    extra = {str(h): {k: v for k, v in per_horizon[h].items() if k not in ("features",)}
+             for h in horizons[1:]}
+    if extra:
+        info["horizons"] = extra
+    return boosters, info
+
+
+def _horizon_progress(progress: Progress, k: int, n: int) -> Progress:
+    """Horizon k of n's "features" and "backtest" as one run of the stages: the first horizon's
+    features are the "features" stage, everything else before the final fits is "backtest"."""
+    def report(stage: str, fraction: float) -> None:
+        if stage == "features" and k == 0:
+            progress(stage, fraction)
+        elif stage == "features":
+            progress("backtest", k / n)
+        else:
+            progress("backtest", (k + fraction) / n)
+    return report
+
+
+def _backtest_horizon(hist: MonthlyHistory, cats: pd.Series, h: int, p: dict, last: int,
+                      progress: Progress, required: bool = True):
+    """Horizon h's rolling backtest, and the Dataset of its final fit (binned, so that its
+    feature matrix is freed): (rounds, the month they were chosen on, Dataset, {"backtest",
+    "ranges", "features", "train_rows"}). Too few months for one fit: ValueError, or None if
+    not `required`."""
+    chain = validation_months(last, h)
+    first = max(h, (chain[0] - h + 1 if chain else last + 1) - TRAIN_MONTHS)
     progress("features", 0.0)
-    X, names, y, month = feature_table(hist, item_categories(items), range(first, last + 1),
-                                       progress)
-    _log(f"grid: {len(y):,} rows x {len(names)} features, months {first}..{last}")
+    X, names, y, month = feature_table(hist, cats, range(first, last + 1), progress, h)
+    _log(f"horizon {h} grid: {len(y):,} rows x {len(names)} features, months {first}..{last}")
     starts = np.searchsorted(month, np.arange(first, last + 3))
 
-    def rows(lo: int, hi: int) -> slice:   # the rows of months lo <= m < hi
-        return slice(int(starts[max(lo, first) - first]), int(starts[hi - first]))
+    def rows(lo: int, hi: int) -> slice:   # the rows of target months lo <= m < hi
+        return slice(int(starts[max(lo, first) - first]), int(starts[max(hi, first) - first]))
 
-    p = params(seed, threads)
-    origins, rounds, samples = [], None, []
+    origins, samples, best_on = [], [], {}
     progress("backtest", 0.0)
     for step, v in enumerate(chain):
-        fit, val = rows(v - TRAIN_MONTHS, v), rows(v, v + 1)
+        # learns from the targets known at v's origin (v - h + 1); read at the rounds chosen on
+        # month v - h, the last month known at that origin
+        fit, val = rows(v - h + 1 - TRAIN_MONTHS, v - h + 1), rows(v, v + 1)
         if fit.stop <= fit.start or val.stop <= val.start:
             continue
-        booster, best = _early_stopped(p, X[fit], y[fit], X[val], y[val], names, rounds or 1,
-                                       _fit_progress(progress, step, len(chain), rounds))
+        rounds = best_on.get(v - h)
+        booster, best_on[v] = _early_stopped(p, X[fit], y[fit], X[val], y[val], names,
+                                             rounds or 1,
+                                             _fit_progress(progress, step, len(chain), rounds))
         if rounds is not None:
             frame = pd.DataFrame(X[val], columns=names)
             pred = booster.predict(X[val], num_iteration=rounds)
@@ -150,27 +233,30 @@ def train_history(hist: MonthlyHistory, items: pd.DataFrame, seed: int = 0,
                             **segment_scores(pred, y[val], frame)})
             shop_v, item_v, _ = grid_month(hist, v)   # the rows of month v, in feature_table's order
             samples.append(range_calibration.origin_samples(hist, v, shop_v, item_v, pred,
-                                                            y[val], frame))
-            _log(f"backtest month {v}: rounds={rounds} model={origins[-1]['model']:.4f} "
+                                                            y[val], frame, horizon=h))
+            _log(f"horizon {h} backtest month {v}: rounds={rounds} "
+                 f"model={origins[-1]['model']:.4f} "
                  f"best naive x{origins[-1]['model_vs_best_naive']:.3f}")
-        rounds = best
         del booster
         gc.collect()
         progress("backtest", (step + 1) / len(chain))
-    if rounds is None:
-        raise ValueError(f"months 0..{last} are too few to train on: at least 3 are needed")
+    if not best_on and not required:
+        return None
+    if not best_on:
+        raise ValueError(f"months 0..{last} are too few to train on: at least "
+                         f"{2 * h + 1} are needed" + (f" for a forecast {h} months ahead"
+                                                     if h > 1 else ""))
+    chosen_on = max(best_on)   # the last month: the final model's rounds come from it
     final_rows = rows(last + 1 - TRAIN_MONTHS, last + 1)
     dfinal = _dataset(p, X[final_rows], y[final_rows], names)
+    dfinal.construct()   # binned now: the raw matrix can go before the next horizon's is built
     del X
     gc.collect()
-    progress("final fit", 0.0)
-    final = lgb.train(p, dfinal, rounds, callbacks=[_round_progress(progress, rounds)])
-    _log(f"model for month {last + 1}: {rounds} rounds (chosen on month {last})")
-    info = {"rounds": rounds, "rounds_chosen_on": last, "backtest": backtest_summary(origins),
-            "params": p, "features": names, "train_rows": final_rows.stop - final_rows.start,
-            "months": last + 1,
-            "ranges": range_calibration.calibrate([s[0] for s in samples], [s[1] for s in samples])}
-    return final, info
+    summary = {"backtest": backtest_summary(origins), "features": names,
+               "train_rows": final_rows.stop - final_rows.start,
+               "ranges": range_calibration.calibrate([s[0] for s in samples],
+                                                     [s[1] for s in samples])}
+    return best_on[chosen_on], chosen_on, dfinal, summary
 
 
 def _dataset(p: dict, X: np.ndarray, y: np.ndarray, names: list[str], reference=None):

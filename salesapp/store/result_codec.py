@@ -10,6 +10,13 @@ A result's range is two more flat lists, `p10` and `p90` (in the order of `shop_
 list of another length, a value that is not a number, bounds out of order) is dropped, the
 forecast kept: a wrong range must not be shown, and the forecast itself is still good.
 
+A result's later months, `ahead` (a list of months, each with its own `forecast_block`, `total`,
+`forecasts` in the order of `shop_ids` and maybe a range, as `Predictor.predict` makes them), are
+stored as they are. On read a month that does not fit its result (not the months after its
+`forecast_block` in order, forecasts of another length or not adding up to its total) is
+dropped with the other months kept; a month whose range does not fit keeps its forecasts
+without the range.
+
 Older layouts still read: results stored as pairs, forecasts stored as integer thousandths
 (`forecasts_milli`), results without a range (from a bundle trained before ranges), and results
 that carried the item's sales history (dropped on read: the bundle holds the history, a result
@@ -22,6 +29,10 @@ import operator
 
 SHOP_IDS, FORECASTS = "shop_ids", "forecasts"
 P10, P90, TOTAL_P10, TOTAL_P90 = "p10", "p90", "total_p10", "total_p90"
+AHEAD = "ahead"
+# a month's forecasts add up to its total rounded to 3 decimals: within half a thousandth, and
+# the float error of summing many shops
+SUM_SLACK, SUM_SLACK_PER_SHOP = 0.0005, 1e-9
 _MILLI = "forecasts_milli"   # an older layout: integer thousandths of the forecasts
 _NOT_A_RESULT_FIELD = ("history", "history_months", "history_units", "history_units_milli")
 
@@ -57,7 +68,46 @@ def unpack(stored: dict) -> dict:
     if not _range_fits(stored):
         for name in (P10, P90, TOTAL_P10, TOTAL_P90):
             stored.pop(name, None)
+    if AHEAD in stored:
+        months = ahead_months(stored)
+        if months:
+            stored[AHEAD] = months
+        else:
+            del stored[AHEAD]
     return stored
+
+
+def ahead_months(stored: dict) -> list[dict]:
+    """The later months of a result (stored or unpacked form) that fit it, in order: each a
+    month after the result's own and after the one before it, with one forecast per shop of the
+    result adding up to its total; a range that does not fit is left out of its month. [] for
+    a result without later months."""
+    months = stored.get(AHEAD)
+    block = stored.get("forecast_block")
+    if not isinstance(months, list) or type(block) is not int:
+        return []
+    shops = len(shop_columns(stored)[0])
+    out = []
+    for month in months:
+        if not _month_fits(month, block, shops):
+            continue
+        block = month["forecast_block"]
+        view = {"shops": [[None, f] for f in month[FORECASTS]],
+                **{k: month[k] for k in (P10, P90, TOTAL_P10, TOTAL_P90, "total") if k in month}}
+        if not _range_fits(view):
+            month = {k: v for k, v in month.items() if k not in (P10, P90, TOTAL_P10, TOTAL_P90)}
+        out.append(month)
+    return out
+
+
+def _month_fits(month, after: int, shops: int) -> bool:
+    if not isinstance(month, dict):
+        return False
+    block, total, values = month.get("forecast_block"), month.get("total"), month.get(FORECASTS)
+    return (type(block) is int and block > after and _number(total)
+            and isinstance(values, list) and len(values) == shops
+            and all(_number(v) for v in values)
+            and abs(sum(values) - total) <= SUM_SLACK + SUM_SLACK_PER_SHOP * len(values))
 
 
 def _number(v) -> bool:
