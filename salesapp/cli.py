@@ -73,6 +73,17 @@ def _pool_size(text: str) -> int:
     return value
 
 
+HORIZONS = (1, 2, 3)   # model.horizons.HORIZONS, kept free of its imports (numpy)
+
+
+def _horizon(text: str) -> int:
+    """argparse type of `predict --horizon`: how many months to forecast, 1 to 3."""
+    if text.strip() not in {str(h) for h in HORIZONS}:
+        raise argparse.ArgumentTypeError(
+            f"must be how many months to forecast: 1 (the next month), 2 or 3, not {text!r}")
+    return int(text)
+
+
 def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The window's parser and the sub-commands' parser."""
     gui = argparse.ArgumentParser(prog="salesapp", description="Sales Forecast Desk. Sub-commands: "
@@ -101,6 +112,9 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p = sub.add_parser("predict", help="forecast items (long format) or test pairs (submission)")
     g = _ids_source(p)
     g.add_argument("--pairs", metavar="CSV", help="test.csv (ID,shop_id,item_id) -> ID,item_cnt_month")
+    p.add_argument("--horizon", type=_horizon, default=1, metavar="N",
+                   help="forecast the next N months (1-3, default 1): a month column, a set of "
+                   "rows per month")
     p.add_argument("--out", required=True, metavar="FILE")
     add_export_options(p)
     _common(p)

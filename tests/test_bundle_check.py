@@ -27,17 +27,18 @@ def own_verdicts(tmp_path, monkeypatch):
     monkeypatch.setenv(bundle_check.CACHE_ENV, str(tmp_path / "verdicts"))
 
 
-def malformed_bundle(small_bundle, out, key="left_child", value="2000000000"):
-    """A copy of the bundle whose first tree's first `key` is out of range, manifest re-written.
+def malformed_bundle(small_bundle, out, key="left_child", value="2000000000", name="model.txt"):
+    """A copy of the bundle whose first tree's first `key` is out of range (in its model file
+    `name`), manifest re-written.
 
     `tree_sizes` goes too: with it LightGBM refuses a tree whose length changed before reading it.
     """
     d = shutil.copytree(small_bundle, out)
-    text = (d / "model.txt").read_text(encoding="utf-8")
+    text = (d / name).read_text(encoding="utf-8")
     text = re.sub(r"^tree_sizes=.*\n", "", text, count=1, flags=re.MULTILINE)
     text, n = re.subn(rf"^{key}=\S+", f"{key}={value}", text, count=1, flags=re.MULTILINE)
     assert n == 1
-    (d / "model.txt").write_text(text, encoding="utf-8")
+    (d / name).write_text(text, encoding="utf-8")
     write_manifest(d)
     return d
 
@@ -72,6 +73,14 @@ def test_predict_and_work_refuse_a_crashing_model_in_one_sentence(tmp_path, smal
     assert work.returncode == 2, work.stderr[-800:]
     assert work.stderr.strip().splitlines() == lines   # remembered: the same sentence at once
     assert not list(tmp_path.glob("core*"))
+
+
+def test_a_crashing_model_of_a_later_month_is_refused_too(tmp_path, small_bundle):
+    """model_h3.txt is tried as model.txt is: the trial forecasts every month."""
+    bad = malformed_bundle(small_bundle, tmp_path / "bad", name="model_h3.txt")
+    with pytest.raises(BundleError, match="crashed") as exc:
+        Predictor.load(bad)
+    assert "\n" not in str(exc.value)
 
 
 def test_the_window_shows_the_refusal_and_stays_up(tmp_path, small_bundle):

@@ -84,8 +84,9 @@ def test_predict_and_results_write_the_same_columns_and_cells(tmp_path, small_bu
     by_results, by_predict = tmp_path / f"r{suffix}", tmp_path / f"p{suffix}"
     assert main(["results", "--store", str(store_dir), "--model", str(small_bundle),
                  "--layout", layout, "--out", str(by_results)]) == 0
+    # results writes every month a result holds; predict the months --horizon asks for
     assert main(["predict", "--model", str(small_bundle), "--items",
-                 ",".join(map(str, [*ids, UNKNOWN])), "--layout", layout,
+                 ",".join(map(str, [*ids, UNKNOWN])), "--layout", layout, "--horizon", "3",
                  "--out", str(by_predict)]) == 0
     read = _sheet if suffix == ".xlsx" else _csv
     got, expected = read(by_results), read(by_predict)
@@ -97,8 +98,9 @@ def test_predict_and_results_write_the_same_columns_and_cells(tmp_path, small_bu
     if layout == "long":
         value = LONG_COLUMNS.index("forecast")
         assert all(r[LONG_COLUMNS.index("shop_id")] not in ("total",) for r in got[1:])
+        predictor = Predictor.load(small_bundle)
         assert len([r for r in got[1:] if r[value] not in ("", None)]) == \
-            len(ids) * len(Predictor.load(small_bundle).shop_ids)
+            len(ids) * len(predictor.shop_ids) * len(predictor.horizons)
 
 
 def test_results_csv_in_a_locale_with_a_decimal_comma(tmp_path, small_bundle, done_store):

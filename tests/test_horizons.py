@@ -110,7 +110,7 @@ def test_pairs_forecast_per_horizon_as_predict_does(small_predictor):
                           "item_id": [item] * len(small_predictor.shop_ids)})
     (r,) = small_predictor.predict([item])
     for h, month in ((2, r["ahead"][0]), (3, r["ahead"][1])):
-        f, lo, hi = small_predictor.predict_pairs_with_ranges(pairs, horizon=h)
+        f, lo, _ = small_predictor.predict_pairs_with_ranges(pairs, horizon=h)
         np.testing.assert_allclose(np.round(f, 3), month["forecasts"], atol=1e-9)
         assert (np.minimum(np.round(lo, 3), np.round(f, 3)) == month["p10"]).all()
     with pytest.raises(ValueError, match="not 4"):
@@ -157,8 +157,8 @@ def test_a_damaged_month_is_dropped_on_read_and_the_rest_kept(tmp_path, small_pr
     (lambda d: (d / "model_h2.txt").write_text("tree\n"), "does not match its SHA-256"),
     (lambda d: _relist(d, drop="model_h2.txt"), "lists model_h3.txt but not model_h2.txt"),
     (lambda d: _recard(d, lambda c: c["horizons"].pop("2")), "has no horizons.2"),
-    (lambda d: _recard(d, lambda c: c["horizons"]["3"].update(ranges={})), "horizons.3 has no "
-                                                                           "ranges"),
+    (lambda d: _recard(d, lambda c: c["horizons"]["3"].update(ranges={})),
+     "horizons.3 has no ranges"),
 ])
 def test_a_bundle_with_a_bad_horizon_is_refused_in_one_sentence(tmp_path, small_bundle, damage,
                                                                 said):
@@ -193,3 +193,72 @@ def _recard(d, change):
     change(card)
     (d / "card.json").write_text(json.dumps(card))
     bundle.write_manifest(d)
+
+
+def test_predict_horizon_3_writes_a_set_of_rows_per_month(tmp_path, small_bundle,
+                                                          small_predictor):
+    import csv
+    ids = [int(i) for i in small_predictor.item_ids[:2]]
+    out = tmp_path / "f.csv"
+    assert main(["predict", "--model", str(small_bundle), "--items", ",".join(map(str, ids)),
+                 "--horizon", "3", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    block = small_predictor.forecast_block
+    months = [int(r["month"]) for r in rows]
+    assert len(rows) == 3 * len(ids) * len(small_predictor.shop_ids)
+    assert {m: months.count(m) for m in set(months)} == \
+        dict.fromkeys((block, block + 1, block + 2), len(ids) * len(small_predictor.shop_ids))
+    for r in small_predictor.predict(ids):
+        for k, month in enumerate(r["ahead"], start=1):
+            got = [float(x["forecast"]) for x in rows
+                   if int(x["item_id"]) == r["item_id"] and int(x["month"]) == block + k]
+            assert got == month["forecasts"]
+
+
+def test_predict_pairs_horizon_3_keeps_the_submission_columns_first(tmp_path, small_bundle,
+                                                                    small_predictor):
+    import pandas as pd
+    test = small_bundle.parent / "data" / "test.csv"
+    out1, out3 = tmp_path / "one.csv", tmp_path / "three.csv"
+    assert main(["predict", "--model", str(small_bundle), "--pairs", str(test),
+                 "--out", str(out1)]) == 0
+    assert main(["predict", "--model", str(small_bundle), "--pairs", str(test),
+                 "--horizon", "3", "--out", str(out3)]) == 0
+    one, three = pd.read_csv(out1), pd.read_csv(out3)
+    assert list(one.columns) == ["ID", "item_cnt_month", "p10", "p90"]
+    assert list(three.columns) == ["ID", "item_cnt_month", "p10", "p90", "month"]
+    block = small_predictor.forecast_block
+    assert three["month"].tolist() == sorted([block, block + 1, block + 2] * len(one))
+    first = three[three["month"] == block].drop(columns="month").reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, one)
+    pairs = pd.read_csv(test)
+    f3, _, _ = small_predictor.predict_pairs_with_ranges(bundle.alias_pairs(pairs, small_bundle),
+                                                         3)
+    later = three[three["month"] == block + 2]
+    np.testing.assert_allclose(later["item_cnt_month"], f3)
+    assert (later["p10"] <= later["item_cnt_month"] + 1e-3).all()
+    assert (later["item_cnt_month"] <= later["p90"] + 1e-3).all()
+
+
+@pytest.mark.parametrize("value", ["4", "0", "two"])
+def test_predict_refuses_a_horizon_outside_1_to_3(tmp_path, small_bundle, capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        main(["predict", "--model", str(small_bundle), "--items", "1", "--horizon", value,
+              "--out", str(tmp_path / "f.csv")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--horizon" in err and f"not '{value}'" in err and "Traceback" not in err
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_predict_horizon_2_with_a_one_month_model_says_so(tmp_path, small_bundle, capsys):
+    d = tmp_path / "b"
+    shutil.copytree(small_bundle, d)
+    for name in bundle.HORIZON_FILES:
+        (d / name).unlink()
+    _recard(d, lambda c: c.pop("horizons"))
+    assert main(["predict", "--model", str(d), "--items", "1", "--horizon", "2",
+                 "--out", str(tmp_path / "f.csv")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "forecasts the next month only" in line and "retrain" in line
+    assert not (tmp_path / "f.csv").exists()

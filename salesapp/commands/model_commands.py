@@ -171,6 +171,8 @@ def predict(args) -> int:
     """Write forecasts in `--layout long` or `wide` (`exports.layouts`, the columns of the
     window's export and of `results`) or, with --pairs, an ID,item_cnt_month submission with
     the pair's P10 and P90 after it (`p10,p90`; not with a bundle trained before ranges).
+    --horizon N: the next N months, a set of rows per month (with --pairs a `month` column
+    after them); a model without horizons refuses N > 1 in one sentence.
 
     Ids without a forecast are rows saying why, and one line on stderr (a count and the first
     few). The --pairs file is read with the loader's checks and its duplicate shop ids mapped
@@ -186,26 +188,50 @@ def predict(args) -> int:
     # one call in a process of its own: LightGBM may use every core (the window's and `work`'s
     # pool threads each get their share instead)
     predictor = Predictor.load(model_dir, num_threads=os.cpu_count() or 1)
+    months = getattr(args, "horizon", 1)
+    if months > len(predictor.horizons):
+        raise InputError(f"--horizon {months} asks for {months} months, and model "
+                         f"{predictor.version} forecasts {_months(len(predictor.horizons))} "
+                         "(trained before horizons); retrain it (salesapp train) or leave "
+                         "--horizon out")
     if args.pairs:
         from salesapp.model import schema
         from salesapp.model.dataset import read_table
         # The loader's checks: a bad file is one sentence naming the line and column.
         test = bundle.alias_pairs(read_table(args.pairs, schema.TEST), model_dir)
-        forecast, p10, p90 = predictor.predict_pairs_with_ranges(test)
-        # the competition's two columns first: scripts that read those keep working
-        columns = [test["ID"].tolist(), forecast.tolist()]
-        if p10 is not None:
-            columns += [p10.round(3).tolist(), p90.round(3).tolist()]
-        _write(target, ["ID", "item_cnt_month", "p10", "p90"][:len(columns)], zip(*columns))
+        header, rows = _pairs_rows(predictor, test, months)
+        _write(target, header, rows)
         return 0
     results = predictor.predict(requested_ids(args))
     header, rows = table(target.layout, (Entry(r["item_id"], r) for r in results),
-                         predictor.shop_names)
+                         predictor.shop_names, months)
     _write(target, header, rows)
     unknown = [r for r in results if r["status"] != "ok"]
     if unknown:
         print(f"salesapp: {_unknown_summary(unknown)}", file=sys.stderr)
     return 0
+
+
+def _months(n: int) -> str:
+    return "the next month only" if n == 1 else f"{n} months"
+
+
+def _pairs_rows(predictor, test: pd.DataFrame, months: int) -> tuple[list[str], list]:
+    """The submission's header and rows: the competition's ID,item_cnt_month first (scripts
+    that read those keep working), then p10,p90 (a bundle with ranges); with more than one
+    month a `month` column (the date_block_num forecast) and a set of rows per month."""
+    rows, width = [], 2
+    for h, (forecast, p10, p90) in zip(range(1, months + 1),
+                                      predictor.predict_pairs_months(test, months)):
+        columns = [test["ID"].tolist(), forecast.tolist()]
+        if p10 is not None:
+            columns += [p10.round(3).tolist(), p90.round(3).tolist()]
+        width = len(columns)
+        if months > 1:
+            columns.append([predictor.forecast_block + h - 1] * len(test))
+        rows.extend(zip(*columns))
+    header = ["ID", "item_cnt_month", "p10", "p90"][:width] + (["month"] if months > 1 else [])
+    return header, rows
 
 
 def _write(target, header, rows) -> None:

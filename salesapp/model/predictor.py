@@ -196,18 +196,29 @@ class Predictor:
         """(forecast, P10, P90) arrays for (shop_id, item_id) pairs, in the frame's row order,
         for month forecast_block + horizon - 1 (`horizons`: the ones the bundle has; ValueError
         for another); P10 and P90 are None for a bundle without ranges. An unknown item: 0, 0, 0."""
-        if horizon not in self.horizons:
-            raise ValueError(f"model {self.version} forecasts {len(self.horizons)} month(s) "
-                             f"ahead, not {horizon}")
+        return self._pairs_months(test_df, (horizon,))[0]
+
+    def predict_pairs_months(self, test_df: pd.DataFrame, months: int) -> list[tuple]:
+        """`predict_pairs_with_ranges` of horizons 1 to `months`, from one feature matrix."""
+        return self._pairs_months(test_df, tuple(range(1, months + 1)))
+
+    def _pairs_months(self, test_df: pd.DataFrame, horizons: tuple[int, ...]) -> list[tuple]:
+        for h in horizons:
+            if h not in self.horizons:
+                raise ValueError(f"model {self.version} forecasts {len(self.horizons)} "
+                                 f"month(s) ahead, not {h}")
         items = test_df["item_id"].to_numpy(np.int64)
-        ((forecast, cols),) = self._forecast_horizons(
-            items, test_df["shop_id"].to_numpy(np.int64), (horizon,))
         known = np.isin(items, self.item_ids)
-        forecast = np.where(known, forecast, 0.0)
-        if self.ranges is None:
-            return forecast, None, None
-        p10, p90 = self._pair_ranges(forecast, cols, horizon)
-        return forecast, np.where(known, p10, 0.0), np.where(known, p90, 0.0)
+        out = []
+        for h, (forecast, cols) in zip(horizons, self._forecast_horizons(
+                items, test_df["shop_id"].to_numpy(np.int64), horizons)):
+            forecast = np.where(known, forecast, 0.0)
+            if self.ranges is None:
+                out.append((forecast, None, None))
+                continue
+            p10, p90 = self._pair_ranges(forecast, cols, h)
+            out.append((forecast, np.where(known, p10, 0.0), np.where(known, p90, 0.0)))
+        return out
 
     def predict(self, item_ids: Sequence[int]) -> list[dict]:
         """One result dict per id (docs/ARCHITECTURE.md "Prediction result"), same order.

@@ -9,6 +9,12 @@ for the month after the history. Each early-stopped fit is also the backtest mod
 month, read at the previous fit's rounds: a fit to N rounds holds the fit to fewer as its first
 trees, so the chain costs one fit per month, not two.
 
+Horizons (`horizons`): the model for h months ahead is trained the same way on rows built at
+each target month's origin, h - 1 months earlier; its fit validated on month v learns from the
+targets up to v - h (what v's origin knows) and is read at the rounds chosen on month v - h, so
+its chain steps h months. Every horizon is trained as if it were the only one, one feature
+matrix in memory at a time: its final fit's Dataset is binned before the next one is built.
+
 Memory at full scale (about 0.4 M grid rows a month) is kept down by building the features one
 month at a time into one preallocated float32 matrix, in month order: every fit's rows are a
 contiguous slice of it, handed to LightGBM without a copy and binned for that fit alone (bins
